@@ -1,0 +1,32 @@
+"""Logging in and out of the API: a bearer token per session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from acd.api.deps import Caller, Ctx, bearer_token
+from acd.api.schemas import Login
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+@router.post("/login")
+def login(body: Login, ctx: Ctx) -> dict[str, Any]:
+    principal = ctx.directory.authenticate(body.user, body.password)
+    token, expires_at = ctx.tokens.issue(principal, ctx.service.clock())
+    return {
+        "token": token,
+        "token_type": "bearer",
+        "expires_at": expires_at,
+        "user": principal.user_id,
+        "role": principal.role.value,
+        "agent": principal.agent_id,
+        "teams": sorted(principal.teams),
+    }
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, ctx: Ctx, caller: Caller) -> None:
+    ctx.tokens.revoke(bearer_token(request.headers.get("authorization")))

@@ -1,0 +1,67 @@
+"""Tasks: create, read (with position and estimated wait), cancel, turn into a call-back."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from acd.api.deps import Caller, Ctx
+from acd.api.schemas import Callback, NewTask
+from acd.api.views import task_view
+from acd.auth import Principal, Role
+from acd.events import CallbackRequested, TaskArrived, TaskCancelled
+from acd.model import Outcome, Task
+
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+
+
+def _new_id() -> str:
+    return "t-" + secrets.token_hex(8)
+
+
+def _visible_task(ctx: Ctx, caller: Principal, task_id: str) -> Task:
+    task = ctx.service.router.task(task_id)
+    if caller.role is Role.AGENT:
+        ctx.directory.require(task.agent == caller.agent_id, f"task {task_id!r} is not yours")
+    return task
+
+
+@router.post("", status_code=201)
+def create_task(body: NewTask, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+    ctx.directory.require(ctx.directory.may_manage_tasks(caller), "create tasks")
+    task_id = body.id or _new_id()
+    event = TaskArrived(
+        task_id,
+        body.channel,
+        body.queue,
+        body.priority,
+        body.attributes,
+        body.required_skills,
+        body.not_before,
+    )
+    ctx.service.submit(event)
+    return task_view(ctx.service, ctx.service.router.task(task_id))
+
+
+@router.get("/{task_id}")
+def get_task(task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+    return task_view(ctx.service, _visible_task(ctx, caller, task_id))
+
+
+@router.delete("/{task_id}")
+def cancel_task(
+    task_id: str, ctx: Ctx, caller: Caller, outcome: Outcome = Query(Outcome.CANCELLED)
+) -> dict[str, Any]:
+    ctx.directory.require(ctx.directory.may_manage_tasks(caller), "cancel tasks")
+    ctx.service.submit(TaskCancelled(task_id, outcome))
+    return task_view(ctx.service, ctx.service.router.task(task_id))
+
+
+@router.post("/{task_id}/callback", status_code=201)
+def request_callback(task_id: str, body: Callback, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+    ctx.directory.require(ctx.directory.may_manage_tasks(caller), "create call-backs")
+    callback_id = _new_id()
+    ctx.service.submit(CallbackRequested(task_id, callback_id, body.number, body.at, body.queue))
+    return task_view(ctx.service, ctx.service.router.task(callback_id))

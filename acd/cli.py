@@ -1,0 +1,103 @@
+"""The `acd` command: `serve` starts the centre, `check-config` validates a configuration."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+from acd.deployment import ConfigError, Deployment, load_deployment
+
+#: The demonstration deployment shipped beside the package (config/ at the top of the project).
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+#: Passwords of the demonstration users, published in the README: for trying the product, never for use.
+DEMO_PASSWORDS = {"agent": "agent-demo", "supervisor": "supervisor-demo", "admin": "admin-demo"}
+
+log = logging.getLogger("acd")
+
+
+def demo_password_users(deployment: Deployment) -> list[str]:
+    """Users still holding the published demonstration password (one check per role and the admins)."""
+    from acd.auth import verify_password
+
+    found, checked_roles = [], set()
+    for user in deployment.users:
+        if user.role.value in checked_roles and user.role.value != "admin":
+            continue
+        checked_roles.add(user.role.value)
+        if verify_password(DEMO_PASSWORDS[user.role.value], user.password_hash):
+            found.append(user.id)
+    return found
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from acd.api.app import create_app
+    from acd.service import AcdService
+
+    deployment = load_deployment(Path(args.config))
+    weak = demo_password_users(deployment)
+    if weak:
+        log.warning(
+            "demonstration passwords are in use (users %s and others of their roles): "
+            "replace the password_hash entries in %s/users.yaml before real use",
+            ", ".join(weak),
+            args.config,
+        )
+    app = create_app(AcdService(deployment))
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    deployment = load_deployment(Path(args.directory))
+    print(
+        f"{args.directory}: valid: {len(deployment.sites)} sites, {len(deployment.teams)} teams, "
+        f"{len(deployment.agents)} agents, {len(deployment.queues)} queues, {len(deployment.users)} users"
+    )
+    return 0
+
+
+def _hash_password(args: argparse.Namespace) -> int:
+    from acd.auth import hash_password
+
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Password: ")
+    if not password:
+        print("acd: empty password", file=sys.stderr)
+        return 2
+    print(hash_password(password))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="acd", description="Contact-centre automatic call distributor")
+    commands = top.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the ACD (HTTP API and queue core)")
+    serve.add_argument("--config", default=str(DEMO_CONFIG), help="configuration directory (default: the demo)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(run=_serve)
+    check = commands.add_parser("check-config", help="validate a configuration directory")
+    check.add_argument("directory")
+    check.set_defaults(run=_check_config)
+    hashing = commands.add_parser("hash-password", help="print the password_hash of a password read on stdin")
+    hashing.set_defaults(run=_hash_password)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ConfigError as error:
+        print(f"acd: configuration refused:\n{error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

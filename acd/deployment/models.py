@@ -1,0 +1,223 @@
+"""The deployment's definition as validated models: one model per file of config/.
+
+Field-level rules live here; references between files (a team's site, a queue's skills) are checked by
+`references.py` so that each problem can name the file and line it comes from.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from acd.model import DEFAULT_CAPACITY, Channel, Strategy
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+SkillLevel = Annotated[int, Field(ge=1, le=5)]
+Seconds = Annotated[float, Field(ge=0, le=7 * 24 * 3600)]
+# Metropolitan departments 01-95 (with Corsica 2A/2B) and overseas 971-976.
+DEPARTMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+class Settings(Model):
+    """settings.yaml: centre-wide defaults."""
+
+    timezone: str = "Europe/Paris"
+    missed_offers_limit: int = Field(2, ge=1, le=100)
+    service_level_seconds: Seconds = 20
+    offer_timeout: Seconds = 20
+    default_handle_time: Annotated[float, Field(gt=0)] = 300
+    capacity: dict[Channel, Annotated[int, Field(ge=0, le=6)]] = Field(default_factory=lambda: dict(DEFAULT_CAPACITY))
+    token_lifetime: Annotated[float, Field(gt=0)] = 12 * 3600
+
+
+class CalendarConfig(Model):
+    """calendars.yaml: weekly opening hours ("08:30-18:00") and closures."""
+
+    id: Identifier
+    hours: dict[Weekday, list[str]]
+    public_holidays: bool = True
+    closed_dates: list[date] = []
+    open_dates: dict[date, list[str]] = {}
+
+
+class SiteConfig(Model):
+    """sites.yaml: a contact centre and the departments whose callers it serves."""
+
+    id: Identifier
+    name: str
+    departments: Annotated[list[str], Field(min_length=1, max_length=3)]
+    calendar: Identifier
+
+    @field_validator("departments")
+    @classmethod
+    def _departments(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not DEPARTMENT.match(code):
+                raise ValueError(f"{code!r} is not a French department code")
+        if len(set(value)) != len(value):
+            raise ValueError("a department is listed twice")
+        return value
+
+
+class SkillConfig(Model):
+    id: Identifier
+    name: str
+
+
+class TeamConfig(Model):
+    """teams.yaml: a plateau of agents led by a supervisor."""
+
+    id: Identifier
+    name: str
+    site: Identifier
+    supervisor: Identifier | None = None
+
+
+class AgentConfig(Model):
+    id: Identifier
+    name: str
+    team: Identifier
+    skills: dict[Identifier, SkillLevel] = {}
+    capacity: dict[Channel, Annotated[int, Field(ge=0, le=6)]] | None = None
+
+
+class StepConfig(Model):
+    """An overflow step: after `after` seconds in queue, the set of agents widens."""
+
+    after: Annotated[float, Field(gt=0)]
+    min_level: SkillLevel | None = None
+    add_teams: list[Identifier] = []
+    add_sites: list[Identifier] = []
+
+    @model_validator(mode="after")
+    def _widens(self) -> StepConfig:
+        if self.min_level is None and not self.add_teams and not self.add_sites:
+            raise ValueError("a step must lower min_level or add teams or sites")
+        return self
+
+
+class AgingConfig(Model):
+    """Priority raised by `step` every `every` seconds of wait, up to `max` in all."""
+
+    every: Annotated[float, Field(gt=0)]
+    step: Annotated[int, Field(ge=1)] = 1
+    max: Annotated[int, Field(ge=1)] = 5
+
+
+class OverflowTarget(Model):
+    target: Identifier | None = None
+
+
+class MaxWaitConfig(OverflowTarget):
+    seconds: Annotated[float, Field(gt=0)]
+
+
+class MaxSizeConfig(OverflowTarget):
+    tasks: Annotated[int, Field(ge=1)]
+
+
+class ClosedConfig(OverflowTarget):
+    """What a closed queue does with a new task: refuse it, keep it for the opening, or send it on."""
+
+    action: Literal["reject", "accept", "redirect"]
+
+    @model_validator(mode="after")
+    def _target(self) -> ClosedConfig:
+        if (self.action == "redirect") != (self.target is not None):
+            raise ValueError("a target is given with action 'redirect', and only then")
+        return self
+
+
+class QueueConfig(Model):
+    id: Identifier
+    name: str
+    site: Identifier
+    channels: Annotated[list[Channel], Field(min_length=1)]
+    skills: dict[Identifier, SkillLevel] = {}
+    teams: list[Identifier] = []
+    sites: list[Identifier] = []
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    priority: int = Field(0, ge=-100, le=100)
+    wrap_up: Seconds = 30
+    offer_timeout: Annotated[float, Field(gt=0, le=600)] | None = None
+    handle_time: Annotated[float, Field(gt=0)] | None = None
+    steps: list[StepConfig] = []
+    aging: AgingConfig | None = None
+    max_wait: MaxWaitConfig | None = None
+    max_size: MaxSizeConfig | None = None
+    calendar: Identifier | None = None
+    when_closed: ClosedConfig | None = None
+    service_level_seconds: Seconds | None = None
+
+    @field_validator("steps")
+    @classmethod
+    def _increasing(cls, value: list[StepConfig]) -> list[StepConfig]:
+        afters = [step.after for step in value]
+        if afters != sorted(afters) or len(set(afters)) != len(afters):
+            raise ValueError("steps must come in strictly increasing order of 'after'")
+        return value
+
+
+class UserConfig(Model):
+    """users.yaml: who may log in; passwords only as hashes (see acd.auth.hash_password)."""
+
+    id: Identifier
+    name: str
+    role: Role
+    password_hash: Annotated[str, Field(pattern=r"^scrypt\$")]
+    agent: Identifier | None = None
+    teams: list[Identifier] = []
+
+    @model_validator(mode="after")
+    def _role_fields(self) -> UserConfig:
+        if (self.role is Role.AGENT) != (self.agent is not None):
+            raise ValueError("'agent' is given for role agent, and only for it")
+        if self.teams and self.role is not Role.SUPERVISOR:
+            raise ValueError("'teams' is given for role supervisor only")
+        return self
+
+
+class Deployment(Model):
+    """A whole validated configuration."""
+
+    settings: Settings = Settings()
+    calendars: list[CalendarConfig]
+    sites: list[SiteConfig]
+    skills: list[SkillConfig]
+    teams: list[TeamConfig]
+    agents: list[AgentConfig]
+    queues: list[QueueConfig]
+    users: list[UserConfig] = []
+
+    def site(self, site_id: str) -> SiteConfig:
+        return next(site for site in self.sites if site.id == site_id)
+
+    def team(self, team_id: str) -> TeamConfig:
+        return next(team for team in self.teams if team.id == team_id)
+
+    def queue(self, queue_id: str) -> QueueConfig:
+        return next(queue for queue in self.queues if queue.id == queue_id)

@@ -1,0 +1,190 @@
+"""What the queue core is told: one frozen dataclass per event, validated when built.
+
+The router turns each event into decisions (acd.decisions); the time of the event is passed beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from acd.errors import InvalidEvent
+from acd.model import Channel, Outcome
+
+
+def _check_id(name: str, value: str) -> None:
+    if not isinstance(value, str) or not value or len(value) > 128:
+        raise InvalidEvent(f"{name} must be a non-empty string of at most 128 characters")
+
+
+def _check_time(name: str, value: float | None) -> None:
+    if value is not None and (not isinstance(value, (int, float)) or not math.isfinite(value)):
+        raise InvalidEvent(f"{name} must be a finite number of seconds")
+
+
+def _frozen(mapping: Mapping[str, object]) -> Mapping[str, object]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, slots=True)
+class TaskArrived:
+    """A new interaction. With `not_before` it is a scheduled task (a call-back at a given time)."""
+
+    task_id: str
+    channel: Channel
+    queue: str
+    priority: int | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    required_skills: Mapping[str, int] = field(default_factory=dict)
+    not_before: float | None = None
+    #: To keep a place earned elsewhere (a call-back keeps its caller's entry time).
+    entered_at: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_id("task_id", self.task_id)
+        _check_id("queue", self.queue)
+        if not isinstance(self.channel, Channel):
+            raise InvalidEvent("channel must be a Channel")
+        if self.priority is not None and not -1000 <= self.priority <= 1000:
+            raise InvalidEvent("priority must be between -1000 and 1000")
+        for skill, level in self.required_skills.items():
+            if not 1 <= level <= 5:
+                raise InvalidEvent(f"required level of {skill!r} must be between 1 and 5")
+        _check_time("not_before", self.not_before)
+        _check_time("entered_at", self.entered_at)
+        object.__setattr__(self, "attributes", _frozen(self.attributes))
+        object.__setattr__(self, "required_skills", _frozen(self.required_skills))
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCancelled:
+    """The task leaves before being answered: the caller hung up (abandoned) or it was withdrawn."""
+
+    task_id: str
+    outcome: Outcome = Outcome.ABANDONED
+
+    def __post_init__(self) -> None:
+        _check_id("task_id", self.task_id)
+        if self.outcome not in (Outcome.ABANDONED, Outcome.CANCELLED):
+            raise InvalidEvent("a cancellation's outcome is abandoned or cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    """A waiting caller leaves and asks to be called back; the call-back keeps the caller's place."""
+
+    task_id: str
+    callback_task_id: str
+    number: str
+    at: float | None = None
+    queue: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_id("task_id", self.task_id)
+        _check_id("callback_task_id", self.callback_task_id)
+        if not (isinstance(self.number, str) and 3 <= len(self.number) <= 32):
+            raise InvalidEvent("number must be 3 to 32 characters")
+        allowed = set("0123456789+*#")
+        if not set(self.number) <= allowed:
+            raise InvalidEvent("number may only hold digits, '+', '*' and '#'")
+        _check_time("at", self.at)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedIn:
+    agent_id: str
+    ready: bool = True
+
+    def __post_init__(self) -> None:
+        _check_id("agent_id", self.agent_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedOut:
+    agent_id: str
+
+    def __post_init__(self) -> None:
+        _check_id("agent_id", self.agent_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReady:
+    agent_id: str
+
+    def __post_init__(self) -> None:
+        _check_id("agent_id", self.agent_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentNotReady:
+    agent_id: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        _check_id("agent_id", self.agent_id)
+        _check_id("reason", self.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferAccepted:
+    task_id: str
+    agent_id: str
+
+    def __post_init__(self) -> None:
+        _check_id("task_id", self.task_id)
+        _check_id("agent_id", self.agent_id)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRefused:
+    task_id: str
+    agent_id: str
+
+    def __post_init__(self) -> None:
+        _check_id("task_id", self.task_id)
+        _check_id("agent_id", self.agent_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCompleted:
+    """The agent finished the task (or the caller hung up after answer): wrap-up follows."""
+
+    task_id: str
+    agent_id: str
+
+    def __post_init__(self) -> None:
+        _check_id("task_id", self.task_id)
+        _check_id("agent_id", self.agent_id)
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpEnded:
+    task_id: str
+    agent_id: str
+
+    def __post_init__(self) -> None:
+        _check_id("task_id", self.task_id)
+        _check_id("agent_id", self.agent_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ClockTicked:
+    """Time passed: fire the timers that are due."""
+
+
+Event = (
+    TaskArrived
+    | TaskCancelled
+    | CallbackRequested
+    | AgentLoggedIn
+    | AgentLoggedOut
+    | AgentReady
+    | AgentNotReady
+    | OfferAccepted
+    | OfferRefused
+    | TaskCompleted
+    | WrapUpEnded
+    | ClockTicked
+)

@@ -1,0 +1,146 @@
+"""The queue core's async driver: feeds the router, fires its timers on time, publishes what it decides.
+
+Thin by design: read an event, give it to the pure router with the time, then journal, count and
+publish the decisions. The only task it owns is the ticker, which wakes when the next timer is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from acd.decisions import Decision
+from acd.deployment.models import Deployment
+from acd.errors import AcdError
+from acd.estimate import WaitEstimate, effective_agents, estimate_wait
+from acd.events import ClockTicked, Event
+from acd.journal import Entry, Journal
+from acd.matching import task_key
+from acd.model import Place, Task
+from acd.router import Router
+from acd.stats import Lookups, Statistics
+from acd.store import MemoryStore, Store
+from acd.topology import Topology, build_agents
+
+#: The ticker looks at the clock at least this often, so that opening hours and a changed clock are seen.
+TICK_CEILING = 1.0
+#: Decisions a slow WebSocket subscriber may fall behind before it is cut off.
+SUBSCRIBER_BACKLOG = 10_000
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One live feed: the decisions its filter lets through, in order."""
+
+    accepts: Callable[[Entry], bool]
+    queue: asyncio.Queue[Entry | None] = field(default_factory=lambda: asyncio.Queue(SUBSCRIBER_BACKLOG))
+    overflowed: bool = False
+
+
+class AcdService:
+    def __init__(
+        self, deployment: Deployment, *, store: Store | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.deployment = deployment
+        self.topology = Topology.compile(deployment)
+        self.store = store or MemoryStore()
+        for agent in build_agents(deployment, self.topology):
+            if self.store.agent(agent.id) is None:
+                self.store.put_agent(agent)
+        self.router = Router(self.topology, self.store, skills=frozenset(s.id for s in deployment.skills))
+        self.clock = clock
+        self.journal = Journal()
+        self.stats = Statistics(self._lookups(), deployment.settings.timezone)
+        self._subscriptions: set[Subscription] = set()
+        self._wake = asyncio.Event()
+        self._ticker: asyncio.Task[None] | None = None
+
+    def _lookups(self) -> Lookups:
+        def department(task_id: str) -> str | None:
+            task = self.store.task(task_id)
+            return task.attributes.get("department") if task else None
+
+        def agent_team_site(agent_id: str) -> tuple[str, str] | None:
+            agent = self.store.agent(agent_id)
+            return (agent.team, agent.site) if agent else None
+
+        queues = self.topology.queues
+        return Lookups(
+            department=department,
+            agent_team_site=agent_team_site,
+            queue_site=lambda q: queues[q].site if q in queues else None,
+            service_level=lambda q: queues[q].service_level,
+        )
+
+    # ------------------------------------------------------------------------------ lifecycle
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[AcdService]:
+        """Run the ticker for the duration of the block; it is cancelled on the way out."""
+        async with asyncio.TaskGroup() as group:
+            ticker = group.create_task(self._tick_forever())
+            try:
+                yield self
+            finally:
+                ticker.cancel()
+                for subscription in list(self._subscriptions):
+                    subscription.queue.put_nowait(None)
+
+    async def _tick_forever(self) -> None:
+        while True:
+            self.submit(ClockTicked())
+            due = self.store.next_due()
+            delay = TICK_CEILING if due is None else min(TICK_CEILING, max(0.0, due - self.clock()))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    # ---------------------------------------------------------------------------------- events
+
+    def submit(self, event: Event) -> list[Decision]:
+        """Apply one event now; an `AcdError` means refused, with no change beyond fired timers."""
+        try:
+            decisions = self.router.process(event, self.clock())
+        except AcdError as error:
+            self._record(getattr(error, "decisions", []))
+            raise
+        self._record(decisions)
+        self._wake.set()  # a new timer may be due sooner than the ticker thinks
+        return decisions
+
+    def _record(self, decisions: list[Decision]) -> None:
+        if not decisions:
+            return
+        self.stats.apply(decisions)
+        for entry in self.journal.append(decisions):
+            for subscription in list(self._subscriptions):
+                if subscription.overflowed or not subscription.accepts(entry):
+                    continue
+                try:
+                    subscription.queue.put_nowait(entry)
+                except asyncio.QueueFull:
+                    subscription.overflowed = True  # the feed ends; the client reconnects and reads the log
+                    self._subscriptions.discard(subscription)
+
+    def subscribe(self, accepts: Callable[[Entry], bool]) -> Subscription:
+        subscription = Subscription(accepts)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+
+    # ----------------------------------------------------------------------------------- reads
+
+    def estimate(self, task: Task) -> WaitEstimate | None:
+        if task.place is not Place.QUEUED:
+            return None
+        position = self.store.position(task.queue, task_key(task)) + 1
+        busy = {queue for queue in self.topology.queues if self.store.waiting(queue)}
+        agents = effective_agents(task.queue, list(self.store.agents()), busy)
+        route = self.topology.queues[task.queue]
+        handle_time = self.store.queue_value(task.queue, "handle_time", route.handle_time)
+        return estimate_wait(position, handle_time, agents)
