@@ -1,0 +1,95 @@
+"""References between the files of a configuration: each problem as (location, message)."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from acd.calendar import CalendarError, parse_interval
+from acd.deployment.models import Deployment, Role
+
+Found = list[tuple[tuple[Any, ...], str]]
+
+
+def _known(found: Found, loc: tuple[Any, ...], value: str | None, known: set[str], what: str) -> None:
+    if value is not None and value not in known:
+        found.append((loc, f"unknown {what} {value!r}"))
+
+
+def check_references(deployment: Deployment) -> Found:
+    found: Found = []
+    calendars = {c.id for c in deployment.calendars}
+    sites = {s.id for s in deployment.sites}
+    skills = {s.id for s in deployment.skills}
+    teams = {t.id for t in deployment.teams}
+    queues = {q.id for q in deployment.queues}
+    agents = {a.id for a in deployment.agents}
+    users = {u.id: u for u in deployment.users}
+    try:
+        ZoneInfo(deployment.settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        found.append((("settings", "timezone"), f"unknown time zone {deployment.settings.timezone!r}"))
+    for i, calendar in enumerate(deployment.calendars):
+        for day, texts in calendar.hours.items():
+            for j, text in enumerate(texts):
+                try:
+                    parse_interval(text)
+                except CalendarError as exc:
+                    found.append((("calendars", i, "hours", day.value, j), str(exc)))
+    for i, site in enumerate(deployment.sites):
+        _known(found, ("sites", i, "calendar"), site.calendar, calendars, "calendar")
+    for i, team in enumerate(deployment.teams):
+        _known(found, ("teams", i, "site"), team.site, sites, "site")
+        if team.supervisor is not None:
+            user = users.get(team.supervisor)
+            if user is None or user.role is not Role.SUPERVISOR:
+                found.append((("teams", i, "supervisor"), f"{team.supervisor!r} is not a supervisor in users.yaml"))
+    for i, agent in enumerate(deployment.agents):
+        _known(found, ("agents", i, "team"), agent.team, teams, "team")
+        for skill in agent.skills:
+            _known(found, ("agents", i, "skills", skill), skill, skills, "skill")
+    linked: dict[str, str] = {}
+    for i, user in enumerate(deployment.users):
+        _known(found, ("users", i, "agent"), user.agent, agents, "agent")
+        if user.agent is not None:
+            if user.agent in linked:
+                found.append((("users", i, "agent"), f"agent {user.agent!r} is linked to user {linked[user.agent]!r} already"))
+            linked[user.agent] = user.id
+        for j, team in enumerate(user.teams):
+            _known(found, ("users", i, "teams", j), team, teams, "team")
+    for i, queue in enumerate(deployment.queues):
+        _known(found, ("queues", i, "site"), queue.site, sites, "site")
+        _known(found, ("queues", i, "calendar"), queue.calendar, calendars, "calendar")
+        for skill in queue.skills:
+            _known(found, ("queues", i, "skills", skill), skill, skills, "skill")
+        for j, team in enumerate(queue.teams):
+            _known(found, ("queues", i, "teams", j), team, teams, "team")
+        for j, site in enumerate(queue.sites):
+            _known(found, ("queues", i, "sites", j), site, sites, "site")
+        for j, step in enumerate(queue.steps):
+            for k, team in enumerate(step.add_teams):
+                _known(found, ("queues", i, "steps", j, "add_teams", k), team, teams, "team")
+            for k, site in enumerate(step.add_sites):
+                _known(found, ("queues", i, "steps", j, "add_sites", k), site, sites, "site")
+        for name in ("max_wait", "max_size", "when_closed"):
+            section = getattr(queue, name)
+            if section is not None and section.target is not None:
+                if section.target == queue.id:
+                    found.append((("queues", i, name, "target"), "a queue cannot overflow to itself"))
+                _known(found, ("queues", i, name, "target"), section.target, queues, "queue")
+    if not found:
+        found.extend(_unserved(deployment))
+    return found
+
+
+def _unserved(deployment: Deployment) -> Found:
+    """A queue nobody can ever serve is a configuration mistake, not a quiet black hole."""
+    from acd.topology import Topology, build_agents
+
+    found: Found = []
+    topology = Topology.compile(deployment)
+    served = {q for agent in build_agents(deployment, topology) for q in agent.queue_steps}
+    for i, queue in enumerate(deployment.queues):
+        if queue.id not in served:
+            found.append((("queues", i, "id"), "no agent can serve this queue"))
+    return found

@@ -1,0 +1,102 @@
+"""Loading config/: the demo loads; each kind of mistake is refused with file, line and field."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from acd.cli import DEMO_CONFIG
+from acd.deployment import ConfigError, load_deployment
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    target = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, target)
+    return target
+
+
+def refused(directory: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_deployment(directory)
+    return str(caught.value)
+
+
+def edit(directory: Path, name: str, old: str, new: str) -> None:
+    path = directory / name
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_demo_configuration_loads() -> None:
+    deployment = load_deployment(DEMO_CONFIG)
+    assert {s.id: s.departments for s in deployment.sites} == {"lons": ["69"], "pau": ["33", "31"]}
+    assert all(4 <= sum(a.team == t.id for a in deployment.agents) <= 6 for t in deployment.teams)
+
+
+def test_yaml_syntax_error(config: Path) -> None:
+    edit(config, "sites.yaml", "  name: Pau", "  name: [Pau")
+    assert refused(config).startswith("sites.yaml:")
+
+
+def test_unknown_field_names_its_line(config: Path) -> None:
+    edit(config, "sites.yaml", "  name: Pau\n", "  name: Pau\n  colour: blue\n")
+    assert refused(config) == "sites.yaml:8: sites[1].colour: Extra inputs are not permitted"
+
+
+def test_bad_department_and_too_many(config: Path) -> None:
+    edit(config, "sites.yaml", 'departments: ["33", "31"]', 'departments: ["33", "31", "64", "40"]')
+    assert refused(config) == "sites.yaml:8: sites[1].departments: List should have at most 3 items after validation, not 4"
+    edit(config, "sites.yaml", 'departments: ["33", "31", "64", "40"]', 'departments: ["99"]')
+    assert refused(config) == "sites.yaml:8: sites[1].departments: Value error, '99' is not a French department code"
+
+
+def test_unknown_reference(config: Path) -> None:
+    edit(config, "teams.yaml", "  site: pau\n", "  site: paris\n")
+    assert refused(config) == "teams.yaml:12: teams[2].site: unknown site 'paris'"
+
+
+def test_duplicate_key_and_duplicate_id(config: Path) -> None:
+    edit(config, "sites.yaml", "  name: Pau\n", "  name: Pau\n  name: Pau\n")
+    assert refused(config) == "sites.yaml:8: sites: YAML: duplicate key 'name'"
+    edit(config, "sites.yaml", "  name: Pau\n  name: Pau\n", "  name: Pau\n")
+    edit(config, "sites.yaml", "- id: pau", "- id: lons")
+    assert refused(config).splitlines()[0] == "sites.yaml:6: sites[1].id: duplicate id 'lons'"
+
+
+def test_bad_interval_and_timezone(config: Path) -> None:
+    edit(config, "calendars.yaml", 'mon: ["08:30-18:00"]', 'mon: ["18:00-08:30"]')
+    assert refused(config) == "calendars.yaml:4: calendars[0].hours.mon[0]: interval '18:00-08:30' closes before it opens"
+    edit(config, "calendars.yaml", 'mon: ["18:00-08:30"]', 'mon: ["08:30-18:00"]')
+    edit(config, "settings.yaml", "timezone: Europe/Paris", "timezone: Europe/Lons")
+    assert refused(config) == "settings.yaml:2: settings.timezone: unknown time zone 'Europe/Lons'"
+
+
+def test_queue_nobody_can_serve(config: Path) -> None:
+    edit(config, "queues.yaml", "skills: {lang_en: 3}", "skills: {lang_en: 5, paiement: 5}")
+    message = refused(config)
+    assert message.endswith("queues[19].id: no agent can serve this queue")
+
+
+def test_missing_file_and_missing_field(config: Path) -> None:
+    (config / "skills.yaml").unlink()
+    assert refused(config) == "skills.yaml:0: skills: file is missing"
+
+
+def test_redirect_without_target(config: Path) -> None:
+    edit(config, "queues.yaml", "  priority: -2\n", "  priority: -2\n  when_closed: {action: redirect}\n")
+    assert "when_closed: Value error, a target is given with action 'redirect', and only then" in refused(config)
+
+
+def test_check_config_command(config: Path) -> None:
+    good = subprocess.run([sys.executable, "-m", "acd.cli", "check-config", str(config)], capture_output=True, text=True)
+    assert good.returncode == 0 and "valid" in good.stdout
+    edit(config, "teams.yaml", "  site: pau\n", "  site: paris\n")
+    bad = subprocess.run([sys.executable, "-m", "acd.cli", "check-config", str(config)], capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "teams.yaml:12: teams[2].site: unknown site 'paris'" in bad.stderr
