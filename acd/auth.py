@@ -90,7 +90,7 @@ class Directory:
     def __init__(self, deployment: Deployment, *, agent_queues: Mapping[str, frozenset[str]]) -> None:
         self._users = {user.id: user for user in deployment.users}
         self._agent_team = {agent.id: agent.team for agent in deployment.agents}
-        self._led = {t.supervisor: set() for t in deployment.teams if t.supervisor}
+        self._led: dict[str, set[str]] = {t.supervisor: set() for t in deployment.teams if t.supervisor}
         for team in deployment.teams:
             if team.supervisor:
                 self._led[team.supervisor].add(team.id)

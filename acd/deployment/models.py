@@ -46,7 +46,7 @@ class Settings(Model):
     """settings.yaml: centre-wide defaults."""
 
     timezone: str = "Europe/Paris"
-    missed_offers_limit: int = Field(2, ge=1, le=100)
+    missed_offers_limit: int = Field(default=2, ge=1, le=100)
     service_level_seconds: Seconds = 20
     offer_timeout: Seconds = 20
     default_handle_time: Annotated[float, Field(gt=0)] = 300
@@ -161,7 +161,7 @@ class QueueConfig(Model):
     teams: list[Identifier] = []
     sites: list[Identifier] = []
     strategy: Strategy = Strategy.LONGEST_IDLE
-    priority: int = Field(0, ge=-100, le=100)
+    priority: int = Field(default=0, ge=-100, le=100)
     wrap_up: Seconds = 30
     offer_timeout: Annotated[float, Field(gt=0, le=600)] | None = None
     handle_time: Annotated[float, Field(gt=0)] | None = None
@@ -204,7 +204,7 @@ class UserConfig(Model):
 class Deployment(Model):
     """A whole validated configuration."""
 
-    settings: Settings = Settings()
+    settings: Settings = Field(default_factory=lambda: Settings())
     calendars: list[CalendarConfig]
     sites: list[SiteConfig]
     skills: list[SkillConfig]

@@ -55,22 +55,22 @@ def check_references(deployment: Deployment) -> Found:
             if user.agent in linked:
                 found.append((("users", i, "agent"), f"agent {user.agent!r} is linked to user {linked[user.agent]!r} already"))
             linked[user.agent] = user.id
-        for j, team in enumerate(user.teams):
-            _known(found, ("users", i, "teams", j), team, teams, "team")
+        for j, team_id in enumerate(user.teams):
+            _known(found, ("users", i, "teams", j), team_id, teams, "team")
     for i, queue in enumerate(deployment.queues):
         _known(found, ("queues", i, "site"), queue.site, sites, "site")
         _known(found, ("queues", i, "calendar"), queue.calendar, calendars, "calendar")
         for skill in queue.skills:
             _known(found, ("queues", i, "skills", skill), skill, skills, "skill")
-        for j, team in enumerate(queue.teams):
-            _known(found, ("queues", i, "teams", j), team, teams, "team")
-        for j, site in enumerate(queue.sites):
-            _known(found, ("queues", i, "sites", j), site, sites, "site")
+        for j, team_id in enumerate(queue.teams):
+            _known(found, ("queues", i, "teams", j), team_id, teams, "team")
+        for j, site_id in enumerate(queue.sites):
+            _known(found, ("queues", i, "sites", j), site_id, sites, "site")
         for j, step in enumerate(queue.steps):
-            for k, team in enumerate(step.add_teams):
-                _known(found, ("queues", i, "steps", j, "add_teams", k), team, teams, "team")
-            for k, site in enumerate(step.add_sites):
-                _known(found, ("queues", i, "steps", j, "add_sites", k), site, sites, "site")
+            for k, team_id in enumerate(step.add_teams):
+                _known(found, ("queues", i, "steps", j, "add_teams", k), team_id, teams, "team")
+            for k, site_id in enumerate(step.add_sites):
+                _known(found, ("queues", i, "steps", j, "add_sites", k), site_id, sites, "site")
         for name in ("max_wait", "max_size", "when_closed"):
             section = getattr(queue, name)
             if section is not None and section.target is not None:
