@@ -1,0 +1,100 @@
+"""The routing core on its pure interface: events in, decisions out, on a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from acd.decisions import Kind
+from acd.errors import TransitionError
+from acd.events import AgentLoggedIn, ClockTicked, OfferAccepted, TaskArrived, TaskCancelled
+from acd.model import Channel, Place
+from tests.acd import builders
+
+T0 = builders.MONDAY_9AM
+
+
+def kinds(decisions: list) -> list[str]:
+    return [d.kind.value for d in decisions]
+
+
+def test_missed_offers_make_the_agent_not_ready() -> None:
+    router = builders.router()
+    router.process(AgentLoggedIn("ana"), T0)
+    router.process(TaskArrived("t1", Channel.VOICE, "lons-tva"), T0)
+    router.process(TaskArrived("t2", Channel.VOICE, "lons-tva"), T0)
+    out = router.process(ClockTicked(), T0 + 15)  # first offer times out, the second task is offered
+    assert [k for k in kinds(out) if k != "agent_state"] == ["offer_timed_out", "offered"]
+    out = router.process(ClockTicked(), T0 + 30)
+    assert router.store.agent("ana").state.value == "not_ready"
+    assert router.store.agent("ana").reason == "missed_offers"
+    assert [router.store.task(t).place for t in ("t1", "t2")] == [Place.QUEUED, Place.QUEUED]
+    assert router.store.waiting("lons-tva")[0][3] == "t1"  # back with its place
+
+
+def test_three_chats_fill_an_agent_and_a_voice_call_is_not_offered_on_top() -> None:
+    router = builders.router()
+    router.process(AgentLoggedIn("ana"), T0)
+    for i in range(4):
+        for d in router.process(TaskArrived(f"c{i}", Channel.CHAT, "lons-chat"), T0 + i):
+            if d.kind is Kind.OFFERED:
+                router.process(OfferAccepted(d.task, d.agent), T0 + i)
+    assert router.store.agent("ana").tasks == {"c0", "c1", "c2"}
+    assert router.store.task("c3").place is Place.QUEUED
+    router.process(TaskArrived("v1", Channel.VOICE, "lons-tva"), T0 + 5)
+    assert router.store.task("v1").place is Place.QUEUED
+
+
+def test_closed_queue_rejects_live_channels_and_keeps_emails() -> None:
+    router = builders.router(builders.deployment(hours="08:00-09:00"))
+    out = router.process(TaskArrived("v", Channel.VOICE, "lons-tva"), T0 + 3600)
+    assert kinds(out) == ["task_rejected"] and out[0].reason == "outside_hours"
+    router.process(TaskArrived("m", Channel.EMAIL, "cfe-email"), T0 + 3600)
+    assert router.store.task("m").place is Place.QUEUED
+
+
+def test_max_wait_moves_the_task_to_the_other_centre_keeping_its_entry_time() -> None:
+    router = builders.router()
+    router.process(TaskArrived("t", Channel.VOICE, "lons-tva"), T0)
+    out = router.process(ClockTicked(), T0 + 600)
+    assert "task_moved" in kinds(out)
+    task = router.store.task("t")
+    assert (task.queue, task.entered_at, task.queued_at, task.step) == ("pau-tva", T0, T0 + 600, 0)
+
+
+def test_aging_raises_priority_up_to_its_maximum() -> None:
+    router = builders.router()
+    router.process(TaskArrived("old", Channel.VOICE, "pau-tva"), T0)
+    router.process(TaskArrived("vip", Channel.VOICE, "pau-tva", priority=2), T0 + 179)
+    assert router.store.waiting("pau-tva")[0][3] == "vip"
+    router.process(ClockTicked(), T0 + 180)  # two rounds of 90 s: old is at priority 2, and came first
+    assert router.store.waiting("pau-tva")[0][3] == "old"
+    router.process(ClockTicked(), T0 + 10_000)
+    assert (router.store.task("old").aging, router.store.task("vip").aging) == (3, 3)
+
+
+def test_scheduled_call_back_enters_its_queue_at_its_time() -> None:
+    router = builders.router()
+    out = router.process(TaskArrived("cb", Channel.CALLBACK, "lons-tva", not_before=T0 + 3600), T0)
+    assert kinds(out) == ["task_scheduled"]
+    router.process(ClockTicked(), T0 + 3599)
+    assert router.store.task("cb").place is Place.SCHEDULED
+    router.process(ClockTicked(), T0 + 3600)
+    assert router.store.task("cb").place is Place.QUEUED
+
+
+def test_overflow_step_reaches_the_other_centre() -> None:
+    router = builders.router()
+    router.process(AgentLoggedIn("gus"), T0)  # Pau, tva 2: only from the step that adds Pau at level 1
+    router.process(TaskArrived("t", Channel.VOICE, "lons-tva"), T0)
+    assert router.store.task("t").place is Place.QUEUED
+    out = router.process(ClockTicked(), T0 + 180)
+    assert ("offered", "gus") in [(d.kind.value, d.agent) for d in out]
+
+
+def test_abandon_records_the_wait_and_wrong_transitions_name_the_state() -> None:
+    router = builders.router()
+    router.process(TaskArrived("t", Channel.VOICE, "lons-tva"), T0)
+    out = router.process(TaskCancelled("t"), T0 + 42)
+    assert out[0].kind is Kind.TASK_ENDED and out[0].reason == "abandoned" and out[0].wait == 42
+    with pytest.raises(TransitionError, match="cannot cancel task 't': it is ended"):
+        router.process(TaskCancelled("t"), T0 + 43)
