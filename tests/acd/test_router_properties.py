@@ -74,6 +74,19 @@ def room_for(config: Deployment, agent: Agent, channel: Channel, used: int) -> b
     return limit > 0 and used + CAPACITY_UNITS // limit <= CAPACITY_UNITS
 
 
+def canonical(value: object) -> object:
+    """A comparable form of the store's state: sets sorted, records as field tuples."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(canonical(v) for v in value)  # type: ignore[type-var]
+    if isinstance(value, dict):
+        return sorted((repr(k), canonical(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return [(name, canonical(getattr(value, name))) for name in value.__dataclass_fields__]
+    return repr(value)
+
+
 def order(task: Task) -> tuple[int, float, int, str]:
     return (-(task.priority + task.aging), task.entered_at, task.seq, task.id)
 
@@ -115,7 +128,7 @@ class RouterMachine(RuleBasedStateMachine):
             pass
         else:
             raise AssertionError(f"{event} was accepted")
-        assert repr(snapshot.__dict__) == repr(self.store.__dict__)
+        assert canonical(snapshot.__dict__) == canonical(self.store.__dict__)
         self.decisions = []
 
     # -------------------------------------------------------------------------------- rules
