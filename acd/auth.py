@@ -1,28 +1,38 @@
-"""Users, roles and bearer tokens. Pure: no I/O, the time is passed in.
+"""Users, roles and bearer tokens. Pure: no I/O, and the time is passed in.
 
-Passwords are kept only as scrypt hashes, `scrypt$n$r$p$salt$hash` (base64), and tokens only as their
-SHA-256, so that neither the configuration nor a memory dump gives a usable secret.
+Passwords are kept only as scrypt hashes, `scrypt$n$r$p$salt$hash` (standard base64), and tokens only as
+their SHA-256, so that neither the configuration nor a memory dump gives a usable secret.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from acd.deployment.models import Deployment, Role
+from acd.errors import UnknownAgent
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN = 2**14, 8, 1, 32
+SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN, SALT_LEN = 2**14, 8, 1, 32, 16
 MAX_N = 2**20
+#: n*r*p bounds both the work and the memory (128*n*r bytes): 2**23 is n=2**20 with r=8, p=1, 1 GiB.
+MAX_COST = 2**23
+_NUMBER = re.compile(r"[0-9]{1,8}")
+#: The hash of a random password nobody knows: checked for an unknown user so that answering takes as long
+#: as for a known one, and the time does not tell which user ids exist.
+_DUMMY_HASH = "scrypt$16384$8$1$1+lVQIHAozD5hnjwXiQSNg==$AGbUyteHG6m487huj+49nQzzCZ1hlTX+L3SmYttHNJk="
 
 
 class AuthError(Exception):
-    status_code = 401
-    error_id = "auth-error"
+    """Root of the authentication errors; each carries the HTTP status and the id the API renders."""
+
+    status_code: ClassVar[int] = 401
+    error_id: ClassVar[str] = "auth-error"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -34,6 +44,8 @@ class InvalidCredentials(AuthError):
 
 
 class InvalidToken(AuthError):
+    """The bearer token is unknown, revoked or expired."""
+
     error_id = "invalid-token"
 
 
@@ -42,72 +54,130 @@ class Forbidden(AuthError):
     error_id = "forbidden"
 
 
-class BadPasswordHash(AuthError):
+class BadPasswordHash(AuthError, ValueError):
+    """A stored password hash is malformed: a fault of the configuration, hence 500.
+
+    Also a ValueError, so that a pydantic validator calling `verify_password` reports it as a field error.
+    """
+
     status_code = 500
     error_id = "bad-password-hash"
+
+
+def _encode(password: str) -> bytes:
+    # surrogatepass: a lone surrogate (a JSON "\udc80", a non-UTF-8 byte read on stdin) hashes the same way
+    # everywhere instead of failing; valid UTF-8 text encodes exactly as with the strict codec.
+    return password.encode("utf-8", "surrogatepass")
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _number(name: str, text: str) -> int:
+    if not _NUMBER.fullmatch(text):
+        raise BadPasswordHash(f"password hash field {name} is not a decimal number of at most 8 digits")
+    return int(text)
+
+
+def _bytes(name: str, text: str, low: int, high: int) -> bytes:
+    try:
+        data = base64.b64decode(text, validate=True)
+    except ValueError as exc:  # binascii.Error, or non-ASCII text
+        raise BadPasswordHash(f"password hash field {name} is not valid base64") from exc
+    if not low <= len(data) <= high:
+        raise BadPasswordHash(f"password hash field {name} is {len(data)} bytes, expected {low} to {high}")
+    return data
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    # OpenSSL needs 128*r*(n+p+2) bytes; a margin on top, so that the limit never refuses a valid hash.
+    maxmem = 128 * r * (n + p + 2) + 2**20
+    try:
+        return hashlib.scrypt(_encode(password), salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=maxmem)
+    except ValueError as exc:  # a limit of OpenSSL's not checked above
+        raise BadPasswordHash(f"password hash parameters refused by scrypt: {exc}") from exc
+
+
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    salt = salt if salt is not None else secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=SCRYPT_LEN, maxmem=2**26
-    )
+    """The `scrypt$n$r$p$salt$hash` string kept in users.yaml; a random 16-byte salt unless one is given."""
+    salt = secrets.token_bytes(SALT_LEN) if salt is None else salt
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
 def verify_password(password: str, encoded: str) -> bool:
-    parts = encoded.split("$")
-    if len(parts) != 6 or parts[0] != "scrypt":
-        raise BadPasswordHash("password hash is not of the form scrypt$n$r$p$salt$hash")
-    try:
-        n, r, p = (int(x) for x in parts[1:4])
-        salt = base64.b64decode(parts[4], validate=True)
-        expected = base64.b64decode(parts[5], validate=True)
-    except (ValueError, binascii.Error) as exc:
-        raise BadPasswordHash("password hash has a bad number or base64 field") from exc
-    if n < 2 or n & (n - 1) or n > MAX_N or not 1 <= r <= 32 or not 1 <= p <= 16 or not expected:
-        raise BadPasswordHash("password hash has scrypt parameters out of range")
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=len(expected), maxmem=2**28)
-    return hmac.compare_digest(digest, expected)
+    """Whether `password` matches `encoded`; BadPasswordHash, naming the fault, if `encoded` is malformed."""
+    if not encoded.startswith("scrypt$"):
+        raise BadPasswordHash("password hash does not start with 'scrypt$'")
+    fields = encoded.split("$")
+    if len(fields) != 6:
+        raise BadPasswordHash(f"password hash has {len(fields)} '$'-separated fields, expected 6")
+    n, r, p = (_number(name, text) for name, text in zip("nrp", fields[1:4]))
+    if n < 2 or n & (n - 1):
+        raise BadPasswordHash(f"password hash n={n} is not a power of two")
+    if n > MAX_N:
+        raise BadPasswordHash(f"password hash n={n} is above the limit {MAX_N}")
+    if r < 1 or p < 1:
+        raise BadPasswordHash(f"password hash r={r} and p={p} must both be at least 1")
+    if n.bit_length() > 16 * r:  # n is a power of two: n >= 2**(16*r), without building 2**(16*r)
+        raise BadPasswordHash(f"password hash n={n} is not below 2**(16*r) for r={r} (RFC 7914 §2)")
+    if n * r * p > MAX_COST:
+        raise BadPasswordHash(f"password hash cost n*r*p={n * r * p} is above the limit {MAX_COST}")
+    salt = _bytes("salt", fields[4], 8, 64)
+    # At least 16 bytes: an empty expected hash would otherwise compare equal to an empty digest.
+    expected = _bytes("hash", fields[5], 16, 64)
+    return hmac.compare_digest(_scrypt(password, salt, n, r, p, len(expected)), expected)
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
+    """Who is calling: a user, its role, its agent (role agent only) and the teams it leads."""
+
     user_id: str
     name: str
     role: Role
     agent_id: str | None
     teams: frozenset[str]
 
+    def __post_init__(self) -> None:
+        if (self.role is Role.AGENT) != (self.agent_id is not None):
+            raise ValueError(f"principal {self.user_id!r}: an agent_id is given for role agent, and only for it")
+
 
 class Directory:
-    """Who may log in, and what each role may do."""
+    """Who may log in, and what each role may do.
+
+    `agent_queues` maps an agent to the queues it serves; it is kept, not copied, so a live mapping may be
+    given.
+    """
 
     def __init__(self, deployment: Deployment, *, agent_queues: Mapping[str, frozenset[str]]) -> None:
         self._users = {user.id: user for user in deployment.users}
         self._agent_team = {agent.id: agent.team for agent in deployment.agents}
-        self._led: dict[str, set[str]] = {t.supervisor: set() for t in deployment.teams if t.supervisor}
+        self._teams = {user.id: frozenset(user.teams) for user in deployment.users}
         for team in deployment.teams:
-            if team.supervisor:
-                self._led[team.supervisor].add(team.id)
+            if team.supervisor in self._teams:
+                self._teams[team.supervisor] |= {team.id}
         self._agent_queues = agent_queues
 
     def authenticate(self, user_id: str, password: str) -> Principal:
+        """The principal of `user_id` if `password` is its password; InvalidCredentials otherwise."""
         user = self._users.get(user_id)
-        # Same answer for an unknown user and a wrong password: the response reveals neither.
-        if user is None or not verify_password(password, user.password_hash):
+        matches = verify_password(password, _DUMMY_HASH if user is None else user.password_hash)
+        if user is None or not matches:
+            # One answer for an unknown user and a wrong password: the response reveals neither.
             raise InvalidCredentials("unknown user or wrong password")
-        teams = frozenset(user.teams) | frozenset(self._led.get(user.id, ()))
-        return Principal(user.id, user.name, user.role, user.agent, teams)
+        return Principal(user.id, user.name, user.role, user.agent, self._teams[user.id])
 
-    def team_of_agent(self, agent_id: str) -> str | None:
-        return self._agent_team.get(agent_id)
+    def team_of_agent(self, agent_id: str) -> str:
+        try:
+            return self._agent_team[agent_id]
+        except KeyError:
+            raise UnknownAgent(f"unknown agent {agent_id!r}", agent=agent_id) from None
 
     def may_act_on_agent(self, principal: Principal, agent_id: str) -> bool:
+        """Admin: any agent; agent: itself; supervisor: the agents of the teams it leads."""
         if principal.role is Role.ADMIN:
             return True
         if principal.role is Role.AGENT:
@@ -115,11 +185,14 @@ class Directory:
         return self._agent_team.get(agent_id) in principal.teams
 
     def may_see_queue(self, principal: Principal, queue_id: str) -> bool:
+        """Admin and supervisors: every queue (a supervisor watches the whole centre); agents: those they serve."""
         if principal.role is not Role.AGENT:
-            return True  # a supervisor watches the live queues of the whole centre
-        return queue_id in self._agent_queues.get(principal.agent_id or "", frozenset())
+            return True
+        assert principal.agent_id is not None  # Principal's invariant
+        return queue_id in self._agent_queues.get(principal.agent_id, frozenset())
 
     def may_manage_tasks(self, principal: Principal) -> bool:
+        """Create and cancel tasks through the API."""
         return principal.role in (Role.ADMIN, Role.SUPERVISOR)
 
     def require(self, condition: bool, what: str) -> None:
@@ -128,34 +201,43 @@ class Directory:
 
 
 class TokenStore:
+    """Bearer tokens and the principals they stand for, until `lifetime` seconds after issue."""
+
     def __init__(self, lifetime: float) -> None:
+        if not lifetime > 0:
+            raise ValueError(f"token lifetime must be positive, not {lifetime}")
         self.lifetime = lifetime
-        self._tokens: dict[str, tuple[Principal, float]] = {}
+        # SHA-256 of the token -> (principal, expiry). A fast hash suffices: tokens carry 256 random bits.
+        self._tokens: dict[bytes, tuple[Principal, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._tokens)
 
     @staticmethod
-    def _digest(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
+    def _key(token: str) -> bytes:
+        return hashlib.sha256(_encode(token)).digest()
 
     def issue(self, principal: Principal, now: float) -> tuple[str, float]:
+        """A new token for `principal` and its expiry; expired tokens are dropped on the way."""
         self.purge(now)
         token = secrets.token_urlsafe(32)
         expires = now + self.lifetime
-        self._tokens[self._digest(token)] = (principal, expires)
+        self._tokens[self._key(token)] = (principal, expires)
         return token, expires
 
     def resolve(self, token: str, now: float) -> Principal:
-        key = self._digest(token)
+        key = self._key(token)
         found = self._tokens.get(key)
-        if found is None:
-            raise InvalidToken("unknown or expired token")
-        if found[1] <= now:
+        if found is not None and found[1] <= now:
             del self._tokens[key]
+            found = None
+        if found is None:
             raise InvalidToken("unknown or expired token")
         return found[0]
 
     def revoke(self, token: str) -> None:
-        self._tokens.pop(self._digest(token), None)
+        self._tokens.pop(self._key(token), None)
 
     def purge(self, now: float) -> None:
-        for key in [k for k, (_, expires) in self._tokens.items() if expires <= now]:
+        for key in [key for key, (_, expires) in self._tokens.items() if expires <= now]:
             del self._tokens[key]
