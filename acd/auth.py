@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from acd.deployment.models import Deployment, Role
-from acd.errors import UnknownAgent
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN, SALT_LEN = 2**14, 8, 1, 32, 16
 MAX_N = 2**20
@@ -169,12 +168,6 @@ class Directory:
             # One answer for an unknown user and a wrong password: the response reveals neither.
             raise InvalidCredentials("unknown user or wrong password")
         return Principal(user.id, user.name, user.role, user.agent, self._teams[user.id])
-
-    def team_of_agent(self, agent_id: str) -> str:
-        try:
-            return self._agent_team[agent_id]
-        except KeyError:
-            raise UnknownAgent(f"unknown agent {agent_id!r}", agent=agent_id) from None
 
     def may_act_on_agent(self, principal: Principal, agent_id: str) -> bool:
         """Admin: any agent; agent: itself; supervisor: the agents of the teams it leads."""

@@ -44,7 +44,8 @@ class Decision:
     channel: str | None = None
     #: Seconds the task waited (from its entry time) when answered, abandoned or rejected.
     wait: float | None = None
-    #: Seconds between answer and completion.
+    #: Seconds from the answer: to completion on task_completed (talk time); to the end of wrap-up on a
+    #: completed task_ended (handle time, talk + wrap-up, what the average handle time averages).
     talk: float | None = None
     reason: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)

@@ -52,6 +52,7 @@ class AcdService:
                 self.store.put_agent(agent)
         self.router = Router(self.topology, self.store, skills=frozenset(s.id for s in deployment.skills))
         self.clock = clock
+        self._latest = float("-inf")
         self.journal = Journal()
         self.stats = Statistics(self._lookups(), deployment.settings.timezone)
         self._subscriptions: set[Subscription] = set()
@@ -103,13 +104,19 @@ class AcdService:
     def submit(self, event: Event) -> list[Decision]:
         """Apply one event now; an `AcdError` means refused, with no change beyond fired timers."""
         try:
-            decisions = self.router.process(event, self.clock())
+            decisions = self.router.process(event, self._now())
         except AcdError as error:
             self._record(getattr(error, "decisions", []))
             raise
         self._record(decisions)
         self._wake.set()  # a new timer may be due sooner than the ticker thinks
         return decisions
+
+    def _now(self) -> float:
+        # The wall clock may step back (an NTP correction); the core's time never does, or a wait would be
+        # negative and a timer would fire twice.
+        self._latest = max(self._latest, self.clock())
+        return self._latest
 
     def _record(self, decisions: list[Decision]) -> None:
         if not decisions:

@@ -32,7 +32,6 @@ from acd.deployment.models import (
     UserConfig,
     Weekday,
 )
-from acd.errors import UnknownAgent
 from acd.model import Channel
 
 SALT = b"0123456789abcdef"
@@ -252,12 +251,6 @@ def test_require(directory: Directory) -> None:
         directory.require(False, "cancel tasks")
     assert caught.value.message == "not allowed: cancel tasks"
     assert (caught.value.status_code, caught.value.error_id) == (403, "forbidden")
-
-
-def test_team_of_agent(directory: Directory) -> None:
-    assert directory.team_of_agent("cid") == "team-b"
-    with pytest.raises(UnknownAgent, match="unknown agent 'ghost'"):
-        directory.team_of_agent("ghost")
 
 
 def test_principal_agent_id_only_for_agents() -> None:

@@ -170,3 +170,39 @@ def test_logout_revokes_the_token(acd_server: Running) -> None:
 def test_openapi_document_describes_the_api(acd_server: Running) -> None:
     paths = acd_server.client().get("/openapi.json").json()["paths"]
     assert "/api/v1/tasks" in paths and "/api/v1/agents/{agent_id}/offers/{task_id}/accept" in paths
+
+
+def test_websocket_gives_a_supervisor_its_teams_queues_only(acd_server: Running) -> None:
+    admin = acd_server.client("admin")
+    ws = acd_server.url.replace("http", "ws") + f"/api/v1/events?token={acd_server.token('sup-lons')}"
+    with connect(ws) as feed:
+        admin.post("/api/v1/tasks", json={"channel": "voice", "queue": "pau-tva"})  # no lons-a agent serves it
+        lons = admin.post("/api/v1/tasks", json={"channel": "voice", "queue": "lons-tva"}).json()
+        seen = json.loads(feed.recv(timeout=10))
+        assert (seen["kind"], seen["task"], seen["queue"]) == ("task_queued", lons["id"], "lons-tva")
+        with pytest.raises(TimeoutError):
+            feed.recv(timeout=0.3)
+
+
+def test_event_log_filters_and_pages(acd_server: Running) -> None:
+    admin = acd_server.client("admin")
+    ids = [admin.post("/api/v1/tasks", json={"channel": "voice", "queue": "lons-tva"}).json()["id"] for _ in range(3)]
+    admin.delete(f"/api/v1/tasks/{ids[1]}", params={"outcome": "abandoned"})  # the caller hung up
+    ended = admin.get("/api/v1/events", params={"kind": "task_ended"}).json()
+    assert [(e["task"], e["reason"]) for e in ended] == [(ids[1], "abandoned")]
+    first_page = admin.get("/api/v1/events", params={"queue": "lons-tva", "limit": 2}).json()
+    rest = admin.get("/api/v1/events", params={"queue": "lons-tva", "after": first_page[-1]["id"]}).json()
+    assert [e["task"] for e in first_page + rest] == [ids[0], ids[1], ids[2], ids[1]]
+    refused = admin.get("/api/v1/events", params={"kind": "no_such_kind"})
+    assert refused.status_code == 422 and refused.json()["error"] == "invalid-request"
+
+
+def test_statistics_by_dimension(acd_server: Running) -> None:
+    admin, sup = acd_server.client("admin"), acd_server.client("sup-lons")
+    admin.post("/api/v1/agents/ana/login")
+    admin.post("/api/v1/tasks", json={"channel": "voice", "queue": "lons-tva", "attributes": {"department": "69"}})
+    teams = {row["name"]: row for row in sup.get("/api/v1/stats/team").json()}
+    assert teams["lons-a"]["agents"]["reserved"] == 1 and teams["lons-a"]["agents"]["offline"] == 2
+    departments = {row["name"]: row["today"] for row in sup.get("/api/v1/stats/department").json()}
+    assert departments["69"]["entered"] == 1 and departments["33"]["entered"] == 0
+    assert admin.get("/api/v1/stats/planet").status_code == 422

@@ -1,0 +1,92 @@
+"""Real-time statistics, computed from the decisions of a real router on a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from acd.events import AgentLoggedIn, OfferAccepted, TaskArrived, TaskCancelled, TaskCompleted, WrapUpEnded
+from acd.model import Channel
+from acd.service import AcdService
+from tests.acd import builders
+
+T0 = builders.MONDAY_9AM
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def at(service: AcdService, clock: Clock, seconds: float, event: object) -> None:
+    clock.now = T0 + seconds
+    service.submit(event)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def morning() -> tuple[AcdService, Clock]:
+    """One agent, idle 20 s, then three calls: answered in 5 s, abandoned after 30 s, answered in 30 s (past the
+    20 s target)."""
+    clock = Clock(T0)
+    service = AcdService(builders.deployment(), clock=clock)
+    at(service, clock, -20, AgentLoggedIn("ana"))
+    at(service, clock, 0, TaskArrived("t1", Channel.VOICE, "lons-tva", attributes={"department": "69"}))
+    at(service, clock, 5, OfferAccepted("t1", "ana"))
+    at(service, clock, 10, TaskArrived("t2", Channel.VOICE, "lons-tva", attributes={"department": "69"}))
+    at(service, clock, 40, TaskCancelled("t2"))
+    at(service, clock, 50, TaskArrived("t3", Channel.VOICE, "lons-tva", attributes={"department": "33"}))
+    at(service, clock, 65, TaskCompleted("t1", "ana"))
+    at(service, clock, 75, WrapUpEnded("t1", "ana"))  # t3 is offered at once
+    at(service, clock, 80, OfferAccepted("t3", "ana"))
+    return service, clock
+
+
+def test_queue_figures(morning: tuple[AcdService, Clock]) -> None:
+    service, _ = morning
+    figures = service.stats.get("queue", "lons-tva").figures()
+    assert figures["entered"] == 3
+    assert figures["answered"] == 2
+    assert figures["abandoned"] == 1
+    assert figures["service_level"] == pytest.approx(1 / 3)  # t1 only, of three closed (answered or abandoned)
+    assert figures["abandon_rate"] == pytest.approx(1 / 3)
+    assert figures["average_speed_of_answer"] == pytest.approx((5 + 30) / 2)
+    assert figures["completed"] == 1
+    assert figures["average_handle_time"] == pytest.approx(60 + 10)  # talk, then wrap-up
+
+
+def test_department_and_team_figures(morning: tuple[AcdService, Clock]) -> None:
+    service, _ = morning
+    assert service.stats.get("department", "69").figures()["entered"] == 2
+    assert service.stats.get("department", "69").figures()["abandoned"] == 1
+    assert service.stats.get("department", "33").figures()["answered"] == 1
+    team = service.stats.get("team", "lons-a").figures()
+    assert team["answered"] == 2 and team["abandoned"] == 0  # an abandon in queue belongs to no team
+    # ana: available from -20 s to 0, then reserved, busy, in wrap-up, reserved again until 80 s.
+    assert team["occupancy"] == pytest.approx(80 / 100)
+
+
+def test_no_figure_is_invented_before_anything_happened() -> None:
+    service = AcdService(builders.deployment(), clock=Clock(T0))
+    figures = service.stats.get("queue", "lons-tva").figures()
+    assert figures["entered"] == 0
+    assert figures["service_level"] is None
+    assert figures["average_handle_time"] is None
+    assert figures["occupancy"] is None
+
+
+def test_counters_start_again_at_local_midnight(morning: tuple[AcdService, Clock]) -> None:
+    service, clock = morning
+    at(service, clock, 15 * 3600 + 1, TaskArrived("t4", Channel.EMAIL, "cfe-email"))  # 00:00:01 on Tuesday
+    assert service.stats.get("queue", "lons-tva").figures()["entered"] == 0
+    assert service.stats.get("queue", "cfe-email").figures()["entered"] == 1
+
+
+def test_a_clock_stepping_back_never_makes_a_wait_negative() -> None:
+    clock = Clock(T0)
+    service = AcdService(builders.deployment(), clock=clock)
+    at(service, clock, 0, TaskArrived("t", Channel.VOICE, "lons-tva"))
+    at(service, clock, -30, AgentLoggedIn("ana"))  # the wall clock was corrected back by 30 s
+    at(service, clock, -28, OfferAccepted("t", "ana"))
+    assert service.stats.get("queue", "lons-tva").figures()["average_speed_of_answer"] == 0
