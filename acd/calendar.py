@@ -113,7 +113,8 @@ class OpeningHours:
     def is_open(self, now: float) -> bool:
         local = self._local(now)
         moment = local.time().replace(tzinfo=None)
-        return any(o <= moment < c for o, c in self.intervals_on(local.date()))
+        # "24:00" is stored as time.max (23:59:59.999999): that last microsecond is still open.
+        return any(o <= moment and (moment < c or c == time.max) for o, c in self.intervals_on(local.date()))
 
     def closed_reason(self, now: float) -> str | None:
         if self.is_open(now):
@@ -127,16 +128,28 @@ class OpeningHours:
             return "holiday:" + french_public_holidays(day.year)[day]
         return "outside_hours"
 
-    def _edges(self, day: date) -> list[float]:
+    def _instants(self, day: date, wall: time) -> list[float]:
+        """Every instant the local clock may cross `wall` on `day`: once on an ordinary day; on a DST day
+        also the clock change itself, when `wall` is skipped (spring) or repeated (autumn)."""
+        if wall == time.max:
+            return self._instants(day + timedelta(days=1), time(0))
         zone = self._zone  # type: ignore[attr-defined]
-        edges = []
+        early, late = sorted(datetime.combine(day, wall.replace(fold=f), zone).timestamp() for f in (0, 1))
+        if early == late:
+            return [early]
+        # The UTC offset changes between the two readings; tz transitions fall on whole seconds.
+        after = self._local(late).utcoffset()
+        low, high = int(early), int(late)
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (low, middle) if self._local(middle).utcoffset() == after else (middle, high)
+        return [early, float(high), late]
+
+    def _edges(self, day: date) -> list[float]:
+        edges: list[float] = []
         for opening, closing in self.intervals_on(day):
-            edges.append(datetime.combine(day, opening, zone).timestamp())
-            end = datetime.combine(day + timedelta(days=1), time(0), zone) if closing == time.max else (
-                datetime.combine(day, closing, zone)
-            )
-            edges.append(end.timestamp())
-        return edges
+            edges += self._instants(day, opening) + self._instants(day, closing)
+        return sorted(edges)
 
     def next_change(self, now: float) -> float | None:
         """The next moment, strictly after now, when open turns closed or closed turns open."""

@@ -57,6 +57,7 @@ class AcdService:
         self.stats = Statistics(self._lookups(), deployment.settings.timezone)
         self._subscriptions: set[Subscription] = set()
         self._wake = asyncio.Event()
+        self._turn = asyncio.Lock()
         self._ticker: asyncio.Task[None] | None = None
 
     def _lookups(self) -> Lookups:
@@ -92,7 +93,7 @@ class AcdService:
 
     async def _tick_forever(self) -> None:
         while True:
-            self.submit(ClockTicked())
+            await self.submit(ClockTicked())
             due = self.store.next_due()
             delay = TICK_CEILING if due is None else min(TICK_CEILING, max(0.0, due - self.clock()))
             self._wake.clear()
@@ -101,8 +102,12 @@ class AcdService:
 
     # ---------------------------------------------------------------------------------- events
 
-    def submit(self, event: Event) -> list[Decision]:
+    async def submit(self, event: Event) -> list[Decision]:
         """Apply one event now; an `AcdError` means refused, with no change beyond fired timers."""
+        async with self._turn:  # one event at a time, in the order they came
+            return self._process(event)
+
+    def _process(self, event: Event) -> list[Decision]:
         try:
             decisions = self.router.process(event, self._now())
         except AcdError as error:

@@ -33,59 +33,59 @@ def _acting_on(ctx: Ctx, caller: Principal, agent_id: str) -> Agent:
     return agent
 
 
-def _apply(ctx: Ctx, caller: Principal, agent_id: str, event: Event) -> dict[str, Any]:
-    agent = _acting_on(ctx, caller, agent_id)
-    ctx.service.submit(event)
-    return agent_view(ctx.service, agent)
+async def _apply(ctx: Ctx, caller: Principal, agent_id: str, event: Event) -> dict[str, Any]:
+    _acting_on(ctx, caller, agent_id)
+    await ctx.service.submit(event)
+    return agent_view(ctx.service, ctx.service.router.agent(agent_id))
 
 
 @router.get("")
-def list_agents(ctx: Ctx, caller: Caller) -> list[dict[str, Any]]:
+async def list_agents(ctx: Ctx, caller: Caller) -> list[dict[str, Any]]:
     agents = sorted(ctx.service.store.agents(), key=lambda a: a.ordinal)
     return [agent_view(ctx.service, a) for a in agents if ctx.directory.may_act_on_agent(caller, a.id)]
 
 
 @router.get("/{agent_id}")
-def get_agent(agent_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+async def get_agent(agent_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return agent_view(ctx.service, _acting_on(ctx, caller, agent_id))
 
 
 @router.post("/{agent_id}/login")
-def login(agent_id: str, ctx: Ctx, caller: Caller, body: AgentLogin | None = None) -> dict[str, Any]:
-    return _apply(ctx, caller, agent_id, AgentLoggedIn(agent_id, body.ready if body else True))
+async def login(agent_id: str, ctx: Ctx, caller: Caller, body: AgentLogin | None = None) -> dict[str, Any]:
+    return await _apply(ctx, caller, agent_id, AgentLoggedIn(agent_id, body.ready if body else True))
 
 
 @router.post("/{agent_id}/logout")
-def logout(agent_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
-    return _apply(ctx, caller, agent_id, AgentLoggedOut(agent_id))
+async def logout(agent_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+    return await _apply(ctx, caller, agent_id, AgentLoggedOut(agent_id))
 
 
 @router.put("/{agent_id}/state")
-def change_state(agent_id: str, body: AgentStateChange, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+async def change_state(agent_id: str, body: AgentStateChange, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     if body.state == "available":
         if body.reason is not None:
             raise InvalidEvent("a reason is given with state not_ready only", field="reason")
-        return _apply(ctx, caller, agent_id, AgentReady(agent_id))
+        return await _apply(ctx, caller, agent_id, AgentReady(agent_id))
     if body.reason is None:
         raise InvalidEvent("state not_ready needs a reason", field="reason")
-    return _apply(ctx, caller, agent_id, AgentNotReady(agent_id, body.reason))
+    return await _apply(ctx, caller, agent_id, AgentNotReady(agent_id, body.reason))
 
 
 @router.post("/{agent_id}/offers/{task_id}/accept")
-def accept(agent_id: str, task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
-    return _apply(ctx, caller, agent_id, OfferAccepted(task_id, agent_id))
+async def accept(agent_id: str, task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+    return await _apply(ctx, caller, agent_id, OfferAccepted(task_id, agent_id))
 
 
 @router.post("/{agent_id}/offers/{task_id}/refuse")
-def refuse(agent_id: str, task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
-    return _apply(ctx, caller, agent_id, OfferRefused(task_id, agent_id))
+async def refuse(agent_id: str, task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+    return await _apply(ctx, caller, agent_id, OfferRefused(task_id, agent_id))
 
 
 @router.post("/{agent_id}/tasks/{task_id}/complete")
-def complete(agent_id: str, task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
-    return _apply(ctx, caller, agent_id, TaskCompleted(task_id, agent_id))
+async def complete(agent_id: str, task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+    return await _apply(ctx, caller, agent_id, TaskCompleted(task_id, agent_id))
 
 
 @router.post("/{agent_id}/tasks/{task_id}/end-wrap-up")
-def end_wrap_up(agent_id: str, task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
-    return _apply(ctx, caller, agent_id, WrapUpEnded(task_id, agent_id))
+async def end_wrap_up(agent_id: str, task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+    return await _apply(ctx, caller, agent_id, WrapUpEnded(task_id, agent_id))

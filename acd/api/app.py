@@ -40,7 +40,7 @@ def create_app(service: AcdService) -> FastAPI:
         app.include_router(module.router)
 
     @app.get("/api/v1/health", tags=["health"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app

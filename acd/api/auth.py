@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,8 +14,9 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 @router.post("/login")
-def login(body: Login, ctx: Ctx) -> dict[str, Any]:
-    principal = ctx.directory.authenticate(body.user, body.password)
+async def login(body: Login, ctx: Ctx) -> dict[str, Any]:
+    # scrypt takes tens of milliseconds by design: in a thread, so that the event loop goes on routing.
+    principal = await asyncio.to_thread(ctx.directory.authenticate, body.user, body.password)
     token, expires_at = ctx.tokens.issue(principal, ctx.service.clock())
     return {
         "token": token,
@@ -28,5 +30,5 @@ def login(body: Login, ctx: Ctx) -> dict[str, Any]:
 
 
 @router.post("/logout", status_code=204)
-def logout(request: Request, ctx: Ctx, caller: Caller) -> None:
+async def logout(request: Request, ctx: Ctx, caller: Caller) -> None:
     ctx.tokens.revoke(bearer_token(request.headers.get("authorization")))

@@ -1,4 +1,8 @@
-"""What every route needs: the running service, and who is calling (from the bearer token)."""
+"""What every route needs: the running service, and who is calling (from the bearer token).
+
+Every route and dependency is a coroutine: the service and the token store are used from the event loop's
+thread only, never from FastAPI's thread pool, so they need no locks.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ class Context:
     tokens: TokenStore
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:
     ctx: Context = request.app.state.context
     return ctx
 
@@ -30,7 +34,7 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Principal:
+async def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Principal:
     token = bearer_token(request.headers.get("authorization"))
     return ctx.tokens.resolve(token, ctx.service.clock())
 

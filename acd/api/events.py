@@ -14,7 +14,8 @@ from typing import Any
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from acd.api.deps import Caller, Context, Ctx
-from acd.auth import AuthError, Principal, Role
+from acd.auth import AuthError, Principal
+from acd.deployment.models import Role
 from acd.decisions import Kind
 from acd.journal import Entry
 
@@ -52,7 +53,7 @@ def _filtered(
 
 
 @router.get("/events")
-def read_log(
+async def read_log(
     ctx: Ctx,
     caller: Caller,
     queue: str | None = None,

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query
 from acd.api.deps import Caller, Ctx
 from acd.api.schemas import Callback, NewTask
 from acd.api.views import task_view
-from acd.auth import Principal, Role
+from acd.auth import Principal
+from acd.deployment.models import Role
 from acd.events import CallbackRequested, TaskArrived, TaskCancelled
 from acd.model import Outcome, Task
 
@@ -29,7 +30,7 @@ def _visible_task(ctx: Ctx, caller: Principal, task_id: str) -> Task:
 
 
 @router.post("", status_code=201)
-def create_task(body: NewTask, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+async def create_task(body: NewTask, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     ctx.directory.require(ctx.directory.may_manage_tasks(caller), "create tasks")
     task_id = body.id or _new_id()
     event = TaskArrived(
@@ -41,27 +42,27 @@ def create_task(body: NewTask, ctx: Ctx, caller: Caller) -> dict[str, Any]:
         body.required_skills,
         body.not_before,
     )
-    ctx.service.submit(event)
+    await ctx.service.submit(event)
     return task_view(ctx.service, ctx.service.router.task(task_id))
 
 
 @router.get("/{task_id}")
-def get_task(task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+async def get_task(task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return task_view(ctx.service, _visible_task(ctx, caller, task_id))
 
 
 @router.delete("/{task_id}")
-def cancel_task(
+async def cancel_task(
     task_id: str, ctx: Ctx, caller: Caller, outcome: Outcome = Query(Outcome.CANCELLED)
 ) -> dict[str, Any]:
     ctx.directory.require(ctx.directory.may_manage_tasks(caller), "cancel tasks")
-    ctx.service.submit(TaskCancelled(task_id, outcome))
+    await ctx.service.submit(TaskCancelled(task_id, outcome))
     return task_view(ctx.service, ctx.service.router.task(task_id))
 
 
 @router.post("/{task_id}/callback", status_code=201)
-def request_callback(task_id: str, body: Callback, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+async def request_callback(task_id: str, body: Callback, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     ctx.directory.require(ctx.directory.may_manage_tasks(caller), "create call-backs")
     callback_id = _new_id()
-    ctx.service.submit(CallbackRequested(task_id, callback_id, body.number, body.at, body.queue))
+    await ctx.service.submit(CallbackRequested(task_id, callback_id, body.number, body.at, body.queue))
     return task_view(ctx.service, ctx.service.router.task(callback_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from acd.events import AgentLoggedIn, OfferAccepted, TaskArrived, TaskCancelled, TaskCompleted, WrapUpEnded
@@ -22,7 +24,7 @@ class Clock:
 
 def at(service: AcdService, clock: Clock, seconds: float, event: object) -> None:
     clock.now = T0 + seconds
-    service.submit(event)  # type: ignore[arg-type]
+    asyncio.run(service.submit(event))  # type: ignore[arg-type]
 
 
 @pytest.fixture
