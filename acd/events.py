@@ -128,7 +128,9 @@ class AgentNotReady:
 
 
 @dataclass(frozen=True, slots=True)
-class OfferAccepted:
+class _AgentOnTask:
+    """What an agent does with one task: the same two checked fields for every such event."""
+
     task_id: str
     agent_id: str
 
@@ -138,35 +140,23 @@ class OfferAccepted:
 
 
 @dataclass(frozen=True, slots=True)
-class OfferRefused:
-    task_id: str
-    agent_id: str
-
-    def __post_init__(self) -> None:
-        _check_id("task_id", self.task_id)
-        _check_id("agent_id", self.agent_id)
+class OfferAccepted(_AgentOnTask):
+    """The agent answers the task offered to it."""
 
 
 @dataclass(frozen=True, slots=True)
-class TaskCompleted:
+class OfferRefused(_AgentOnTask):
+    """The agent turns the offer down: the task goes back with its place."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCompleted(_AgentOnTask):
     """The agent finished the task (or the caller hung up after answer): wrap-up follows."""
 
-    task_id: str
-    agent_id: str
-
-    def __post_init__(self) -> None:
-        _check_id("task_id", self.task_id)
-        _check_id("agent_id", self.agent_id)
-
 
 @dataclass(frozen=True, slots=True)
-class WrapUpEnded:
-    task_id: str
-    agent_id: str
-
-    def __post_init__(self) -> None:
-        _check_id("task_id", self.task_id)
-        _check_id("agent_id", self.agent_id)
+class WrapUpEnded(_AgentOnTask):
+    """The agent is done with the task's after-call work before the wrap-up timer."""
 
 
 @dataclass(frozen=True, slots=True)
