@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Interval = tuple[time, time]
 SEARCH_DAYS = 400
-_INTERVAL = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+_INTERVAL = re.compile(r"^([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})$")  # ASCII digits only
 
 
 class CalendarError(ValueError):
@@ -35,21 +35,27 @@ def easter_sunday(year: int) -> date:
 
 @lru_cache(maxsize=64)
 def french_public_holidays(year: int) -> dict[date, str]:
-    """The eleven public holidays of metropolitan France; the Easter-based ones computed."""
+    """The eleven public holidays of metropolitan France; the Easter-based ones computed.
+
+    Two may fall on one date (Ascension on 1 May in 2008, on 8 May in 1997): that date names both.
+    """
     easter = easter_sunday(year)
-    return {
-        date(year, 1, 1): "Jour de l'an",
-        easter + timedelta(days=1): "Lundi de Pâques",
-        date(year, 5, 1): "Fête du Travail",
-        date(year, 5, 8): "Victoire 1945",
-        easter + timedelta(days=39): "Ascension",
-        easter + timedelta(days=50): "Lundi de Pentecôte",
-        date(year, 7, 14): "Fête nationale",
-        date(year, 8, 15): "Assomption",
-        date(year, 11, 1): "Toussaint",
-        date(year, 11, 11): "Armistice",
-        date(year, 12, 25): "Noël",
-    }
+    holidays: dict[date, str] = {}
+    for day, name in (
+        (date(year, 1, 1), "Jour de l'an"),
+        (easter + timedelta(days=1), "Lundi de Pâques"),
+        (date(year, 5, 1), "Fête du Travail"),
+        (date(year, 5, 8), "Victoire 1945"),
+        (easter + timedelta(days=39), "Ascension"),
+        (easter + timedelta(days=50), "Lundi de Pentecôte"),
+        (date(year, 7, 14), "Fête nationale"),
+        (date(year, 8, 15), "Assomption"),
+        (date(year, 11, 1), "Toussaint"),
+        (date(year, 11, 11), "Armistice"),
+        (date(year, 12, 25), "Noël"),
+    ):
+        holidays[day] = f"{holidays[day]} et {name}" if day in holidays else name
+    return holidays
 
 
 def parse_interval(text: str) -> Interval:
