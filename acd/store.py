@@ -96,7 +96,7 @@ class MemoryStore:
         insort(self._waiting.setdefault(queue_id, []), key)
 
     def dequeue(self, queue_id: str, key: TaskKey) -> None:
-        _remove_sorted(self._waiting[queue_id], key)
+        _remove_sorted(self._waiting, queue_id, key)
 
     def waiting(self, queue_id: str) -> list[TaskKey]:
         return self._waiting.get(queue_id) or _EMPTY
@@ -108,7 +108,7 @@ class MemoryStore:
         insort(self._idle.setdefault((queue_id, tier), []), key)
 
     def remove_idle(self, queue_id: str, tier: int, key: AgentKey) -> None:
-        _remove_sorted(self._idle[(queue_id, tier)], key)
+        _remove_sorted(self._idle, (queue_id, tier), key)
 
     def idle(self, queue_id: str, tier: int) -> list[AgentKey]:
         return self._idle.get((queue_id, tier)) or _EMPTY
@@ -139,12 +139,44 @@ class MemoryStore:
     def set_queue_value(self, queue_id: str, name: str, value: float) -> None:
         self._queue_values[(queue_id, name)] = value
 
+    # What replaying or undoing a change needs beyond the router's interface.
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    @seq.setter
+    def seq(self, value: int) -> None:
+        self._seq = value
+
+    def delete_task(self, task_id: str) -> None:
+        del self._tasks[task_id]
+
+    def remove_timer(self, timer: Timer) -> None:
+        if self._timers and self._timers[0] == timer:  # the usual case: the timer just fired
+            heapq.heappop(self._timers)
+            return
+        self._timers.remove(timer)  # ValueError if absent: a replica out of step must not go unnoticed
+        heapq.heapify(self._timers)
+
+    def timers(self) -> list[Timer]:
+        return sorted(self._timers)
+
+    def queue_values(self) -> dict[tuple[str, str], float]:
+        return dict(self._queue_values)
+
+    def clear_queue_value(self, queue_id: str, name: str) -> None:
+        self._queue_values.pop((queue_id, name), None)
+
 
 _EMPTY: list = []  # type: ignore[type-arg]  # shared read-only empty list; never mutated
 
 
-def _remove_sorted(items: list, key: object) -> None:  # type: ignore[type-arg]
+def _remove_sorted(lists: dict, name: object, key: object) -> None:  # type: ignore[type-arg]
+    items = lists[name]
     index = bisect_left(items, key)
     if index == len(items) or items[index] != key:
         raise KeyError(key)
     del items[index]
+    if not items:  # no empty lists left behind: two stores with the same content compare equal
+        del lists[name]

@@ -1,0 +1,271 @@
+"""Changes of the queue core's state as data: recorded while the router works, replayed or undone after.
+
+A node that shares its state with others (the Redis store) runs the router on its own copy of the state
+(a `MemoryStore`, the replica) through a `ChangeRecorder`. The recorder lets the router read and write as
+usual and notes, in order, what changed: the records touched (as their text after the event) and the
+index operations. That list of operations, a `Change`, is what the node commits to the shared store and
+what the other nodes replay on their replicas. If the commit is refused (another node committed first),
+`rollback` puts the replica back exactly as it was, and the event is processed again on fresh state.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from acd.codec import (
+    decode_agent,
+    decode_key,
+    decode_task,
+    decode_timer,
+    encode_agent,
+    encode_key,
+    encode_task,
+    encode_timer,
+)
+from acd.model import Agent, Task
+from acd.store import AgentKey, MemoryStore, TaskKey
+from acd.timers import Timer
+
+#: One operation, as a JSON-able list: ["task", id, text], ["enqueue", queue, key-text], ...
+Op = list[Any]
+IdleEntry = tuple[str, int, AgentKey]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The operations of one processed event, in the order they happened; empty if nothing changed."""
+
+    ops: tuple[Op, ...]
+    latest: float  # the core's time after the event: no node's later event may carry an earlier time
+
+    def __bool__(self) -> bool:
+        return bool(self.ops)
+
+
+class ChangeRecorder:
+    """The `Store` the router uses on a replica: passes everything through and records it."""
+
+    def __init__(self, base: MemoryStore) -> None:
+        self.base = base
+        # Copies of the records as they were when first read: the router changes records in place.
+        self._tasks_before: dict[str, Task | None] = {}
+        self._agents_before: dict[str, Agent | None] = {}
+        self._ops: list[Op] = []
+        self._undo: list[Op] = []
+
+    # ------------------------------------------------------------------ the change in progress
+
+    def change(self, latest: float) -> Change:
+        """What changed since the last `forget` or `rollback`: index operations, then changed records."""
+        ops = list(self._ops)
+        for task_id, task_before in self._tasks_before.items():
+            task = self.base.task(task_id)
+            if task != task_before:
+                ops.append(["task", task_id, None if task is None else encode_task(task)])
+        for agent_id, agent_before in self._agents_before.items():
+            agent = self.base.agent(agent_id)
+            if agent != agent_before:
+                ops.append(["agent", agent_id, None if agent is None else encode_agent(agent)])
+        return Change(tuple(ops), latest)
+
+    def forget(self) -> None:
+        """The change is committed: start the next one."""
+        self._tasks_before.clear()
+        self._agents_before.clear()
+        self._ops.clear()
+        self._undo.clear()
+
+    def rollback(self) -> None:
+        """Put the replica back as it was before the change, records and indexes."""
+        for op in reversed(self._undo):
+            apply_op(self.base, op)
+        for task_id, task in self._tasks_before.items():
+            if task is not None:
+                self.base.put_task(task)
+            elif self.base.task(task_id) is not None:
+                self.base.delete_task(task_id)
+        for agent in self._agents_before.values():
+            if agent is not None:  # agents are never added by an event, only changed
+                self.base.put_agent(agent)
+        self.forget()
+
+    def _record(self, op: Op, undo: Op) -> None:
+        self._ops.append(op)
+        self._undo.append(undo)
+
+    def _touch_task(self, task_id: str) -> None:
+        if task_id not in self._tasks_before:
+            task = self.base.task(task_id)
+            self._tasks_before[task_id] = None if task is None else copy_task(task)
+
+    def _touch_agent(self, agent_id: str) -> None:
+        if agent_id not in self._agents_before:
+            agent = self.base.agent(agent_id)
+            self._agents_before[agent_id] = None if agent is None else copy_agent(agent)
+
+    # --------------------------------------------------------------------------- Store interface
+
+    def next_seq(self) -> int:
+        before = self.base.seq
+        value = self.base.next_seq()
+        self._record(["seq", value], ["seq", before])
+        return value
+
+    def task(self, task_id: str) -> Task | None:
+        self._touch_task(task_id)  # the router may change what it reads: note it as it was
+        return self.base.task(task_id)
+
+    def put_task(self, task: Task) -> None:
+        self._touch_task(task.id)
+        self.base.put_task(task)
+
+    def agent(self, agent_id: str) -> Agent | None:
+        self._touch_agent(agent_id)
+        return self.base.agent(agent_id)
+
+    def put_agent(self, agent: Agent) -> None:
+        self._touch_agent(agent.id)
+        self.base.put_agent(agent)
+
+    def agents(self) -> Iterator[Agent]:
+        for agent in list(self.base.agents()):
+            self._touch_agent(agent.id)
+            yield agent
+
+    def tasks(self) -> Iterator[Task]:
+        for task in list(self.base.tasks()):
+            self._touch_task(task.id)
+            yield task
+
+    def enqueue(self, queue_id: str, key: TaskKey) -> None:
+        self.base.enqueue(queue_id, key)
+        text = encode_key(key)
+        self._record(["enqueue", queue_id, text], ["dequeue", queue_id, text])
+
+    def dequeue(self, queue_id: str, key: TaskKey) -> None:
+        self.base.dequeue(queue_id, key)
+        text = encode_key(key)
+        self._record(["dequeue", queue_id, text], ["enqueue", queue_id, text])
+
+    def waiting(self, queue_id: str) -> list[TaskKey]:
+        return self.base.waiting(queue_id)
+
+    def position(self, queue_id: str, key: TaskKey) -> int:
+        return self.base.position(queue_id, key)
+
+    def add_idle(self, queue_id: str, tier: int, key: AgentKey) -> None:
+        self.base.add_idle(queue_id, tier, key)
+        text = encode_key(key)
+        self._record(["add_idle", queue_id, tier, text], ["remove_idle", queue_id, tier, text])
+
+    def remove_idle(self, queue_id: str, tier: int, key: AgentKey) -> None:
+        self.base.remove_idle(queue_id, tier, key)
+        text = encode_key(key)
+        self._record(["remove_idle", queue_id, tier, text], ["add_idle", queue_id, tier, text])
+
+    def idle(self, queue_id: str, tier: int) -> list[AgentKey]:
+        return self.base.idle(queue_id, tier)
+
+    def idle_entries(self, agent_id: str) -> list[IdleEntry]:
+        return self.base.idle_entries(agent_id)
+
+    def set_idle_entries(self, agent_id: str, entries: list[IdleEntry]) -> None:
+        before = _entries_text(self.base.idle_entries(agent_id))
+        self.base.set_idle_entries(agent_id, entries)
+        self._record(["idle_entries", agent_id, _entries_text(entries)], ["idle_entries", agent_id, before])
+
+    def add_timer(self, timer: Timer) -> None:
+        self.base.add_timer(timer)
+        text = encode_timer(timer)
+        self._record(["add_timer", text], ["remove_timer", text])
+
+    def pop_due(self, now: float) -> Timer | None:
+        timer = self.base.pop_due(now)
+        if timer is not None:
+            text = encode_timer(timer)
+            self._record(["remove_timer", text], ["add_timer", text])
+        return timer
+
+    def next_due(self) -> float | None:
+        return self.base.next_due()
+
+    def queue_value(self, queue_id: str, name: str, default: float) -> float:
+        return self.base.queue_value(queue_id, name, default)
+
+    def set_queue_value(self, queue_id: str, name: str, value: float) -> None:
+        before = self.base.queue_values().get((queue_id, name))
+        self.base.set_queue_value(queue_id, name, value)
+        self._record(["queue_value", queue_id, name, value], ["queue_value", queue_id, name, before])
+
+
+def copy_task(task: Task) -> Task:
+    """A copy that no change of `task` reaches: its sets and dicts are copied too."""
+    twin = copy.copy(task)
+    twin.attributes = dict(task.attributes)
+    twin.required_skills = dict(task.required_skills)
+    twin.refused_by = set(task.refused_by)
+    return twin
+
+
+def copy_agent(agent: Agent) -> Agent:
+    twin = copy.copy(agent)
+    twin.skills = dict(agent.skills)
+    twin.unit_cost = dict(agent.unit_cost)
+    twin.tasks = set(agent.tasks)
+    twin.wrap_ups = set(agent.wrap_ups)
+    twin.queue_steps = dict(agent.queue_steps)
+    return twin
+
+
+def _entries_text(entries: list[IdleEntry]) -> list[list[Any]]:
+    return [[queue_id, tier, encode_key(key)] for queue_id, tier, key in entries]
+
+
+def apply_op(store: MemoryStore, op: Op) -> None:
+    """Carry out one operation of a change on a replica (forward, or backward when undoing)."""
+    what = op[0]
+    if what == "task":
+        _, task_id, text = op
+        if text is None:
+            if store.task(task_id) is not None:
+                store.delete_task(task_id)
+        else:
+            store.put_task(decode_task(text))
+    elif what == "agent":
+        _, agent_id, text = op
+        if text is not None:  # agents come from the deployment; none is ever removed
+            store.put_agent(decode_agent(text))
+    elif what == "enqueue":
+        store.enqueue(op[1], decode_key(op[2]))  # type: ignore[arg-type]
+    elif what == "dequeue":
+        store.dequeue(op[1], decode_key(op[2]))  # type: ignore[arg-type]
+    elif what == "add_idle":
+        store.add_idle(op[1], op[2], decode_key(op[3]))
+    elif what == "remove_idle":
+        store.remove_idle(op[1], op[2], decode_key(op[3]))
+    elif what == "idle_entries":
+        store.set_idle_entries(op[1], [(q, tier, decode_key(key)) for q, tier, key in op[2]])
+    elif what == "add_timer":
+        store.add_timer(decode_timer(op[1]))
+    elif what == "remove_timer":
+        store.remove_timer(decode_timer(op[1]))
+    elif what == "queue_value":
+        _, queue_id, name, value = op
+        if value is None:
+            store.clear_queue_value(queue_id, name)
+        else:
+            store.set_queue_value(queue_id, name, value)  # as JSON kept it, int or float
+    elif what == "seq":
+        store.seq = int(op[1])
+    else:
+        raise ValueError(f"unknown change operation {what!r}")
+
+
+def apply_change(store: MemoryStore, change: Change) -> None:
+    for op in change.ops:
+        apply_op(store, op)

@@ -1,0 +1,125 @@
+"""Recorded changes: replayed on another replica they give the same state; rolled back, the state as before.
+
+The router's own random sequences drive it (the state machine of test_router_properties), with every
+event's change replayed on a follower replica, and one event in four rolled back and processed again as
+a node does when another node committed first.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import initialize, invariant
+
+from acd.changes import Change, ChangeRecorder, apply_change, apply_op
+from acd.codec import CodecError, decode_agent, decode_key, decode_task, decode_timer, encode_agent, encode_task
+from acd.errors import AcdError
+from acd.router import Router
+from acd.store import MemoryStore
+from acd.topology import Topology, build_agents
+from tests.acd import builders
+from tests.acd.test_router_properties import RouterMachine, canonical
+
+
+def fresh_store(config: object) -> MemoryStore:
+    store = MemoryStore()
+    for agent in build_agents(config, Topology.compile(config)):  # type: ignore[arg-type]
+        store.put_agent(agent)
+    return store
+
+
+def state(store: MemoryStore) -> object:
+    """The store's content; the timer heap's layout depends on its history, its content does not."""
+    content = dict(store.__dict__)
+    content["_timers"] = sorted(content["_timers"])
+    return canonical(content)
+
+
+class ReplicatedRouterMachine(RouterMachine):
+    @initialize(
+        strategy=st.sampled_from(["longest_idle", "best_skill", "least_occupied", "round_robin"]),
+        conflicts=st.lists(st.booleans(), min_size=64, max_size=64),
+    )
+    def setup(self, strategy: str, conflicts: list[bool]) -> None:  # type: ignore[override]
+        self.config = builders.deployment(strategy)
+        self.store = fresh_store(self.config)
+        self.recorder = ChangeRecorder(self.store)
+        self.router = Router(Topology.compile(self.config), self.recorder, skills=frozenset(s.id for s in self.config.skills))
+        self.follower = fresh_store(self.config)
+        self.conflicts = conflicts
+        self.steps = 0
+
+    def send(self, event: object) -> None:
+        self.steps += 1
+        if self.conflicts[self.steps % len(self.conflicts)]:
+            # Processed once, then refused at commit: rolled back to exactly what it was.
+            before = copy.deepcopy(self.store)
+            try:
+                self.router.process(event, self.now)  # type: ignore[arg-type]
+            except AcdError:
+                pass
+            self.recorder.rollback()
+            assert state(self.store) == state(before)
+        super().send(event)
+        change = self.recorder.change(self.now)
+        self.recorder.forget()
+        apply_change(self.follower, change)
+
+    def refused_without_change(self, event: object) -> None:
+        super().refused_without_change(event)
+        assert not self.recorder.change(self.now), "a refused event recorded a change"
+        self.recorder.forget()
+
+    @invariant()
+    def follower_has_the_same_state(self) -> None:
+        if hasattr(self, "follower"):
+            assert state(self.follower) == state(self.store)
+
+
+ReplicatedRouterMachine.TestCase.settings = settings(
+    max_examples=300,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+test_replayed_and_rolled_back_changes = ReplicatedRouterMachine.TestCase
+
+
+def test_records_survive_their_text() -> None:
+    config = builders.deployment()
+    router = builders.router(config)
+    from acd.events import AgentLoggedIn, TaskArrived
+    from acd.model import Channel
+
+    router.process(AgentLoggedIn("ana"), builders.MONDAY_9AM)
+    router.process(TaskArrived("t", Channel.VOICE, "lons-tva", 2, {"department": "69"}, {"tva": 3}), builders.MONDAY_9AM)
+    task, agent = router.store.task("t"), router.store.agent("ana")
+    assert decode_task(encode_task(task)) == task
+    assert decode_agent(encode_agent(agent)) == agent
+    assert encode_task(decode_task(encode_task(task))) == encode_task(task)  # canonical
+
+
+@pytest.mark.parametrize(
+    ("decode", "text", "message"),
+    [
+        (decode_task, "{", "stored task is not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+        (decode_task, '{"id": "t"}', "stored task is malformed: KeyError('channel')"),
+        (decode_agent, "[]", "stored agent is malformed: ValueError('not a JSON object')"),
+        (decode_timer, '[1, 2, "ring", "t", 0]', "stored timer is malformed: ValueError(\"'ring' is not a valid TimerKind\")"),
+        (decode_key, '[1, [2]]', "stored key is malformed: ValueError('a key is a list of numbers and strings')"),
+        (decode_key, b"\xff", "stored key is not JSON: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
+    ],
+)
+def test_malformed_stored_records_are_named(decode: object, text: str | bytes, message: str) -> None:
+    with pytest.raises(CodecError) as caught:
+        decode(text)  # type: ignore[operator]
+    assert str(caught.value) == message
+
+
+def test_unknown_operation_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown change operation 'explode'"):
+        apply_op(MemoryStore(), ["explode"])
+    assert not Change((), 0.0)
