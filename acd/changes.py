@@ -89,9 +89,11 @@ class ChangeRecorder:
                 self.base.put_task(task)
             elif self.base.task(task_id) is not None:
                 self.base.delete_task(task_id)
-        for agent in self._agents_before.values():
-            if agent is not None:  # agents are never added by an event, only changed
+        for agent_id, agent in self._agents_before.items():
+            if agent is not None:
                 self.base.put_agent(agent)
+            elif self.base.agent(agent_id) is not None:
+                self.base.delete_agent(agent_id)
         self.forget()
 
     def _record(self, op: Op, undo: Op) -> None:
@@ -238,8 +240,10 @@ def apply_op(store: MemoryStore, op: Op) -> None:
             store.put_task(decode_task(text))
     elif what == "agent":
         _, agent_id, text = op
-        if text is not None:  # agents come from the deployment; none is ever removed
+        if text is not None:
             store.put_agent(decode_agent(text))
+        elif store.agent(agent_id) is not None:
+            store.delete_agent(agent_id)
     elif what == "enqueue":
         store.enqueue(op[1], decode_key(op[2]))  # type: ignore[arg-type]
     elif what == "dequeue":

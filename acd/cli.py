@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -32,6 +33,10 @@ def demo_password_users(deployment: Deployment) -> list[str]:
     return found
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -48,6 +53,9 @@ def _serve(args: argparse.Namespace) -> int:
             args.config,
         )
     app = create_app(AcdService(deployment))
+    # SIGTERM is how a service manager stops the ACD. uvicorn shuts down gracefully, then raises the signal again
+    # with the handler it found: the default one would kill the process (status 143) after a clean stop.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -64,7 +72,12 @@ def _check_config(args: argparse.Namespace) -> int:
 def _hash_password(args: argparse.Namespace) -> int:
     from acd.auth import hash_password
 
-    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Password: ")
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    else:
+        # Bytes, not the locale's text: under a strict UTF-8 locale a non-UTF-8 byte would raise; as a lone
+        # surrogate it hashes as acd.auth hashes it everywhere.
+        password = sys.stdin.buffer.readline().decode("utf-8", "surrogateescape").rstrip("\r\n")
     if not password:
         print("acd: empty password", file=sys.stderr)
         return 2

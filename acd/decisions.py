@@ -55,3 +55,10 @@ class Decision:
         record["kind"] = self.kind.value
         record["data"] = dict(self.data)
         return record
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Decision:
+        """The decision `as_dict` gave (read back from a shared event stream)."""
+        fields = dict(record)
+        fields["kind"] = Kind(fields["kind"])
+        return cls(**fields)

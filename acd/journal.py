@@ -25,7 +25,16 @@ class Journal:
         self._entries: deque[Entry] = deque(maxlen=limit)
         self._next_id = 1
 
-    def append(self, decisions: Iterable[Decision]) -> list[Entry]:
+    @property
+    def next_id(self) -> int:
+        return self._next_id
+
+    def append(self, decisions: Iterable[Decision], first_id: int | None = None) -> list[Entry]:
+        """Number and keep `decisions`; `first_id` continues a numbering kept elsewhere (a shared stream)."""
+        if first_id is not None:
+            if first_id < self._next_id:
+                raise ValueError(f"event {first_id} comes after {self._next_id - 1}: the log only grows")
+            self._next_id = first_id
         added = []
         for decision in decisions:
             entry = Entry(self._next_id, decision)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from acd.decisions import Decision
 from acd.deployment.models import Deployment
@@ -22,11 +24,20 @@ from acd.matching import task_key
 from acd.model import Place, Task
 from acd.router import Router
 from acd.stats import Lookups, Statistics
-from acd.store import MemoryStore, Store
+from acd.redisstore.client import SharedState, StoreUnavailable
+from acd.store import MemoryStore
 from acd.topology import Topology, build_agents
+
+if TYPE_CHECKING:
+    from acd.redisstore.engine import SharedEngine
+
+log = logging.getLogger("acd")
 
 #: The ticker looks at the clock at least this often, so that opening hours and a changed clock are seen.
 TICK_CEILING = 1.0
+#: How long one blocking read of the shared stream waits; and the pauses while the store is unreachable.
+FOLLOW_WAIT = 5.0
+FOLLOW_RETRY_MIN, FOLLOW_RETRY_MAX = 0.1, 2.0
 #: Decisions a slow WebSocket subscriber may fall behind before it is cut off.
 SUBSCRIBER_BACKLOG = 10_000
 
@@ -42,15 +53,25 @@ class Subscription:
 
 class AcdService:
     def __init__(
-        self, deployment: Deployment, *, store: Store | None = None, clock: Callable[[], float] = time.time
+        self,
+        deployment: Deployment,
+        *,
+        clock: Callable[[], float] = time.time,
+        shared: SharedState | None = None,
     ) -> None:
+        """With `shared`, the state lives in Redis and this node keeps a replica of it; else in memory only."""
         self.deployment = deployment
         self.topology = Topology.compile(deployment)
-        self.store = store or MemoryStore()
-        for agent in build_agents(deployment, self.topology):
-            if self.store.agent(agent.id) is None:
-                self.store.put_agent(agent)
-        self.router = Router(self.topology, self.store, skills=frozenset(s.id for s in deployment.skills))
+        agents = build_agents(deployment, self.topology)
+        self._store = MemoryStore()
+        for agent in agents:
+            self._store.put_agent(agent)
+        self.router = Router(self.topology, self._store, skills=frozenset(s.id for s in deployment.skills))
+        self.engine: SharedEngine | None = None
+        if shared is not None:
+            from acd.redisstore.engine import SharedEngine
+
+            self.engine = SharedEngine(shared, self.router, agents, self._record)
         self.clock = clock
         self._latest = float("-inf")
         self.journal = Journal()
@@ -59,6 +80,11 @@ class AcdService:
         self._wake = asyncio.Event()
         self._turn = asyncio.Lock()
         self._ticker: asyncio.Task[None] | None = None
+
+    @property
+    def store(self) -> MemoryStore:
+        """The state as this node sees it: the only copy, or this node's replica of the shared state."""
+        return self.engine.store if self.engine is not None else self._store
 
     def _lookups(self) -> Lookups:
         def department(task_id: str) -> str | None:
@@ -81,19 +107,50 @@ class AcdService:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[AcdService]:
-        """Run the ticker for the duration of the block; it is cancelled on the way out."""
-        async with asyncio.TaskGroup() as group:
-            ticker = group.create_task(self._tick_forever())
+        """Run the ticker (and the follower of the shared store) for the duration of the block."""
+        if self.engine is not None:
+            await self.engine.load()
+            await self.engine.add_missing_agents(self.clock())
+            await self.engine.history()
+        try:
+            async with asyncio.TaskGroup() as group:
+                owned = [group.create_task(self._tick_forever())]
+                if self.engine is not None:
+                    owned.append(group.create_task(self._follow_forever(self.engine)))
+                try:
+                    yield self
+                finally:
+                    for task in owned:
+                        task.cancel()
+                    for subscription in list(self._subscriptions):
+                        subscription.queue.put_nowait(None)
+        finally:
+            if self.engine is not None:
+                await self.engine.shared.close()
+
+    async def _follow_forever(self, engine: SharedEngine) -> None:
+        """Apply the other nodes' changes as they come; wait and retry while the store is unreachable."""
+        pause = FOLLOW_RETRY_MIN
+        while True:
+            _stop_if_cancelled()
             try:
-                yield self
-            finally:
-                ticker.cancel()
-                for subscription in list(self._subscriptions):
-                    subscription.queue.put_nowait(None)
+                entries = await engine.shared.wait(engine.position, FOLLOW_WAIT)
+                async with self._turn:
+                    await engine.catch_up_with(entries)
+                self._wake.set()  # their changes may have set timers
+                pause = FOLLOW_RETRY_MIN
+            except StoreUnavailable as error:
+                log.warning("%s", error.message)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, FOLLOW_RETRY_MAX)
 
     async def _tick_forever(self) -> None:
         while True:
-            await self.submit(ClockTicked())
+            _stop_if_cancelled()
+            try:
+                await self.submit(ClockTicked())
+            except AcdError as error:  # the store unreachable or busy: said, and tried again at the next tick
+                log.warning("timers not fired: %s", error.message)
             due = self.store.next_due()
             delay = TICK_CEILING if due is None else min(TICK_CEILING, max(0.0, due - self.clock()))
             self._wake.clear()
@@ -105,7 +162,17 @@ class AcdService:
     async def submit(self, event: Event) -> list[Decision]:
         """Apply one event now; an `AcdError` means refused, with no change beyond fired timers."""
         async with self._turn:  # one event at a time, in the order they came
+            if self.engine is not None:
+                decisions = await self.engine.process(event, self.clock)
+                self._wake.set()
+                return decisions
             return self._process(event)
+
+    async def catch_up(self) -> None:
+        """Before a read: apply what other nodes committed, so that the answer is as fresh as a write's."""
+        if self.engine is not None:
+            async with self._turn:
+                await self.engine.catch_up()
 
     def _process(self, event: Event) -> list[Decision]:
         try:
@@ -123,11 +190,11 @@ class AcdService:
         self._latest = max(self._latest, self.clock())
         return self._latest
 
-    def _record(self, decisions: list[Decision]) -> None:
+    def _record(self, decisions: list[Decision], first_id: int | None = None) -> None:
         if not decisions:
             return
         self.stats.apply(decisions)
-        for entry in self.journal.append(decisions):
+        for entry in self.journal.append(decisions, first_id):
             for subscription in list(self._subscriptions):
                 if subscription.overflowed or not subscription.accepts(entry):
                     continue
@@ -156,3 +223,15 @@ class AcdService:
         route = self.topology.queues[task.queue]
         handle_time = self.store.queue_value(task.queue, "handle_time", route.handle_time)
         return estimate_wait(position, handle_time, agents)
+
+
+def _stop_if_cancelled() -> None:
+    """Raise the pending cancellation of this task, if any.
+
+    A cancellation that reaches redis-py just as a reply arrives can be lost inside it (the command then
+    returns normally); a loop that checks here at each turn still ends when its owner cancels it.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+

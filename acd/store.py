@@ -152,6 +152,9 @@ class MemoryStore:
     def delete_task(self, task_id: str) -> None:
         del self._tasks[task_id]
 
+    def delete_agent(self, agent_id: str) -> None:
+        del self._agents[agent_id]
+
     def remove_timer(self, timer: Timer) -> None:
         if self._timers and self._timers[0] == timer:  # the usual case: the timer just fired
             heapq.heappop(self._timers)

@@ -13,7 +13,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+        where = self.file if self.line <= 0 else f"{self.file}:{self.line}"  # a fault of no one line
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
 class ConfigError(Exception):

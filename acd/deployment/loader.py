@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,30 @@ Lines = dict[tuple[Any, ...], int]
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML would silently keep the last one)."""
+    """SafeLoader that refuses duplicate keys (PyYAML would silently keep the last one).
+
+    A scalar PyYAML cannot build (`2024-02-30`, `!!int x`) is reported with its mark, as a ConstructorError,
+    instead of the bare ValueError (or KeyError, AttributeError) of PyYAML's constructors.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            if not isinstance(node, yaml.ScalarNode):
+                raise
+            kind = node.tag.rsplit(":", 1)[-1]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a valid {kind}", node.start_mark
+            ) from exc
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, Hashable):  # `? [a, b]`, `{[1]: 2}`: a collection as a key
+            raise yaml.constructor.ConstructorError(None, None, "a key must be a scalar", key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
@@ -69,13 +87,29 @@ def _read(directory: Path, section: str, problems: list[Problem]) -> tuple[Any, 
         if section not in OPTIONAL:
             problems.append(Problem(name, 0, section, "file is missing"))
         return ({} if section == "settings" else []), {}
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"not UTF-8 text: byte {raw[exc.start]:#04x} cannot be decoded"
+        problems.append(Problem(name, raw.count(b"\n", 0, exc.start) + 1, section, message))
+        return None, {}
     try:
         node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problems.append(Problem(name, (mark.line + 1) if mark else 1, section, f"YAML: {exc.problem}"))
+        # A mark at the end of the stream lies past the last line when the file ends with a line break.
+        line = min(mark.line + 1, max(1, len(text.splitlines()))) if mark else 1
+        problems.append(Problem(name, line, section, f"YAML: {exc.problem}"))
+        return None, {}
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids (a control character): no mark
+        line = text.count("\n", 0, exc.position) + 1
+        message = f"YAML: unacceptable character #x{exc.character:04x}: {exc.reason}"
+        problems.append(Problem(name, line, section, message))
+        return None, {}
+    except RecursionError:  # PyYAML composes nested collections recursively
+        problems.append(Problem(name, 1, section, "YAML: collections nested too deeply"))
         return None, {}
     lines: Lines = {}
     if node is not None:

@@ -45,6 +45,8 @@ class Weekday(StrEnum):
 class Settings(Model):
     """settings.yaml: centre-wide defaults."""
 
+    #: This deployment's name; with a shared store its keys are `acd:{name}:…` (one Redis Cluster slot).
+    name: Identifier = "demo"
     timezone: str = "Europe/Paris"
     missed_offers_limit: int = Field(default=2, ge=1, le=100)
     service_level_seconds: Seconds = 20
@@ -205,12 +207,12 @@ class Deployment(Model):
     """A whole validated configuration."""
 
     settings: Settings = Field(default_factory=lambda: Settings())
-    calendars: list[CalendarConfig]
-    sites: list[SiteConfig]
-    skills: list[SkillConfig]
-    teams: list[TeamConfig]
-    agents: list[AgentConfig]
-    queues: list[QueueConfig]
+    calendars: Annotated[list[CalendarConfig], Field(min_length=1)]
+    sites: Annotated[list[SiteConfig], Field(min_length=1)]
+    skills: Annotated[list[SkillConfig], Field(min_length=1)]
+    teams: Annotated[list[TeamConfig], Field(min_length=1)]
+    agents: Annotated[list[AgentConfig], Field(min_length=1)]
+    queues: Annotated[list[QueueConfig], Field(min_length=1)]
     users: list[UserConfig] = []
 
     def site(self, site_id: str) -> SiteConfig:

@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.calendar import CalendarError, parse_interval
-from acd.deployment.models import Deployment, Role
+from acd.deployment.models import CalendarConfig, Deployment, Role
 
 Found = list[tuple[tuple[Any, ...], str]]
 
@@ -14,6 +14,26 @@ Found = list[tuple[tuple[Any, ...], str]]
 def _known(found: Found, loc: tuple[Any, ...], value: str | None, known: set[str], what: str) -> None:
     if value is not None and value not in known:
         found.append((loc, f"unknown {what} {value!r}"))
+
+
+def _check_hours(found: Found, index: int, calendar: CalendarConfig) -> None:
+    """Every interval well-formed and no two overlapping, on each weekday and each specially opened date.
+
+    The same rules as acd.calendar.OpeningHours, checked here so that `_unserved`, which compiles the topology,
+    never meets a calendar it refuses.
+    """
+    days = [(("hours", day.value), texts) for day, texts in calendar.hours.items()]
+    days += [(("open_dates", day.isoformat()), texts) for day, texts in calendar.open_dates.items()]
+    for where, texts in days:
+        intervals = []
+        for j, text in enumerate(texts):
+            try:
+                intervals.append(parse_interval(text))
+            except CalendarError as exc:
+                found.append((("calendars", index, *where, j), str(exc)))
+        ordered = sorted(intervals)
+        if any(later[0] < earlier[1] for earlier, later in zip(ordered, ordered[1:])):
+            found.append((("calendars", index, *where), "intervals overlap"))
 
 
 def check_references(deployment: Deployment) -> Found:
@@ -30,12 +50,7 @@ def check_references(deployment: Deployment) -> Found:
     except (ZoneInfoNotFoundError, ValueError):
         found.append((("settings", "timezone"), f"unknown time zone {deployment.settings.timezone!r}"))
     for i, calendar in enumerate(deployment.calendars):
-        for day, texts in calendar.hours.items():
-            for j, text in enumerate(texts):
-                try:
-                    parse_interval(text)
-                except CalendarError as exc:
-                    found.append((("calendars", i, "hours", day.value, j), str(exc)))
+        _check_hours(found, i, calendar)
     for i, site in enumerate(deployment.sites):
         _known(found, ("sites", i, "calendar"), site.calendar, calendars, "calendar")
     for i, team in enumerate(deployment.teams):

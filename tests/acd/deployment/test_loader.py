@@ -74,7 +74,7 @@ def test_bad_interval_and_timezone(config: Path) -> None:
     assert refused(config) == "calendars.yaml:4: calendars[0].hours.mon[0]: interval '18:00-08:30' closes before it opens"
     edit(config, "calendars.yaml", 'mon: ["18:00-08:30"]', 'mon: ["08:30-18:00"]')
     edit(config, "settings.yaml", "timezone: Europe/Paris", "timezone: Europe/Lons")
-    assert refused(config) == "settings.yaml:2: settings.timezone: unknown time zone 'Europe/Lons'"
+    assert refused(config) == "settings.yaml:3: settings.timezone: unknown time zone 'Europe/Lons'"
 
 
 def test_queue_nobody_can_serve(config: Path) -> None:
@@ -85,7 +85,7 @@ def test_queue_nobody_can_serve(config: Path) -> None:
 
 def test_missing_file_and_missing_field(config: Path) -> None:
     (config / "skills.yaml").unlink()
-    assert refused(config) == "skills.yaml:0: skills: file is missing"
+    assert refused(config) == "skills.yaml: skills: file is missing"
 
 
 def test_redirect_without_target(config: Path) -> None:
@@ -100,3 +100,8 @@ def test_check_config_command(config: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "acd.cli", "check-config", str(config)], capture_output=True, text=True)
     assert bad.returncode == 1
     assert "teams.yaml:12: teams[2].site: unknown site 'paris'" in bad.stderr
+
+
+def test_an_empty_file_is_refused_not_taken_for_an_empty_centre(config: Path) -> None:
+    (config / "queues.yaml").write_text("")
+    assert refused(config) == "queues.yaml:1: queues: List should have at least 1 item after validation, not 0"

@@ -1,0 +1,162 @@
+"""The Redis side of a node: the scripts, the change stream and the node leases. I/O only, no routing.
+
+Redis errors become `StoreUnavailable` here, at the boundary, so that the API answers 503 with a clear
+message and nothing above has to know redis-py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from acd.errors import AcdError
+from acd.redisstore import scripts
+from acd.redisstore.schema import Keys
+
+T = TypeVar("T")
+#: How long a node that lost a commit keeps the next turn (others wait), should it never come back.
+TURN_MS = 100
+
+
+class StoreUnavailable(AcdError):
+    """The shared store cannot be reached: nothing was changed; the request may be sent again."""
+
+    status_code = 503
+    error_id = "store-unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """Change n of the deployment, as the stream keeps it."""
+
+    n: int
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: str  # "ok", "behind", "yield" (another node's turn) or "epoch"
+    n: int = 0
+    missing: tuple[Entry, ...] = ()
+    epoch: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    counters: dict[str, str]
+    tasks: dict[str, str]
+    agents: dict[str, str]
+    waiting: list[str]
+    idle: list[str]
+    idle_entries: dict[str, str]
+    timers: list[str]
+    queue_values: dict[str, str]
+
+
+def _pairs(flat: list[str]) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2]))
+
+
+def _entries(raw: list[Any]) -> tuple[Entry, ...]:
+    out = []
+    for entry_id, fields in raw:
+        values = _pairs(fields) if isinstance(fields, list) else fields
+        out.append(Entry(int(str(entry_id).split("-")[0]), json.loads(values["c"])))
+    return tuple(out)
+
+
+class SharedState:
+    """One node's connections to the deployment's Redis."""
+
+    def __init__(self, url: str, deployment: str, node: str, *, stream_length: int = 100_000) -> None:
+        self.url = url
+        self.keys = Keys(deployment)
+        self.node = node
+        self.stream_length = stream_length
+        # No retries inside redis-py: a failed command is this node's to handle (503, then the follower
+        # tries again), and redis-py's retry would also swallow the cancellation of a blocked read.
+        options: dict[str, Any] = {
+            "decode_responses": True,
+            "socket_connect_timeout": 2.0,
+            "retry": Retry(NoBackoff(), 0),
+        }
+        self._client = aioredis.Redis.from_url(url, socket_timeout=5.0, **options)
+        # Blocking reads of the stream wait longer than any command should: their own connection.
+        self._follower = aioredis.Redis.from_url(url, socket_timeout=30.0, **options)
+        self._commit = self._client.register_script(scripts.COMMIT)
+        self._init = self._client.register_script(scripts.INIT)
+        self._snapshot = self._client.register_script(scripts.SNAPSHOT)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+        await self._follower.aclose()
+
+    async def _call(self, what: str, action: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await action()
+        except (RedisError, OSError) as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # redis-py reports a command cancelled mid-way as a lost connection: the cancel comes first,
+                # or a loop that retries while the store is unreachable would never end.
+                raise asyncio.CancelledError from exc
+            raise StoreUnavailable(
+                f"the shared store at {self.url} cannot be reached ({what}: {exc}); nothing was changed, try again",
+                store=self.url,
+            ) from exc
+
+    async def open(self) -> str:
+        """The deployment's epoch, creating an empty deployment if there is none."""
+        epoch = secrets.token_hex(8)
+        return str(await self._call("open", lambda: self._init(keys=self.keys.data(), args=[epoch])))
+
+    async def snapshot(self) -> Snapshot:
+        raw = await self._call("snapshot", lambda: self._snapshot(keys=self.keys.data()))
+        counters, tasks, agents, waiting, idle, idle_entries, timers, values = raw
+        return Snapshot(
+            _pairs(counters),
+            _pairs(tasks),
+            _pairs(agents),
+            waiting[::2],
+            idle[::2],
+            _pairs(idle_entries),
+            list(timers),
+            _pairs(values),
+        )
+
+    async def commit(self, position: int, epoch: str, payload: str, writes: list[str], window: int = 1000) -> Reply:
+        args: list[str | int] = [position, epoch, payload, self.stream_length, window, self.node, TURN_MS, *writes]
+        raw = await self._call("commit", lambda: self._commit(keys=self.keys.data(), args=args))
+        if raw[0] == "ok":
+            return Reply("ok", int(raw[1]))
+        if raw[0] == "behind":
+            return Reply("behind", int(raw[1]), _entries(raw[2]))
+        if raw[0] == "yield":
+            return Reply("yield", int(raw[1]))
+        return Reply("epoch", epoch=str(raw[1]))
+
+    async def read(self, after: int, count: int = 1000) -> tuple[Entry, ...]:
+        raw: Any = await self._call(
+            "read", lambda: self._client.xrange(self.keys.changes, f"{after + 1}-1", "+", count=count)
+        )
+        return _entries(raw)
+
+    async def wait(self, after: int, seconds: float) -> tuple[Entry, ...]:
+        """Changes after `after`, waiting up to `seconds` for one to come."""
+        raw: Any = await self._call(
+            "follow",
+            lambda: self._follower.xread({self.keys.changes: f"{after}-1"}, count=1000, block=int(seconds * 1000)),
+        )
+        return _entries(raw[0][1]) if raw else ()
+
+    async def ping(self) -> None:
+        await self._call("ping", self._client.ping)

@@ -1,0 +1,222 @@
+"""Running the queue core on a node that shares its state with others through Redis.
+
+Each node keeps the whole state in memory (its replica) and runs the same router as a single node. An
+event is processed on the replica through a `ChangeRecorder`; the recorded change is committed by one
+script that succeeds only if no other node committed since the replica's last change. If another did,
+the node undoes its work, applies the changes it missed (the script returns them) and processes the
+event again. A follower task applies the other nodes' changes as they come, so that offers, statistics
+and WebSocket feeds on this node show what every node decided.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from acd.changes import Change, ChangeRecorder, apply_change, copy_agent
+from acd.codec import decode_agent, decode_key, decode_task, decode_timer, dumps
+from acd.decisions import Decision
+from acd.errors import AcdError
+from acd.events import ClockTicked, Event
+from acd.model import Agent
+from acd.redisstore.client import Entry, SharedState, Snapshot, StoreUnavailable
+from acd.redisstore.schema import SEP, redis_writes
+from acd.router import Router
+from acd.store import MemoryStore
+
+log = logging.getLogger("acd.shared")
+
+#: Commits refused in a row before the event is given up with 503 (each refusal means progress elsewhere).
+MAX_ATTEMPTS = 200
+#: The pause before trying again when another node has the turn.
+YIELD_PAUSE = 0.001
+
+Publish = Callable[[list[Decision], int | None], None]
+
+
+class Busy(AcdError):
+    status_code = 503
+    error_id = "store-busy"
+
+
+def replica_from(snapshot: Snapshot) -> tuple[MemoryStore, float, int]:
+    """A replica holding the snapshot's state, with the core's latest time and the next event number."""
+    store = MemoryStore()
+    for text in snapshot.tasks.values():
+        store.put_task(decode_task(text))
+    for text in snapshot.agents.values():
+        store.put_agent(decode_agent(text))
+    for field in snapshot.waiting:
+        queue_id, key = field.split(SEP, 1)
+        store.enqueue(queue_id, decode_key(key))  # type: ignore[arg-type]
+    for field in snapshot.idle:
+        queue_id, tier, key = field.split(SEP, 2)
+        store.add_idle(queue_id, int(tier), decode_key(key))
+    for agent_id, text in snapshot.idle_entries.items():
+        store.set_idle_entries(agent_id, [(q, t, decode_key(k)) for q, t, k in json.loads(text)])
+    for text in snapshot.timers:
+        store.add_timer(decode_timer(text))
+    for field, text in snapshot.queue_values.items():
+        queue_id, name = field.split(SEP, 1)
+        store.set_queue_value(queue_id, name, json.loads(text))
+    store.seq = int(snapshot.counters.get("seq", 0))
+    return store, float(snapshot.counters.get("latest", 0)), int(snapshot.counters.get("events", 1))
+
+
+class SharedEngine:
+    """The router on this node's replica, committing to and following the shared store."""
+
+    def __init__(self, shared: SharedState, router: Router, agents: list[Agent], publish: Publish) -> None:
+        self.shared = shared
+        self.router = router
+        self.agents = agents  # as the deployment defines them, for agents the shared state lacks
+        self.publish = publish
+        self.store = MemoryStore()
+        self.recorder = ChangeRecorder(self.store)
+        self.position = 0  # the last change applied to the replica
+        self.epoch = ""
+        self.latest = 0.0
+        self.next_event = 1
+
+    # ------------------------------------------------------------------------------ loading
+
+    async def load(self) -> None:
+        """Take the shared state as it is now (at start, or when it was reset under us)."""
+        self.epoch = await self.shared.open()
+        snapshot = await self.shared.snapshot()
+        self.store, self.latest, self.next_event = replica_from(snapshot)
+        self.recorder = ChangeRecorder(self.store)
+        self.router.store = self.recorder
+        self.position = int(snapshot.counters["n"])
+        self.epoch = snapshot.counters["epoch"]
+        log.info("loaded the shared state at change %d (%d tasks)", self.position, len(snapshot.tasks))
+
+    async def history(self) -> None:
+        """Replay the decisions the stream still holds into this node's log and statistics."""
+        after = 0
+        while after < self.position:
+            entries = await self.shared.read(after)
+            if not entries:
+                break
+            for entry in entries:
+                if entry.n > self.position:
+                    return
+                self._publish(entry.payload)
+                after = entry.n
+
+    async def add_missing_agents(self, now: float) -> None:
+        """Agents of the configuration that the shared state does not hold yet (a new agent, a first start)."""
+        for _ in range(MAX_ATTEMPTS):
+            missing = [agent for agent in self.agents if self.store.agent(agent.id) is None]
+            if not missing:
+                return
+            for agent in missing:
+                self.recorder.put_agent(copy_agent(agent))
+            if await self._try(self.recorder.change(max(now, self.latest)), []):
+                return
+        raise Busy("the shared store is too busy to take this node's agents; try again")
+
+    # --------------------------------------------------------------------------- processing
+
+    async def process(self, event: Event, now: Callable[[], float]) -> list[Decision]:
+        """Process `event` and commit its change; an `AcdError` is raised only once the state was fresh."""
+        for _ in range(MAX_ATTEMPTS):
+            at = max(now(), self.latest)
+            error: AcdError | None = None
+            try:
+                decisions = self.router.process(event, at)
+            except AcdError as exc:
+                error, decisions = exc, list(getattr(exc, "decisions", []))
+            change = self.recorder.change(at)
+            if not change and not decisions and error is None and isinstance(event, ClockTicked):
+                self.recorder.forget()
+                return []  # nothing was due on this replica: no need to ask the store
+            if await self._try(change, decisions):
+                if error is not None:
+                    raise error
+                return decisions
+        raise Busy("too many concurrent changes in the shared store; nothing was changed, try again")
+
+    async def _try(self, change: Change, decisions: list[Decision]) -> bool:
+        """Commit `change`; on refusal undo it and catch up, and say False."""
+        payload = ""
+        writes: list[str] = []
+        if change or decisions:
+            payload = dumps(
+                {
+                    "ops": list(change.ops),
+                    "latest": change.latest,
+                    "first_event": self.next_event,
+                    "decisions": [d.as_dict() for d in decisions],
+                    "node": self.shared.node,
+                }
+            )
+            writes = redis_writes(change, self.next_event + len(decisions))
+        try:
+            reply = await self.shared.commit(self.position, self.epoch, payload, writes)
+        except StoreUnavailable:
+            self.recorder.rollback()
+            raise
+        if reply.status == "ok":
+            self.recorder.forget()
+            if payload:
+                self.position = reply.n
+                self.latest = max(self.latest, change.latest)
+                self.publish(decisions, self.next_event)
+                self.next_event += len(decisions)
+            return True
+        self.recorder.rollback()
+        if reply.status == "yield":
+            await asyncio.sleep(YIELD_PAUSE)  # the node whose turn it is commits meanwhile
+        elif reply.status == "behind":
+            await self._catch_up_with(reply.missing, reply.n)
+        else:
+            log.error("the shared state was reset (epoch %s, was %s): loading it again", reply.epoch, self.epoch)
+            await self.load()
+            await self.add_missing_agents(self.latest)
+        return False
+
+    # ---------------------------------------------------------------------------- following
+
+    async def catch_up(self) -> None:
+        """Apply every change committed so far by any node."""
+        await self._catch_up_with((), None)
+
+    async def catch_up_with(self, entries: tuple[Entry, ...]) -> None:
+        """Apply `entries` (read from the stream), then whatever came after them."""
+        await self._catch_up_with(entries, None)
+
+    async def _catch_up_with(self, entries: tuple[Entry, ...], target: int | None) -> None:
+        while True:
+            for entry in entries:
+                if entry.n <= self.position:
+                    continue
+                if entry.n != self.position + 1:  # the stream was trimmed past what this node has
+                    log.warning("change %d missed (at %d): loading the whole state", entry.n, self.position)
+                    await self.load()
+                    return
+                self.apply(entry)
+            if target is not None and self.position >= target:
+                return
+            entries = await self.shared.read(self.position)
+            if not entries:
+                if target is not None and self.position < target:
+                    await self.load()
+                return
+
+    def apply(self, entry: Entry) -> None:
+        payload = entry.payload
+        apply_change(self.store, Change(tuple(payload["ops"]), float(payload["latest"])))
+        self.position = entry.n
+        self.latest = max(self.latest, float(payload["latest"]))
+        self._publish(payload)
+
+    def _publish(self, payload: dict[str, Any]) -> None:
+        decisions = [Decision.from_dict(d) for d in payload["decisions"]]
+        first = int(payload["first_event"])
+        if decisions:
+            self.publish(decisions, first)
+        self.next_event = max(self.next_event, first + len(decisions))

@@ -1,0 +1,110 @@
+"""Several nodes on one Redis, in one process: each node a service with its replica, a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from acd.decisions import Kind
+from acd.deployment.models import Deployment
+from acd.events import AgentLoggedIn, ClockTicked, OfferAccepted, TaskArrived, TaskCompleted, WrapUpEnded
+from acd.model import Channel, Place
+from acd.redisstore.client import SharedState
+from acd.service import AcdService
+from tests.acd import builders
+from tests.servers import RedisServer
+
+T0 = builders.MONDAY_9AM
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@contextlib.asynccontextmanager
+async def nodes(redis: RedisServer, count: int, clock: Clock, config: Deployment | None = None) -> AsyncIterator[list[AcdService]]:
+    config = config or builders.deployment()
+    services = [
+        AcdService(config, clock=clock, shared=SharedState(redis.url, "test", f"node-{i}")) for i in range(count)
+    ]
+    async with contextlib.AsyncExitStack() as stack:
+        for service in services:
+            await stack.enter_async_context(service.running())
+        yield services
+
+
+def kinds(service: AcdService, task: str) -> list[str]:
+    return [e.decision.kind.value for e in service.journal.query(task=task)]
+
+
+def test_a_task_created_on_one_node_is_offered_to_an_agent_logged_in_on_another(redis_db: RedisServer) -> None:
+    async def scenario() -> None:
+        clock = Clock()
+        async with nodes(redis_db, 2, clock) as (one, two):
+            await two.submit(AgentLoggedIn("ana"))
+            decisions = await one.submit(TaskArrived("t1", Channel.VOICE, "lons-tva"))
+            assert [d.kind for d in decisions if d.task] == [Kind.TASK_QUEUED, Kind.OFFERED]
+            await two.catch_up()
+            assert two.store.task("t1").place is Place.RESERVED
+            await two.submit(OfferAccepted("t1", "ana"))
+            await one.catch_up()
+            assert one.store.agent("ana").tasks == {"t1"}
+            assert kinds(one, "t1") == kinds(two, "t1") == ["task_queued", "offered", "offer_accepted"]
+            assert [e.id for e in one.journal.query()] == [e.id for e in two.journal.query()]
+
+    asyncio.run(scenario())
+
+
+def test_a_due_timer_fires_once_whichever_nodes_see_it(redis_db: RedisServer) -> None:
+    async def scenario() -> None:
+        clock = Clock()
+        async with nodes(redis_db, 3, clock) as services:
+            await services[0].submit(AgentLoggedIn("ana"))
+            await services[1].submit(TaskArrived("t1", Channel.VOICE, "lons-tva"))
+            clock.now += 15  # the offer times out
+            await asyncio.gather(*(s.submit(ClockTicked()) for s in services))
+            for service in services:
+                await service.catch_up()
+                assert kinds(service, "t1").count("offer_timed_out") == 1
+
+    asyncio.run(scenario())
+
+
+def test_concurrent_tasks_through_three_nodes_are_each_served_once(redis_db: RedisServer) -> None:
+    async def scenario() -> None:
+        clock = Clock()
+        async with nodes(redis_db, 3, clock) as services:
+            for i, agent in enumerate(("ana", "dan")):  # the two agents who serve lons-tva at once
+                await services[i % 3].submit(AgentLoggedIn(agent))
+            ids = [f"t{i}" for i in range(120)]
+            await asyncio.gather(
+                *(services[i % 3].submit(TaskArrived(t, Channel.VOICE, "lons-tva")) for i, t in enumerate(ids))
+            )
+            served: list[str] = []
+            while len(served) < len(ids):
+                progressed = False
+                for service in services:
+                    await service.catch_up()
+                    for agent in list(service.store.agents()):
+                        if agent.reservation:
+                            task = agent.reservation
+                            await service.submit(OfferAccepted(task, agent.id))
+                            await service.submit(TaskCompleted(task, agent.id))
+                            if service.store.task(task).place is Place.WRAP_UP:  # pau-tva has none
+                                await service.submit(WrapUpEnded(task, agent.id))
+                            served.append(task)
+                            progressed = True
+                assert progressed, "tasks wait while agents are idle"
+            assert sorted(served) == sorted(ids)
+            fresh = AcdService(builders.deployment(), clock=clock, shared=SharedState(redis_db.url, "test", "node-9"))
+            async with fresh.running():
+                for service in [*services, fresh]:
+                    await service.catch_up()
+                    assert all(service.store.task(t).outcome.value == "completed" for t in ids)
+
+    asyncio.run(scenario())

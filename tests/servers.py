@@ -1,0 +1,82 @@
+"""Real servers for the tests, each started on a free port in a fresh directory and stopped after."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not listen on {port} within {seconds} s") from None
+            time.sleep(0.02)
+
+
+@dataclass
+class RedisServer:
+    directory: Path
+    port: int
+    appendonly: bool
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def socket_path(self) -> Path:
+        return self.directory / "redis.sock"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed: run tests/run-all.sh, which installs it")
+        command = [
+            binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
+            "--unixsocket", str(self.socket_path), "--save", "", "--daemonize", "no", "--loglevel", "warning",
+            "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "always",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.process, "redis-server")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@contextmanager
+def redis_server(directory: Path, *, appendonly: bool = False) -> Iterator[RedisServer]:
+    server = RedisServer(directory, free_port(), appendonly)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
