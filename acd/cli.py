@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import socket
 import signal
 import sys
 from pathlib import Path
@@ -52,7 +53,14 @@ def _serve(args: argparse.Namespace) -> int:
             ", ".join(weak),
             args.config,
         )
-    app = create_app(AcdService(deployment))
+    shared = None
+    if args.store != "memory":
+        from acd.redisstore.client import SharedState
+
+        node = args.node_id or f"{socket.gethostname()}-{args.port}"
+        shared = SharedState(args.store, deployment.settings.name, node)
+        log.info("node %s of deployment %s, state shared in %s", node, deployment.settings.name, args.store)
+    app = create_app(AcdService(deployment, shared=shared))
     # SIGTERM is how a service manager stops the ACD. uvicorn shuts down gracefully, then raises the signal again
     # with the handler it found: the default one would kill the process (status 143) after a clean stop.
     signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -85,6 +93,12 @@ def _hash_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_url(text: str) -> str:
+    if text == "memory" or text.split("://", 1)[0] in ("redis", "rediss", "unix"):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is neither 'memory' nor a redis://, rediss:// or unix:// URL")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="acd", description="Contact-centre automatic call distributor")
     commands = top.add_subparsers(dest="command", required=True)
@@ -92,6 +106,14 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", default=str(DEMO_CONFIG), help="configuration directory (default: the demo)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--store",
+        default="memory",
+        type=_store_url,
+        help="where the state lives: memory (this process only, the default) or redis://host:port/db, "
+        "rediss://… or unix:///path/redis.sock, shared by every node of the deployment",
+    )
+    serve.add_argument("--node-id", help="this node's name among the deployment's nodes (default: host-port)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=_serve)
     check = commands.add_parser("check-config", help="validate a configuration directory")

@@ -96,9 +96,13 @@ class CallbackRequested:
 class AgentLoggedIn:
     agent_id: str
     ready: bool = True
+    #: The node the agent came through, where several nodes share the state.
+    node: str | None = None
 
     def __post_init__(self) -> None:
         _check_id("agent_id", self.agent_id)
+        if self.node is not None:
+            _check_id("node", self.node)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +116,12 @@ class AgentLoggedOut:
 @dataclass(frozen=True, slots=True)
 class AgentReady:
     agent_id: str
+    node: str | None = None
 
     def __post_init__(self) -> None:
         _check_id("agent_id", self.agent_id)
+        if self.node is not None:
+            _check_id("node", self.node)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +167,16 @@ class WrapUpEnded(_AgentOnTask):
 
 
 @dataclass(frozen=True, slots=True)
+class NodeLost:
+    """A node of the deployment stopped renewing its lease: what went through it is taken back."""
+
+    node: str
+
+    def __post_init__(self) -> None:
+        _check_id("node", self.node)
+
+
+@dataclass(frozen=True, slots=True)
 class ClockTicked:
     """Time passed: fire the timers that are due."""
 
@@ -176,5 +193,6 @@ Event = (
     | OfferRefused
     | TaskCompleted
     | WrapUpEnded
+    | NodeLost
     | ClockTicked
 )

@@ -156,6 +156,8 @@ class Agent:
     logged_in_at: float | None = None
     #: Queue id -> first overflow step at which this agent serves the queue.
     queue_steps: dict[str, int] = field(default_factory=dict)
+    #: The node the agent's session goes through, where several share the state; its offers die with it.
+    node: str | None = None
 
     def can_take(self, channel: Channel) -> bool:
         cost = self.unit_cost.get(channel, 0)

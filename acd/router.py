@@ -41,6 +41,7 @@ from acd.events import (
     TaskCancelled,
     TaskCompleted,
     WrapUpEnded,
+    NodeLost,
 )
 from acd.model import Agent, AgentState, Channel, Outcome, Place, Presence, Strategy, Task
 from acd.store import Store
@@ -48,6 +49,7 @@ from acd.timers import Timer, TimerKind
 from acd.topology import QueueRoute, Topology
 
 MISSED_OFFERS = "missed_offers"
+NODE_LOST = "node_lost"
 #: Redirections a task may follow in one go (closed or full queues pointing at each other).
 MAX_REDIRECTS = 4
 
@@ -76,6 +78,7 @@ class Router:
             OfferRefused: self._offer_refused,
             TaskCompleted: self._task_completed,
             WrapUpEnded: self._wrap_up_ended,
+            NodeLost: self._node_lost,
             ClockTicked: lambda event, now: None,
         }
 
@@ -415,6 +418,7 @@ class Router:
         agent.reason = None if event.ready else "logged_in"
         agent.logged_in_at = agent.idle_since = now
         agent.missed_offers = 0
+        agent.node = event.node
         self._agent_changed(agent, now)
 
     def _logged_in(self, agent_id: str, what: str) -> Agent:
@@ -436,6 +440,8 @@ class Router:
 
     def _agent_ready(self, event: AgentReady, now: float) -> None:
         agent = self._logged_in(event.agent_id, "make ready")
+        if event.node is not None:
+            agent.node = event.node  # the agent came back through another node
         if agent.presence is Presence.READY:
             return
         agent.presence = Presence.READY
@@ -452,6 +458,18 @@ class Router:
         if agent.reservation is not None:
             self._revoke(self.task(agent.reservation), now, reason="agent_not_ready", requeue=True)
         self._agent_changed(agent, now)
+
+    def _node_lost(self, event: NodeLost, now: float) -> None:
+        """Nobody can reach the agents of a lost node: their offers go back, they go not ready."""
+        for agent in [a for a in self.store.agents() if a.node == event.node]:
+            agent.node = None
+            if agent.presence is Presence.OFFLINE:
+                continue
+            agent.presence = Presence.NOT_READY
+            agent.reason = NODE_LOST
+            if agent.reservation is not None:
+                self._revoke(self.task(agent.reservation), now, reason=NODE_LOST, requeue=True)
+            self._agent_changed(agent, now)
 
     def _agent_changed(self, agent: Agent, now: float) -> None:
         """The agent's load or presence changed: give it work, or put it among the idle, or neither."""

@@ -18,7 +18,7 @@ from acd.decisions import Decision
 from acd.deployment.models import Deployment
 from acd.errors import AcdError
 from acd.estimate import WaitEstimate, effective_agents, estimate_wait
-from acd.events import ClockTicked, Event
+from acd.events import ClockTicked, Event, NodeLost
 from acd.journal import Entry, Journal
 from acd.matching import task_key
 from acd.model import Place, Task
@@ -38,6 +38,9 @@ TICK_CEILING = 1.0
 #: How long one blocking read of the shared stream waits; and the pauses while the store is unreachable.
 FOLLOW_WAIT = 5.0
 FOLLOW_RETRY_MIN, FOLLOW_RETRY_MAX = 0.1, 2.0
+#: A node's lease lasts LEASE_SECONDS and is renewed every LEASE_RENEWAL: a node that stops is known lost
+#: within about LEASE_SECONDS, and one slow renewal is not taken for a death.
+LEASE_SECONDS, LEASE_RENEWAL = 5.0, 1.0
 #: Decisions a slow WebSocket subscriber may fall behind before it is cut off.
 SUBSCRIBER_BACKLOG = 10_000
 
@@ -82,6 +85,11 @@ class AcdService:
         self._ticker: asyncio.Task[None] | None = None
 
     @property
+    def node(self) -> str | None:
+        """This node's id where several share the state; None when it runs alone."""
+        return self.engine.shared.node if self.engine is not None else None
+
+    @property
     def store(self) -> MemoryStore:
         """The state as this node sees it: the only copy, or this node's replica of the shared state."""
         return self.engine.store if self.engine is not None else self._store
@@ -117,6 +125,7 @@ class AcdService:
                 owned = [group.create_task(self._tick_forever())]
                 if self.engine is not None:
                     owned.append(group.create_task(self._follow_forever(self.engine)))
+                    owned.append(group.create_task(self._watch_nodes_forever(self.engine.shared)))
                 try:
                     yield self
                 finally:
@@ -143,6 +152,20 @@ class AcdService:
                 log.warning("%s", error.message)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, FOLLOW_RETRY_MAX)
+
+    async def _watch_nodes_forever(self, shared: SharedState) -> None:
+        """Keep this node's lease; take back what went through a node whose lease expired."""
+        while True:
+            _stop_if_cancelled()
+            try:
+                await shared.renew_lease(LEASE_SECONDS, self.clock())
+                for node in await shared.lost_nodes():
+                    log.warning("node %s lost its lease: its agents' offers go back to their queues", node)
+                    await self.submit(NodeLost(node))
+                    await shared.forget_node(node)
+            except AcdError as error:
+                log.warning("node leases not checked: %s", error.message)
+            await asyncio.sleep(LEASE_RENEWAL)
 
     async def _tick_forever(self) -> None:
         while True:

@@ -15,3 +15,10 @@ def redis_db(tmp_path: Path) -> Iterator[RedisServer]:
     """A fresh redis-server of this test's own."""
     with redis_server(tmp_path) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def shared_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the tests that each use their own deployment name in it."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server

@@ -52,7 +52,7 @@ async def get_agent(agent_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
 
 @router.post("/{agent_id}/login")
 async def login(agent_id: str, ctx: Ctx, caller: Caller, body: AgentLogin | None = None) -> dict[str, Any]:
-    return await _apply(ctx, caller, agent_id, AgentLoggedIn(agent_id, body.ready if body else True))
+    return await _apply(ctx, caller, agent_id, AgentLoggedIn(agent_id, body.ready if body else True, ctx.service.node))
 
 
 @router.post("/{agent_id}/logout")
@@ -65,7 +65,7 @@ async def change_state(agent_id: str, body: AgentStateChange, ctx: Ctx, caller: 
     if body.state == "available":
         if body.reason is not None:
             raise InvalidEvent("a reason is given with state not_ready only", field="reason")
-        return await _apply(ctx, caller, agent_id, AgentReady(agent_id))
+        return await _apply(ctx, caller, agent_id, AgentReady(agent_id, ctx.service.node))
     if body.reason is None:
         raise InvalidEvent("state not_ready needs a reason", field="reason")
     return await _apply(ctx, caller, agent_id, AgentNotReady(agent_id, body.reason))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -11,10 +12,12 @@ from acd.api import agents, auth, errors, events, queues, tasks
 from acd.api.deps import Context
 from acd.auth import Directory, TokenStore
 from acd.service import AcdService
+from acd.topology import build_agents
 
 
 def directory_for(service: AcdService) -> Directory:
-    agent_queues = {a.id: frozenset(a.queue_steps) for a in service.store.agents()}
+    # From the configuration, not the store: a node's replica is empty until the service runs.
+    agent_queues = {a.id: frozenset(a.queue_steps) for a in build_agents(service.deployment, service.topology)}
     return Directory(service.deployment, agent_queues=agent_queues)
 
 
@@ -40,7 +43,11 @@ def create_app(service: AcdService) -> FastAPI:
         app.include_router(module.router)
 
     @app.get("/api/v1/health", tags=["health"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> dict[str, Any]:
+        """For load balancers: 200 while this node can serve; 503 (store-unavailable) while it cannot."""
+        if service.engine is None:
+            return {"status": "ok", "store": "memory"}
+        await service.engine.shared.ping()
+        return {"status": "ok", "store": "redis", "node": service.engine.shared.node, "change": service.engine.position}
 
     return app

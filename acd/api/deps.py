@@ -24,6 +24,9 @@ class Context:
 
 async def context(request: Request) -> Context:
     ctx: Context = request.app.state.context
+    if request.method == "GET":
+        # A read answers with what every node has committed so far (a write checks that by itself).
+        await ctx.service.catch_up()
     return ctx
 
 

@@ -160,3 +160,34 @@ class SharedState:
 
     async def ping(self) -> None:
         await self._call("ping", self._client.ping)
+
+    # ---------------------------------------------------------------------------- node leases
+
+    async def renew_lease(self, seconds: float, now: float) -> None:
+        """Say this node is alive for `seconds` more, and that it belongs to the deployment."""
+
+        async def renew() -> None:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.set(self.keys.lease(self.node), repr(now), px=int(seconds * 1000))
+                pipe.hset(self.keys.nodes, self.node, repr(now))
+                await pipe.execute()
+
+        await self._call("lease", renew)
+
+    async def lost_nodes(self) -> list[str]:
+        """The deployment's other nodes whose lease expired."""
+
+        async def find() -> list[str]:
+            nodes = [str(n) for n in await self._client.hkeys(self.keys.nodes) if n != self.node]
+            if not nodes:
+                return []
+            async with self._client.pipeline(transaction=False) as pipe:
+                for node in nodes:
+                    pipe.exists(self.keys.lease(node))
+                alive = await pipe.execute()
+            return [node for node, exists in zip(nodes, alive) if not exists]
+
+        return await self._call("leases", find)
+
+    async def forget_node(self, node: str) -> None:
+        await self._call("forget", lambda: self._client.hdel(self.keys.nodes, node))

@@ -21,7 +21,8 @@ from acd.router import Router
 from acd.store import MemoryStore
 from acd.topology import Topology, build_agents
 from tests.acd import builders
-from tests.acd.test_router_properties import RouterMachine, canonical
+from tests.acd.stores import state
+from tests.acd.test_router_properties import RouterMachine
 
 
 def fresh_store(config: object) -> MemoryStore:
@@ -29,13 +30,6 @@ def fresh_store(config: object) -> MemoryStore:
     for agent in build_agents(config, Topology.compile(config)):  # type: ignore[arg-type]
         store.put_agent(agent)
     return store
-
-
-def state(store: MemoryStore) -> object:
-    """The store's content; the timer heap's layout depends on its history, its content does not."""
-    content = dict(store.__dict__)
-    content["_timers"] = sorted(content["_timers"])
-    return canonical(content)
 
 
 class ReplicatedRouterMachine(RouterMachine):

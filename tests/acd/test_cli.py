@@ -24,6 +24,7 @@ import pytest
 from acd.auth import verify_password
 from acd.cli import DEMO_CONFIG
 from acd.deployment import load_deployment
+from tests.servers import free_port
 
 #: The console script `pip install -e .` puts beside the interpreter running the tests.
 ACD = shutil.which("acd", path=sysconfig.get_path("scripts"))
@@ -111,12 +112,6 @@ def test_check_config_missing_directory(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ serve
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def listening(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(1)
@@ -144,7 +139,7 @@ class Server:
                 if self.process.poll() is not None:
                     pytest.fail(f"acd serve exited with {self.process.returncode}:\n{self.stderr()}")
                 try:
-                    if client.get("/api/v1/health").json() == {"status": "ok"}:
+                    if client.get("/api/v1/health").json() == {"status": "ok", "store": "memory"}:
                         return
                 except httpx.TransportError:
                     pass

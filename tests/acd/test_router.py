@@ -6,9 +6,10 @@ import pytest
 
 from acd.decisions import Kind
 from acd.errors import TransitionError
-from acd.events import AgentLoggedIn, ClockTicked, OfferAccepted, TaskArrived, TaskCancelled
+from acd.events import AgentLoggedIn, AgentReady, ClockTicked, NodeLost, OfferAccepted, TaskArrived, TaskCancelled
 from acd.model import Channel, Place
 from tests.acd import builders
+from tests.acd.stores import RouterFactory
 
 T0 = builders.MONDAY_9AM
 
@@ -17,8 +18,8 @@ def kinds(decisions: list) -> list[str]:
     return [d.kind.value for d in decisions]
 
 
-def test_missed_offers_make_the_agent_not_ready() -> None:
-    router = builders.router()
+def test_missed_offers_make_the_agent_not_ready(make_router: RouterFactory) -> None:
+    router = make_router()
     router.process(AgentLoggedIn("ana"), T0)
     router.process(TaskArrived("t1", Channel.VOICE, "lons-tva"), T0)
     router.process(TaskArrived("t2", Channel.VOICE, "lons-tva"), T0)
@@ -31,8 +32,8 @@ def test_missed_offers_make_the_agent_not_ready() -> None:
     assert router.store.waiting("lons-tva")[0][3] == "t1"  # back with its place
 
 
-def test_three_chats_fill_an_agent_and_a_voice_call_is_not_offered_on_top() -> None:
-    router = builders.router()
+def test_three_chats_fill_an_agent_and_a_voice_call_is_not_offered_on_top(make_router: RouterFactory) -> None:
+    router = make_router()
     router.process(AgentLoggedIn("ana"), T0)
     for i in range(4):
         for d in router.process(TaskArrived(f"c{i}", Channel.CHAT, "lons-chat"), T0 + i):
@@ -44,16 +45,16 @@ def test_three_chats_fill_an_agent_and_a_voice_call_is_not_offered_on_top() -> N
     assert router.store.task("v1").place is Place.QUEUED
 
 
-def test_closed_queue_rejects_live_channels_and_keeps_emails() -> None:
-    router = builders.router(builders.deployment(hours="08:00-09:00"))
+def test_closed_queue_rejects_live_channels_and_keeps_emails(make_router: RouterFactory) -> None:
+    router = make_router(builders.deployment(hours="08:00-09:00"))
     out = router.process(TaskArrived("v", Channel.VOICE, "lons-tva"), T0 + 3600)
     assert kinds(out) == ["task_rejected"] and out[0].reason == "outside_hours"
     router.process(TaskArrived("m", Channel.EMAIL, "cfe-email"), T0 + 3600)
     assert router.store.task("m").place is Place.QUEUED
 
 
-def test_max_wait_moves_the_task_to_the_other_centre_keeping_its_entry_time() -> None:
-    router = builders.router()
+def test_max_wait_moves_the_task_to_the_other_centre_keeping_its_entry_time(make_router: RouterFactory) -> None:
+    router = make_router()
     router.process(TaskArrived("t", Channel.VOICE, "lons-tva"), T0)
     out = router.process(ClockTicked(), T0 + 600)
     assert "task_moved" in kinds(out)
@@ -61,8 +62,8 @@ def test_max_wait_moves_the_task_to_the_other_centre_keeping_its_entry_time() ->
     assert (task.queue, task.entered_at, task.queued_at, task.step) == ("pau-tva", T0, T0 + 600, 0)
 
 
-def test_aging_raises_priority_up_to_its_maximum() -> None:
-    router = builders.router()
+def test_aging_raises_priority_up_to_its_maximum(make_router: RouterFactory) -> None:
+    router = make_router()
     router.process(TaskArrived("old", Channel.VOICE, "pau-tva"), T0)
     router.process(TaskArrived("vip", Channel.VOICE, "pau-tva", priority=2), T0 + 179)
     assert router.store.waiting("pau-tva")[0][3] == "vip"
@@ -72,8 +73,8 @@ def test_aging_raises_priority_up_to_its_maximum() -> None:
     assert (router.store.task("old").aging, router.store.task("vip").aging) == (3, 3)
 
 
-def test_scheduled_call_back_enters_its_queue_at_its_time() -> None:
-    router = builders.router()
+def test_scheduled_call_back_enters_its_queue_at_its_time(make_router: RouterFactory) -> None:
+    router = make_router()
     out = router.process(TaskArrived("cb", Channel.CALLBACK, "lons-tva", not_before=T0 + 3600), T0)
     assert kinds(out) == ["task_scheduled"]
     router.process(ClockTicked(), T0 + 3599)
@@ -82,8 +83,8 @@ def test_scheduled_call_back_enters_its_queue_at_its_time() -> None:
     assert router.store.task("cb").place is Place.QUEUED
 
 
-def test_overflow_step_reaches_the_other_centre() -> None:
-    router = builders.router()
+def test_overflow_step_reaches_the_other_centre(make_router: RouterFactory) -> None:
+    router = make_router()
     router.process(AgentLoggedIn("gus"), T0)  # Pau, tva 2: only from the step that adds Pau at level 1
     router.process(TaskArrived("t", Channel.VOICE, "lons-tva"), T0)
     assert router.store.task("t").place is Place.QUEUED
@@ -91,10 +92,26 @@ def test_overflow_step_reaches_the_other_centre() -> None:
     assert ("offered", "gus") in [(d.kind.value, d.agent) for d in out]
 
 
-def test_abandon_records_the_wait_and_wrong_transitions_name_the_state() -> None:
-    router = builders.router()
+def test_abandon_records_the_wait_and_wrong_transitions_name_the_state(make_router: RouterFactory) -> None:
+    router = make_router()
     router.process(TaskArrived("t", Channel.VOICE, "lons-tva"), T0)
     out = router.process(TaskCancelled("t"), T0 + 42)
     assert out[0].kind is Kind.TASK_ENDED and out[0].reason == "abandoned" and out[0].wait == 42
     with pytest.raises(TransitionError, match="cannot cancel task 't': it is ended"):
         router.process(TaskCancelled("t"), T0 + 43)
+
+
+def test_a_lost_node_gives_back_its_agents_offers_with_their_place(make_router: RouterFactory) -> None:
+    router = make_router()
+    router.process(AgentLoggedIn("ana", node="n2"), T0)
+    router.process(AgentLoggedIn("dan", ready=False, node="n1"), T0)
+    router.process(TaskArrived("t1", Channel.VOICE, "lons-tva"), T0)
+    router.process(TaskArrived("t2", Channel.VOICE, "lons-tva"), T0 + 1)
+    out = router.process(NodeLost("n2"), T0 + 5)
+    assert ("offer_revoked", "t1", "node_lost") in [(d.kind.value, d.task, d.reason) for d in out]
+    ana = router.store.agent("ana")
+    assert (ana.state.value, ana.reason, ana.node, ana.missed_offers) == ("not_ready", "node_lost", None, 0)
+    assert [key[3] for key in router.store.waiting("lons-tva")] == ["t1", "t2"]  # t1 kept its place
+    router.process(AgentReady("dan", node="n1"), T0 + 6)
+    assert router.store.task("t1").agent == "dan"
+    assert router.process(NodeLost("n2"), T0 + 7) == []  # the second survivor to notice finds nothing to do

@@ -12,7 +12,14 @@ import copy
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from acd.decisions import Kind
 from acd.deployment.models import Deployment, QueueConfig
@@ -24,6 +31,7 @@ from acd.events import (
     AgentReady,
     CallbackRequested,
     ClockTicked,
+    NodeLost,
     OfferAccepted,
     OfferRefused,
     TaskArrived,
@@ -33,6 +41,8 @@ from acd.events import (
 )
 from acd.model import CAPACITY_UNITS, Agent, Channel, Place, Presence, Task
 from tests.acd import builders
+from tests.acd.stores import SharedRouter, canonical, state
+from tests.servers import RedisServer
 
 AGENT_IDS = [a[0] for a in builders.AGENTS]
 SKILLS = ["tva", "cfe", "lang_fr", "lang_en"]
@@ -72,19 +82,6 @@ def may_serve(config: Deployment, agent: Agent, task: Task) -> bool:
 def room_for(config: Deployment, agent: Agent, channel: Channel, used: int) -> bool:
     limit = config.settings.capacity.get(channel, 0)
     return limit > 0 and used + CAPACITY_UNITS // limit <= CAPACITY_UNITS
-
-
-def canonical(value: object) -> object:
-    """A comparable form of the store's state: sets sorted, records as field tuples."""
-    if isinstance(value, (set, frozenset)):
-        return sorted(canonical(v) for v in value)  # type: ignore[type-var]
-    if isinstance(value, dict):
-        return sorted((repr(k), canonical(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return [(name, canonical(getattr(value, name))) for name in value.__dataclass_fields__]
-    return repr(value)
 
 
 def order(task: Task) -> tuple[int, float, int, str]:
@@ -149,9 +146,13 @@ class RouterMachine(RuleBasedStateMachine):
         not_before = self.now + later if later else None
         self.send(TaskArrived(task_id, channel, queue, priority, {"department": "69"}, extra, not_before))
 
-    @rule(agent=st.sampled_from(AGENT_IDS), ready=st.booleans())
-    def login(self, agent: str, ready: bool) -> None:
-        self.send(AgentLoggedIn(agent, ready))
+    @rule(agent=st.sampled_from(AGENT_IDS), ready=st.booleans(), node=st.sampled_from([None, "n1", "n2"]))
+    def login(self, agent: str, ready: bool, node: str | None) -> None:
+        self.send(AgentLoggedIn(agent, ready, node))
+
+    @rule(node=st.sampled_from(["n1", "n2"]))
+    def lose_node(self, node: str) -> None:
+        self.send(NodeLost(node))
 
     @rule(agent=st.sampled_from(AGENT_IDS))
     def logout(self, agent: str) -> None:
@@ -331,3 +332,37 @@ RouterMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 test_router_invariants = RouterMachine.TestCase
+
+
+class SharedRouterMachine(RouterMachine):
+    """The same sequences through a node of the shared store: the replica checked, then what Redis holds."""
+
+    redis_url = ""
+
+    @initialize(strategy=st.sampled_from(["longest_idle", "best_skill", "least_occupied", "round_robin"]))
+    def setup(self, strategy: str) -> None:
+        self.config = builders.deployment(strategy)
+        self.shared = SharedRouter(self.config, self.redis_url)
+        self.router = self.shared  # type: ignore[assignment]
+        self.store = self.shared.store
+
+    def teardown(self) -> None:
+        if hasattr(self, "shared"):
+            try:
+                assert state(self.shared.reloaded()) == state(self.store)
+            finally:
+                self.shared.close()
+
+
+def test_router_invariants_on_the_shared_store(shared_redis: RedisServer) -> None:
+    # Fewer sequences than in memory: each step is a round trip to a real Redis.
+    SharedRouterMachine.redis_url = shared_redis.url
+    run_state_machine_as_test(
+        SharedRouterMachine,
+        settings=settings(
+            max_examples=1000,
+            stateful_step_count=40,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import socket
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -15,8 +15,10 @@ import uvicorn
 from acd.api.app import create_app
 from acd.auth import hash_password
 from acd.deployment.models import Deployment, UserConfig
+from acd.redisstore.client import SharedState
 from acd.service import AcdService
 from tests.acd import builders
+from tests.servers import RedisServer, free_port
 
 SALT = b"0123456789abcdef"
 PASSWORD = "correct horse"
@@ -28,12 +30,6 @@ def with_users(deployment: Deployment) -> Deployment:
     users.append(UserConfig(id="sup-lons", name="Sup", role="supervisor", password_hash=HASH, teams=["lons-a"]))
     users.append(UserConfig(id="admin", name="Admin", role="admin", password_hash=HASH))
     return deployment.model_copy(update={"users": users})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -55,9 +51,16 @@ class Running:
         return self.client(user).headers["authorization"].split()[1]
 
 
-@pytest.fixture
-def acd_server() -> Iterator[Running]:
-    service = AcdService(with_users(builders.deployment(hours="00:00-24:00")))
+_names = itertools.count()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def acd_server(request: pytest.FixtureRequest) -> Iterator[Running]:
+    shared = None
+    if request.param == "redis":
+        redis: RedisServer = request.getfixturevalue("shared_redis")
+        shared = SharedState(redis.url, f"api-{next(_names)}", "node-api")
+    service = AcdService(with_users(builders.deployment(hours="00:00-24:00")), shared=shared)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
