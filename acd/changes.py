@@ -126,6 +126,10 @@ class ChangeRecorder:
         self._touch_task(task.id)
         self.base.put_task(task)
 
+    def delete_task(self, task_id: str) -> None:
+        self._touch_task(task_id)
+        self.base.delete_task(task_id)
+
     def agent(self, agent_id: str) -> Agent | None:
         self._touch_agent(agent_id)
         return self.base.agent(agent_id)

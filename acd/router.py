@@ -242,6 +242,7 @@ class Router:
         if task.answered_at is None:
             fields.setdefault("wait", now - task.entered_at)
         self._emit(kind, now, task, **fields)
+        self._add_timer(now + self.topology.ended_task_retention, TimerKind.FORGET, task)
 
     def _task_cancelled(self, event: TaskCancelled, now: float) -> None:
         task = self.task(event.task_id)
@@ -587,6 +588,8 @@ class Router:
             self._set_aging_timer(task, queue)
         elif kind is TimerKind.MAX_WAIT:
             self._max_wait(task, queue, at)
+        elif kind is TimerKind.FORGET:
+            self.store.delete_task(task.id)
 
     def _set_aging_timer(self, task: Task, queue: QueueRoute) -> None:
         if queue.aging_every is not None and task.aging < queue.aging_max:

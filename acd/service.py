@@ -117,9 +117,7 @@ class AcdService:
     async def running(self) -> AsyncIterator[AcdService]:
         """Run the ticker (and the follower of the shared store) for the duration of the block."""
         if self.engine is not None:
-            await self.engine.load()
-            await self.engine.add_missing_agents(self.clock())
-            await self.engine.history()
+            await self._join(self.engine)
         try:
             async with asyncio.TaskGroup() as group:
                 owned = [group.create_task(self._tick_forever())]
@@ -136,6 +134,20 @@ class AcdService:
         finally:
             if self.engine is not None:
                 await self.engine.shared.close()
+
+    async def _join(self, engine: SharedEngine) -> None:
+        """Load the shared state, waiting for the store if it cannot be reached yet (started before Redis)."""
+        pause = FOLLOW_RETRY_MIN
+        while True:
+            try:
+                await engine.load()
+                await engine.add_missing_agents(self.clock())
+                await engine.history()
+                return
+            except StoreUnavailable as error:
+                log.warning("waiting for the shared store: %s", error.message)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, FOLLOW_RETRY_MAX)
 
     async def _follow_forever(self, engine: SharedEngine) -> None:
         """Apply the other nodes' changes as they come; wait and retry while the store is unreachable."""

@@ -17,6 +17,7 @@ class TimerKind(StrEnum):
     AGING = "aging"
     MAX_WAIT = "max_wait"
     SCHEDULED_ENTRY = "scheduled_entry"
+    FORGET = "forget"  # an ended task leaves the live state; its history stays in the event log
 
 
 @dataclass(frozen=True, slots=True, order=True)

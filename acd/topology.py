@@ -159,11 +159,17 @@ class Topology:
     missed_offers_limit: int
     #: Weight of the newest handle time in the exponential average (Asterisk uses 1/2; we smooth more).
     handle_time_weight: float = 0.2
+    #: Seconds an ended task stays in the live state (readable by id) before only the log has it.
+    ended_task_retention: float = 3600.0
 
     @classmethod
     def compile(cls, deployment: Deployment) -> Topology:
         queues = {queue.id: compile_queue(deployment, queue) for queue in deployment.queues}
-        return cls(queues=queues, missed_offers_limit=deployment.settings.missed_offers_limit)
+        return cls(
+            queues=queues,
+            missed_offers_limit=deployment.settings.missed_offers_limit,
+            ended_task_retention=deployment.settings.ended_task_retention,
+        )
 
 
 def build_agents(deployment: Deployment, topology: Topology) -> list[Agent]:

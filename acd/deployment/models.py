@@ -54,6 +54,9 @@ class Settings(Model):
     default_handle_time: Annotated[float, Field(gt=0)] = 300
     capacity: dict[Channel, Annotated[int, Field(ge=0, le=6)]] = Field(default_factory=lambda: dict(DEFAULT_CAPACITY))
     token_lifetime: Annotated[float, Field(gt=0)] = 12 * 3600
+    #: Seconds an ended task stays readable by id; after that only the event log has it. Keeps the live
+    #: state (and a node's start) small whatever the centre's age.
+    ended_task_retention: Annotated[float, Field(gt=0)] = 3600
 
 
 class CalendarConfig(Model):

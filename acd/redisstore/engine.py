@@ -79,7 +79,8 @@ class SharedEngine:
         self.position = 0  # the last change applied to the replica
         self.epoch = ""
         self.latest = 0.0
-        self.next_event = 1
+        self.next_event = 1  # the number the next decision committed by any node takes
+        self._published = 1  # the first number not yet given to this node's log (a reload replays)
 
     # ------------------------------------------------------------------------------ loading
 
@@ -165,7 +166,7 @@ class SharedEngine:
             if payload:
                 self.position = reply.n
                 self.latest = max(self.latest, change.latest)
-                self.publish(decisions, self.next_event)
+                self._publish_from(decisions, self.next_event)
                 self.next_event += len(decisions)
             return True
         self.recorder.rollback()
@@ -217,6 +218,12 @@ class SharedEngine:
     def _publish(self, payload: dict[str, Any]) -> None:
         decisions = [Decision.from_dict(d) for d in payload["decisions"]]
         first = int(payload["first_event"])
-        if decisions:
-            self.publish(decisions, first)
+        self._publish_from(decisions, first)
         self.next_event = max(self.next_event, first + len(decisions))
+
+    def _publish_from(self, decisions: list[Decision], first: int) -> None:
+        """Give the log, statistics and feeds the decisions numbered from `first` they have not had yet."""
+        seen = max(0, self._published - first)
+        if seen < len(decisions):
+            self.publish(decisions[seen:], first + seen)
+        self._published = max(self._published, first + len(decisions))

@@ -70,7 +70,7 @@ class Cluster:
     redis: RedisServer
     nodes: list[Node] = field(default_factory=list)
 
-    def start(self, name: str) -> Node:
+    def start(self, name: str, *, wait: bool = True) -> Node:
         port = free_port()
         log = self.redis.directory / f"{name}.log"
         command = [
@@ -81,7 +81,8 @@ class Cluster:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         node = Node(name, port, process, log)
         self.nodes.append(node)
-        wait_for_port(port, process, f"acd serve {name}", PATIENCE)
+        if wait:
+            wait_for_port(port, process, f"acd serve {name}", PATIENCE)
         return node
 
     def stop(self) -> None:
@@ -261,3 +262,13 @@ def test_redis_restarted_with_its_append_only_file_keeps_every_task(cluster: Clu
     served = serve_everything(two, admin_two, agents, len(tasks))
     assert sorted(served) == sorted(tasks)
     accepted_once(admin_one, tasks)
+
+
+def test_a_node_started_before_redis_waits_for_it_then_serves(cluster: Cluster) -> None:
+    cluster.redis.stop()
+    node = cluster.start("n1", wait=False)
+    until("the node says it waits", lambda: b"waiting for the shared store" in node.log.read_bytes())
+    assert node.process.poll() is None
+    cluster.redis.start()
+    wait_for_port(node.port, node.process, "acd serve n1", PATIENCE)
+    assert node.client().get("/api/v1/health").json()["status"] == "ok"

@@ -115,3 +115,14 @@ def test_a_lost_node_gives_back_its_agents_offers_with_their_place(make_router: 
     router.process(AgentReady("dan", node="n1"), T0 + 6)
     assert router.store.task("t1").agent == "dan"
     assert router.process(NodeLost("n2"), T0 + 7) == []  # the second survivor to notice finds nothing to do
+
+
+def test_an_ended_task_leaves_the_live_state_after_its_retention(make_router: RouterFactory) -> None:
+    router = make_router()
+    router.process(TaskArrived("t", Channel.VOICE, "lons-tva"), T0)
+    router.process(TaskCancelled("t"), T0 + 10)
+    router.process(ClockTicked(), T0 + 10 + 3599)
+    assert router.store.task("t").place is Place.ENDED  # still readable by id for an hour
+    router.process(ClockTicked(), T0 + 10 + 3600)
+    assert router.store.task("t") is None
+    assert router.store.timers() == []
