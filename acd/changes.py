@@ -12,7 +12,6 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -209,23 +208,23 @@ class ChangeRecorder:
         self._record(["queue_value", queue_id, name, value], ["queue_value", queue_id, name, before])
 
 
-def copy_task(task: Task) -> Task:
-    """A copy that no change of `task` reaches: its sets and dicts are copied too."""
-    twin = copy.copy(task)
-    twin.attributes = dict(task.attributes)
-    twin.required_skills = dict(task.required_skills)
-    twin.refused_by = set(task.refused_by)
-    return twin
+def copy_task(t: Task) -> Task:
+    """A copy that no change of `t` reaches. Fields by hand, in order: `copy.copy` costs twice as much, and
+    this runs for every record the router reads. Attributes and required skills are never changed."""
+    return Task(
+        t.id, t.channel, t.queue, t.priority, t.attributes, t.required_skills, t.created_at, t.entered_at,
+        t.queued_at, t.seq, t.place, t.step, t.aging, t.agent, t.offered_at, t.offer_expires_at, t.answered_at,
+        t.wrap_up_at, t.ended_at, t.outcome, t.not_before, set(t.refused_by), t.version,
+    )  # fmt: skip
 
 
-def copy_agent(agent: Agent) -> Agent:
-    twin = copy.copy(agent)
-    twin.skills = dict(agent.skills)
-    twin.unit_cost = dict(agent.unit_cost)
-    twin.tasks = set(agent.tasks)
-    twin.wrap_ups = set(agent.wrap_ups)
-    twin.queue_steps = dict(agent.queue_steps)
-    return twin
+def copy_agent(a: Agent) -> Agent:
+    """As `copy_task`; the agent's definition (skills, capacity, queues) is never changed, so shared."""
+    return Agent(
+        a.id, a.name, a.team, a.site, a.skills, a.unit_cost, a.ordinal, a.presence, a.reason, a.state,
+        a.state_since, a.used_units, a.reservation, set(a.tasks), set(a.wrap_ups), a.missed_offers, a.idle_since,
+        a.handled, a.busy_seconds, a.logged_in_at, a.queue_steps, a.node,
+    )  # fmt: skip
 
 
 def _entries_text(entries: list[IdleEntry]) -> list[list[Any]]:
@@ -245,7 +244,10 @@ def apply_op(store: MemoryStore, op: Op) -> None:
     elif what == "agent":
         _, agent_id, text = op
         if text is not None:
-            store.put_agent(decode_agent(text))
+            definition = store.agent(agent_id)
+            if definition is None:
+                raise ValueError(f"change of agent {agent_id!r}, unknown to this replica")
+            store.put_agent(decode_agent(text, definition))
         elif store.agent(agent_id) is not None:
             store.delete_agent(agent_id)
     elif what == "enqueue":

@@ -8,6 +8,7 @@ of the expected shape with `CodecError`, naming the record; a store never trusts
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any, TypeVar
@@ -17,15 +18,18 @@ from acd.timers import Timer, TimerKind
 
 T = TypeVar("T")
 _TASK_FIELDS = tuple(f.name for f in fields(Task))
-_AGENT_FIELDS = tuple(f.name for f in fields(Agent))
+#: What the configuration defines of an agent: the same on every node, so never stored.
+AGENT_DEFINITION = ("id", "name", "team", "site", "skills", "unit_cost", "ordinal", "queue_steps")
+AGENT_STATE_FIELDS = tuple(f.name for f in fields(Agent) if f.name not in AGENT_DEFINITION)
 
 
 class CodecError(ValueError):
     """Stored bytes that are not the record they should be."""
 
 
-def dumps(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+#: One encoder made once: json.dumps with options builds a new one at every call, which costs more than
+#: encoding a key.
+dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode
 
 
 def _loads(text: str | bytes, what: str) -> Any:
@@ -43,10 +47,14 @@ def _decoding(what: str, build: Callable[[Any], T], text: str | bytes) -> T:
         raise CodecError(f"stored {what} is malformed: {exc!r}") from exc
 
 
+#: Records are built in field order, so their text is the same for the same record without sorting keys.
+_record_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def encode_task(task: Task) -> str:
     value = {name: getattr(task, name) for name in _TASK_FIELDS}
     value["refused_by"] = sorted(task.refused_by)
-    return dumps(value)
+    return _record_text(value)
 
 
 def _record(value: object) -> dict[str, Any]:
@@ -69,28 +77,31 @@ def decode_task(text: str | bytes) -> Task:
 
 
 def encode_agent(agent: Agent) -> str:
-    value = {name: getattr(agent, name) for name in _AGENT_FIELDS}
+    """The agent's live state only; its definition (skills, team, capacity) comes from the configuration."""
+    value = {name: getattr(agent, name) for name in AGENT_STATE_FIELDS}
     value["tasks"] = sorted(agent.tasks)
     value["wrap_ups"] = sorted(agent.wrap_ups)
-    return dumps(value)
+    return _record_text(value)
 
 
-def _agent(value: object) -> Agent:
-    value = _record(value)
-    value["unit_cost"] = {Channel(channel): int(units) for channel, units in value["unit_cost"].items()}
-    value["presence"] = Presence(value["presence"])
-    value["state"] = AgentState(value["state"])
-    value["tasks"] = set(value["tasks"])
-    value["wrap_ups"] = set(value["wrap_ups"])
-    return Agent(**value)
+def decode_agent(text: str | bytes, definition: Agent) -> Agent:
+    """The agent `definition` (from the configuration) in the live state `text` holds."""
 
+    def build(value: object) -> Agent:
+        state = _record(value)
+        if set(state) != set(AGENT_STATE_FIELDS):
+            raise ValueError(f"fields {sorted(set(state) ^ set(AGENT_STATE_FIELDS))} missing or unknown")
+        state["presence"] = Presence(state["presence"])
+        state["state"] = AgentState(state["state"])
+        state["tasks"] = set(state["tasks"])
+        state["wrap_ups"] = set(state["wrap_ups"])
+        return Agent(**{name: getattr(definition, name) for name in AGENT_DEFINITION}, **state)
 
-def decode_agent(text: str | bytes) -> Agent:
-    return _decoding("agent", _agent, text)
+    return _decoding("agent", build, text)
 
 
 def encode_timer(timer: Timer) -> str:
-    return dumps([timer.due, timer.seq, timer.kind.value, timer.task_id, timer.version])
+    return encode_key((timer.due, timer.seq, timer.kind.value, timer.task_id, timer.version))
 
 
 def _timer(value: list[Any]) -> Timer:
@@ -103,8 +114,14 @@ def decode_timer(text: str | bytes) -> Timer:
 
 
 def encode_key(key: tuple[object, ...]) -> str:
-    """A waiting task's or an idle agent's sort key: a flat tuple of numbers and strings."""
-    return dumps(list(key))
+    """A waiting task's or an idle agent's sort key: a flat tuple of numbers and strings.
+
+    The JSON `dumps` would write, built directly: this runs for every index change of every event.
+    """
+    return "[" + ",".join(_KEY_ITEM[type(item)](item) for item in key) + "]"
+
+
+_KEY_ITEM: dict[type, Callable[[Any], str]] = {int: int.__repr__, float: float.__repr__, str: encode_basestring}
 
 
 def _key(value: list[Any]) -> tuple[object, ...]:

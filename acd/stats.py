@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from acd.decisions import Decision, Kind
@@ -64,6 +64,8 @@ class Statistics:
     timezone: str
     day: str | None = None
     counters: dict[tuple[str, str], Counters] = field(default_factory=dict)
+    #: The current day's bounds in POSIX seconds (the local day, 23 or 25 hours long on a clock change).
+    _today: tuple[float, float] = (0.0, 0.0)
 
     def get(self, dimension: str, name: str) -> Counters:
         return self.counters.get((dimension, name)) or Counters()
@@ -89,9 +91,14 @@ class Statistics:
 
     def apply(self, decisions: Iterable[Decision]) -> None:
         for decision in decisions:
-            day = datetime.fromtimestamp(decision.at, ZoneInfo(self.timezone)).date().isoformat()
-            if day != self.day:
-                self.day, self.counters = day, {}
+            if not self._today[0] <= decision.at < self._today[1]:
+                local = datetime.fromtimestamp(decision.at, ZoneInfo(self.timezone))
+                day = local.date().isoformat()
+                if day != self.day:
+                    self.day, self.counters = day, {}
+                midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+                following = datetime.combine(midnight.date() + timedelta(days=1), time(), midnight.tzinfo)
+                self._today = (midnight.timestamp(), following.timestamp())
             self._apply(decision)
 
     def _apply(self, d: Decision) -> None:

@@ -16,13 +16,17 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ReadOnlyError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from acd.errors import AcdError
 from acd.redisstore import scripts
 from acd.redisstore.schema import Keys
 
 T = TypeVar("T")
+#: What means "Redis cannot serve now" (down, loading its file, a replica after a failover), not "refused".
+OUTAGES = (RedisConnectionError, RedisTimeoutError, ReadOnlyError)
 #: How long a node that lost a commit keeps the next turn (others wait), should it never come back.
 TURN_MS = 100
 
@@ -34,12 +38,25 @@ class StoreUnavailable(AcdError):
     error_id = "store-unavailable"
 
 
+class StoreFault(AcdError):
+    """The shared store answered with an error (a script refused its arguments): a fault, not an outage."""
+
+    status_code = 500
+    error_id = "store-fault"
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """Change n of the deployment, as the stream keeps it."""
 
     n: int
-    payload: dict[str, Any]
+    text: str  # the change's decisions and who made it (JSON, read only if the entry is applied)
+    writes: str  # the change itself, as the commit script carried it out
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.text)
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +87,7 @@ def _entries(raw: list[Any]) -> tuple[Entry, ...]:
     out = []
     for entry_id, fields in raw:
         values = _pairs(fields) if isinstance(fields, list) else fields
-        out.append(Entry(int(str(entry_id).split("-")[0]), json.loads(values["c"])))
+        out.append(Entry(int(str(entry_id).split("-")[0]), values["c"], values.get("w", "")))
     return tuple(out)
 
 
@@ -104,6 +121,9 @@ class SharedState:
         try:
             return await action()
         except (RedisError, OSError) as exc:
+            if isinstance(exc, RedisError) and not isinstance(exc, OUTAGES):
+                # Redis answered, and refused: not an outage to wait out, a fault to be seen.
+                raise StoreFault(f"the shared store at {self.url} refused {what}: {exc}", store=self.url) from exc
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 # redis-py reports a command cancelled mid-way as a lost connection: the cancel comes first,
@@ -133,8 +153,8 @@ class SharedState:
             _pairs(values),
         )
 
-    async def commit(self, position: int, epoch: str, payload: str, writes: list[str], window: int = 1000) -> Reply:
-        args: list[str | int] = [position, epoch, payload, self.stream_length, window, self.node, TURN_MS, *writes]
+    async def commit(self, position: int, epoch: str, payload: str, writes: str, window: int = 1000) -> Reply:
+        args: list[str | int] = [position, epoch, payload, self.stream_length, window, self.node, TURN_MS, writes]
         raw = await self._call("commit", lambda: self._commit(keys=self.keys.data(), args=args))
         if raw[0] == "ok":
             return Reply("ok", int(raw[1]))

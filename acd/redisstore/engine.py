@@ -13,17 +13,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from acd.changes import Change, ChangeRecorder, apply_change, copy_agent
-from acd.codec import decode_agent, decode_key, decode_task, decode_timer, dumps
+from acd.changes import Change, ChangeRecorder, copy_agent
+from acd.codec import decode_agent, decode_key, decode_task, decode_timer
 from acd.decisions import Decision
 from acd.errors import AcdError
 from acd.events import ClockTicked, Event
 from acd.model import Agent
 from acd.redisstore.client import Entry, SharedState, Snapshot, StoreUnavailable
-from acd.redisstore.schema import SEP, redis_writes
+from acd.redisstore.schema import RS, SEP, apply_writes, redis_writes
 from acd.router import Router
 from acd.store import MemoryStore
 
@@ -34,6 +34,7 @@ MAX_ATTEMPTS = 200
 #: The pause before trying again when another node has the turn.
 YIELD_PAUSE = 0.001
 
+_payload_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 Publish = Callable[[list[Decision], int | None], None]
 
 
@@ -42,13 +43,16 @@ class Busy(AcdError):
     error_id = "store-busy"
 
 
-def replica_from(snapshot: Snapshot) -> tuple[MemoryStore, float, int]:
+def replica_from(snapshot: Snapshot, definitions: Mapping[str, Agent]) -> tuple[MemoryStore, float, int]:
     """A replica holding the snapshot's state, with the core's latest time and the next event number."""
     store = MemoryStore()
     for text in snapshot.tasks.values():
         store.put_task(decode_task(text))
-    for text in snapshot.agents.values():
-        store.put_agent(decode_agent(text))
+    for agent_id, text in snapshot.agents.items():
+        if agent_id not in definitions:
+            log.warning("agent %s is in the shared state but not in this configuration: left out", agent_id)
+            continue
+        store.put_agent(decode_agent(text, definitions[agent_id]))
     for field in snapshot.waiting:
         queue_id, key = field.split(SEP, 1)
         store.enqueue(queue_id, decode_key(key))  # type: ignore[arg-type]
@@ -73,6 +77,7 @@ class SharedEngine:
         self.shared = shared
         self.router = router
         self.agents = agents  # as the deployment defines them, for agents the shared state lacks
+        self.definitions = {agent.id: agent for agent in agents}
         self.publish = publish
         self.store = MemoryStore()
         self.recorder = ChangeRecorder(self.store)
@@ -88,7 +93,7 @@ class SharedEngine:
         """Take the shared state as it is now (at start, or when it was reset under us)."""
         self.epoch = await self.shared.open()
         snapshot = await self.shared.snapshot()
-        self.store, self.latest, self.next_event = replica_from(snapshot)
+        self.store, self.latest, self.next_event = replica_from(snapshot, self.definitions)
         self.recorder = ChangeRecorder(self.store)
         self.router.store = self.recorder
         self.position = int(snapshot.counters["n"])
@@ -124,38 +129,48 @@ class SharedEngine:
 
     async def process(self, event: Event, now: Callable[[], float]) -> list[Decision]:
         """Process `event` and commit its change; an `AcdError` is raised only once the state was fresh."""
+        (outcome,) = await self.process_batch([event], now)
+        if isinstance(outcome, AcdError):
+            raise outcome
+        return outcome
+
+    async def process_batch(self, events: list[Event], now: Callable[[], float]) -> list[list[Decision] | AcdError]:
+        """Process `events` in order and commit them as one change (group commit): one round trip for all.
+
+        Each event gets its decisions, or the error that refused it, once the commit shows the replica was
+        fresh. If the commit is refused, the whole batch is processed again on the caught-up state.
+        """
         for _ in range(MAX_ATTEMPTS):
             at = max(now(), self.latest)
-            error: AcdError | None = None
-            try:
-                decisions = self.router.process(event, at)
-            except AcdError as exc:
-                error, decisions = exc, list(getattr(exc, "decisions", []))
+            outcomes: list[list[Decision] | AcdError] = []
+            decisions: list[Decision] = []
+            for event in events:
+                try:
+                    made = self.router.process(event, at)
+                    outcomes.append(made)
+                except AcdError as exc:
+                    made = list(getattr(exc, "decisions", []))
+                    outcomes.append(exc)
+                except Exception:
+                    self.recorder.rollback()  # a fault of the router's: the replica stays as Redis has it
+                    raise
+                decisions += made
             change = self.recorder.change(at)
-            if not change and not decisions and error is None and isinstance(event, ClockTicked):
+            if not change and not decisions and all(isinstance(e, ClockTicked) for e in events):
                 self.recorder.forget()
-                return []  # nothing was due on this replica: no need to ask the store
+                return outcomes  # nothing was due on this replica: no need to ask the store
             if await self._try(change, decisions):
-                if error is not None:
-                    raise error
-                return decisions
+                return outcomes
         raise Busy("too many concurrent changes in the shared store; nothing was changed, try again")
 
     async def _try(self, change: Change, decisions: list[Decision]) -> bool:
         """Commit `change`; on refusal undo it and catch up, and say False."""
-        payload = ""
-        writes: list[str] = []
+        payload = writes = ""
         if change or decisions:
-            payload = dumps(
-                {
-                    "ops": list(change.ops),
-                    "latest": change.latest,
-                    "first_event": self.next_event,
-                    "decisions": [d.as_dict() for d in decisions],
-                    "node": self.shared.node,
-                }
+            payload = _payload_text(
+                {"first_event": self.next_event, "decisions": [d.as_dict() for d in decisions], "node": self.shared.node}
             )
-            writes = redis_writes(change, self.next_event + len(decisions))
+            writes = RS.join(redis_writes(change, self.next_event + len(decisions)))
         try:
             reply = await self.shared.commit(self.position, self.epoch, payload, writes)
         except StoreUnavailable:
@@ -209,11 +224,10 @@ class SharedEngine:
                 return
 
     def apply(self, entry: Entry) -> None:
-        payload = entry.payload
-        apply_change(self.store, Change(tuple(payload["ops"]), float(payload["latest"])))
+        counters = apply_writes(self.store, entry.writes, self.definitions)
         self.position = entry.n
-        self.latest = max(self.latest, float(payload["latest"]))
-        self._publish(payload)
+        self.latest = max(self.latest, float(counters.get("latest", self.latest)))
+        self._publish(entry.payload)
 
     def _publish(self, payload: dict[str, Any]) -> None:
         decisions = [Decision.from_dict(d) for d in payload["decisions"]]

@@ -5,11 +5,11 @@ one deployment fall in one slot and one Lua script may touch them all. Several d
 the slots of a cluster.
 
     counters      hash: n (changes committed), epoch, seq, latest, events
-    changes       stream: entry "<n>-1" holds change n (its operations and its decisions)
+    changes       stream: entry "<n>-1" holds change n: its writes (w) and its decisions (c)
     tasks         hash: task id -> task record (JSON)
-    agents        hash: agent id -> agent record (JSON)
-    waiting       hash: "<queue>\\x1f<key>" -> "" (a waiting task's place; the key orders the queue)
-    idle          hash: "<queue>\\x1f<tier>\\x1f<key>" -> ""
+    agents        hash: agent id -> the agent's live state (JSON; its definition is the configuration's)
+    waiting       hash: "<queue>\\x1f<key>" -> "1" (a waiting task's place; the key orders the queue)
+    idle          hash: "<queue>\\x1f<tier>\\x1f<key>" -> "1"
     idle_entries  hash: agent id -> the agent's idle places (JSON)
     timers        sorted set: timer record (JSON) scored by its due time
     queue_values  hash: "<queue>\\x1f<name>" -> value (JSON)
@@ -21,9 +21,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from collections.abc import Mapping
+
 from acd.changes import Change
+from acd.codec import decode_agent, decode_key, decode_task, decode_timer
+from acd.model import Agent
+from acd.store import MemoryStore
 
 SEP = "\x1f"  # a unit separator: in no queue id, no number, and escaped by JSON inside keys
+RS = "\x1e"  # separates the writes of a change in one argument and one stream field (JSON escapes it too)
 DATA = ("counters", "changes", "tasks", "agents", "waiting", "idle", "idle_entries", "timers", "queue_values")
 _INDEX = {name: str(i) for i, name in enumerate(DATA, start=1)}  # Lua's KEYS[i] of each
 
@@ -60,11 +66,11 @@ def redis_writes(change: Change, next_event: int) -> list[str]:
             else:
                 out += ("h", _INDEX[name], op[1], op[2])
         elif what == "enqueue":
-            out += ("h", _INDEX["waiting"], op[1] + SEP + op[2], "")
+            out += ("h", _INDEX["waiting"], op[1] + SEP + op[2], "1")
         elif what == "dequeue":
             out += ("d", _INDEX["waiting"], op[1] + SEP + op[2])
         elif what == "add_idle":
-            out += ("h", _INDEX["idle"], f"{op[1]}{SEP}{op[2]}{SEP}{op[3]}", "")
+            out += ("h", _INDEX["idle"], f"{op[1]}{SEP}{op[2]}{SEP}{op[3]}", "1")
         elif what == "remove_idle":
             out += ("d", _INDEX["idle"], f"{op[1]}{SEP}{op[2]}{SEP}{op[3]}")
         elif what == "idle_entries":
@@ -94,3 +100,73 @@ def redis_writes(change: Change, next_event: int) -> list[str]:
 def _due(timer_text: str) -> str:
     # A timer's text is canonical JSON "[due,seq,...]": its first element is the score.
     return timer_text[1 : timer_text.index(",")]
+
+
+def apply_writes(store: MemoryStore, writes: str, definitions: Mapping[str, Agent]) -> dict[str, str]:
+    """Replay a change's writes (as the commit script carried them out) on a replica.
+
+    Returns the counters the change set (latest, events): they belong to the node, not to the store.
+    """
+    counters: dict[str, str] = {}
+    tokens = writes.split(RS) if writes else []
+    i = 0
+    while i < len(tokens):
+        op, name = tokens[i], DATA[int(tokens[i + 1]) - 1]
+        if op in ("h", "z"):
+            _set(store, name, tokens[i + 2], tokens[i + 3], definitions, counters)
+            i += 4
+        elif op in ("d", "r"):
+            _delete(store, name, tokens[i + 2])
+            i += 3
+        else:
+            raise ValueError(f"unknown write {op!r} at {i}")
+    return counters
+
+
+def _set(
+    store: MemoryStore, name: str, field: str, value: str, definitions: Mapping[str, Agent], counters: dict[str, str]
+) -> None:
+    if name == "tasks":
+        store.put_task(decode_task(value))
+    elif name == "agents":
+        definition = store.agent(field) or definitions.get(field)
+        if definition is None:
+            raise ValueError(f"agent {field!r} is in the shared state but not in this node's configuration")
+        store.put_agent(decode_agent(value, definition))
+    elif name == "waiting":
+        queue_id, key = field.split(SEP, 1)
+        store.enqueue(queue_id, decode_key(key))  # type: ignore[arg-type]
+    elif name == "idle":
+        queue_id, tier, key = field.split(SEP, 2)
+        store.add_idle(queue_id, int(tier), decode_key(key))
+    elif name == "idle_entries":
+        store.set_idle_entries(field, [(q, t, decode_key(k)) for q, t, k in json.loads(value)])
+    elif name == "timers":
+        store.add_timer(decode_timer(value))  # a z write: field is the score, value the timer
+    elif name == "queue_values":
+        queue_id, value_name = field.split(SEP, 1)
+        store.set_queue_value(queue_id, value_name, json.loads(value))
+    elif field == "seq":
+        store.seq = int(value)
+    else:
+        counters[field] = value
+
+
+def _delete(store: MemoryStore, name: str, field: str) -> None:
+    if name == "tasks":
+        store.delete_task(field)
+    elif name == "waiting":
+        queue_id, key = field.split(SEP, 1)
+        store.dequeue(queue_id, decode_key(key))  # type: ignore[arg-type]
+    elif name == "idle":
+        queue_id, tier, key = field.split(SEP, 2)
+        store.remove_idle(queue_id, int(tier), decode_key(key))
+    elif name == "idle_entries":
+        store.set_idle_entries(field, [])
+    elif name == "timers":
+        store.remove_timer(decode_timer(field))
+    elif name == "queue_values":
+        queue_id, value_name = field.split(SEP, 1)
+        store.clear_queue_value(queue_id, value_name)
+    else:
+        raise ValueError(f"no deletion in {name}")

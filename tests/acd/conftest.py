@@ -29,6 +29,7 @@ def make_router(request: pytest.FixtureRequest) -> Iterator[RouterFactory]:
     try:
         for router in made:
             assert state(router.reloaded()) == state(router.store), "Redis does not hold what the replica holds"
+            assert state(router.replayed()) == state(router.store), "the change stream does not replay to it"
     finally:
         for router in made:
             router.close()

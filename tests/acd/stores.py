@@ -16,6 +16,7 @@ from acd.deployment.models import Deployment
 from acd.events import Event
 from acd.redisstore.client import SharedState
 from acd.redisstore.engine import SharedEngine, replica_from
+from acd.redisstore.schema import apply_writes
 from acd.router import Router
 from acd.store import MemoryStore
 from acd.topology import Topology, build_agents
@@ -41,7 +42,17 @@ class SharedRouter:
         return self._runner.run(self.engine.process(event, lambda: now))
 
     def reloaded(self) -> MemoryStore:
-        return replica_from(self._runner.run(self.shared.snapshot()))[0]
+        return replica_from(self._runner.run(self.shared.snapshot()), self.engine.definitions)[0]
+
+    def replayed(self) -> MemoryStore:
+        """The state as a node that followed the change stream from the start holds it."""
+        store = MemoryStore()
+        after = 0
+        while entries := self._runner.run(self.shared.read(after)):
+            for entry in entries:
+                apply_writes(store, entry.writes, self.engine.definitions)
+                after = entry.n
+        return store
 
     def close(self) -> None:
         self._runner.run(self.shared.close())

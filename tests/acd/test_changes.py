@@ -8,14 +8,27 @@ a node does when another node committed first.
 from __future__ import annotations
 
 import copy
+from dataclasses import fields
+from functools import partial
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant
 
 from acd.changes import Change, ChangeRecorder, apply_change, apply_op
-from acd.codec import CodecError, decode_agent, decode_key, decode_task, decode_timer, encode_agent, encode_task
+from acd.codec import (
+    CodecError,
+    decode_agent,
+    decode_key,
+    decode_task,
+    decode_timer,
+    dumps,
+    encode_agent,
+    encode_key,
+    encode_task,
+)
+from acd.decisions import Decision, Kind
 from acd.errors import AcdError
 from acd.router import Router
 from acd.store import MemoryStore
@@ -23,6 +36,9 @@ from acd.topology import Topology, build_agents
 from tests.acd import builders
 from tests.acd.stores import state
 from tests.acd.test_router_properties import RouterMachine
+
+
+DEFINITION = builders.router().store.agent("ana")
 
 
 def fresh_store(config: object) -> MemoryStore:
@@ -92,7 +108,7 @@ def test_records_survive_their_text() -> None:
     router.process(TaskArrived("t", Channel.VOICE, "lons-tva", 2, {"department": "69"}, {"tva": 3}), builders.MONDAY_9AM)
     task, agent = router.store.task("t"), router.store.agent("ana")
     assert decode_task(encode_task(task)) == task
-    assert decode_agent(encode_agent(agent)) == agent
+    assert decode_agent(encode_agent(agent), builders.router(config).store.agent("ana")) == agent
     assert encode_task(decode_task(encode_task(task))) == encode_task(task)  # canonical
 
 
@@ -101,7 +117,14 @@ def test_records_survive_their_text() -> None:
     [
         (decode_task, "{", "stored task is not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
         (decode_task, '{"id": "t"}', "stored task is malformed: KeyError('channel')"),
-        (decode_agent, "[]", "stored agent is malformed: ValueError('not a JSON object')"),
+        (partial(decode_agent, definition=DEFINITION), "[]", "stored agent is malformed: ValueError('not a JSON object')"),
+        (
+            partial(decode_agent, definition=DEFINITION),
+            '{"colour": "red"}',
+            "stored agent is malformed: ValueError(\"fields ['busy_seconds', 'colour', 'handled', 'idle_since', "
+            "'logged_in_at', 'missed_offers', 'node', 'presence', 'reason', 'reservation', 'state', 'state_since', "
+            "'tasks', 'used_units', 'wrap_ups'] missing or unknown\")",
+        ),
         (decode_timer, '[1, 2, "ring", "t", 0]', "stored timer is malformed: ValueError(\"'ring' is not a valid TimerKind\")"),
         (decode_key, '[1, [2]]', "stored key is malformed: ValueError('a key is a list of numbers and strings')"),
         (decode_key, b"\xff", "stored key is not JSON: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
@@ -113,7 +136,20 @@ def test_malformed_stored_records_are_named(decode: object, text: str | bytes, m
     assert str(caught.value) == message
 
 
+def test_decisions_survive_their_dict() -> None:
+    decision = Decision(Kind.OFFERED, 1.5, "t", "q", "ana", "voice", 2.0, None, "why", {"step": 1})
+    assert set(decision.as_dict()) == {f.name for f in fields(Decision)}
+    assert Decision.from_dict(decision.as_dict()) == decision
+
+
 def test_unknown_operation_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown change operation 'explode'"):
         apply_op(MemoryStore(), ["explode"])
     assert not Change((), 0.0)
+
+
+@given(st.lists(st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(), max_size=6))
+def test_a_key_is_encoded_as_json_would(items: list[object]) -> None:
+    key = tuple(items)
+    assert encode_key(key) == dumps(items)
+    assert decode_key(encode_key(key)) == key

@@ -358,6 +358,7 @@ class SharedRouterMachine(RouterMachine):
         if hasattr(self, "shared"):
             try:
                 assert state(self.shared.reloaded()) == state(self.store)
+                assert state(self.shared.replayed()) == state(self.store)
             finally:
                 self.shared.close()
 
