@@ -215,7 +215,7 @@ class Probe:
     def commit(self, shared: SharedState) -> Callable[..., Awaitable[Any]]:
         original = shared.commit
 
-        async def commit(position: int, epoch: str, payload: str, writes: list[str], window: int = 1000) -> Any:
+        async def commit(position: int, epoch: str, payload: str, writes: str, window: int = 1000) -> Any:
             # References only: the sizes are counted once the decision's time is taken.
             args = [position, epoch, payload, shared.stream_length, window, shared.node, TURN_MS, writes]
             self.commits.append(args)
