@@ -13,17 +13,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from acd.changes import Change, ChangeRecorder, copy_agent
-from acd.codec import decode_agent, decode_key, decode_task, decode_timer
 from acd.decisions import Decision
 from acd.errors import AcdError
 from acd.events import ClockTicked, Event
 from acd.model import Agent
 from acd.redisstore.client import Entry, SharedState, Snapshot, StoreUnavailable
-from acd.redisstore.schema import RS, SEP, apply_writes, redis_writes
+from acd.redisstore.schema import RS, apply_writes, redis_writes, set_field
 from acd.router import Router
 from acd.store import MemoryStore
 
@@ -46,28 +45,24 @@ class Busy(AcdError):
 def replica_from(snapshot: Snapshot, definitions: Mapping[str, Agent]) -> tuple[MemoryStore, float, int]:
     """A replica holding the snapshot's state, with the core's latest time and the next event number."""
     store = MemoryStore()
-    for text in snapshot.tasks.values():
-        store.put_task(decode_task(text))
-    for agent_id, text in snapshot.agents.items():
-        if agent_id not in definitions:
-            log.warning("agent %s is in the shared state but not in this configuration: left out", agent_id)
-            continue
-        store.put_agent(decode_agent(text, definitions[agent_id]))
-    for field in snapshot.waiting:
-        queue_id, key = field.split(SEP, 1)
-        store.enqueue(queue_id, decode_key(key))  # type: ignore[arg-type]
-    for field in snapshot.idle:
-        queue_id, tier, key = field.split(SEP, 2)
-        store.add_idle(queue_id, int(tier), decode_key(key))
-    for agent_id, text in snapshot.idle_entries.items():
-        store.set_idle_entries(agent_id, [(q, t, decode_key(k)) for q, t, k in json.loads(text)])
-    for text in snapshot.timers:
-        store.add_timer(decode_timer(text))
-    for field, text in snapshot.queue_values.items():
-        queue_id, name = field.split(SEP, 1)
-        store.set_queue_value(queue_id, name, json.loads(text))
-    store.seq = int(snapshot.counters.get("seq", 0))
-    return store, float(snapshot.counters.get("latest", 0)), int(snapshot.counters.get("events", 1))
+    counters: dict[str, str] = {}
+    for agent_id in [a for a in snapshot.agents if a not in definitions]:
+        log.warning("agent %s is in the shared state but not in this configuration: left out", agent_id)
+    # Each item as the write that put it there would set it: one reading of the stored text, in schema.py.
+    items: list[tuple[str, Iterable[tuple[str, str]]]] = [
+        ("tasks", snapshot.tasks.items()),
+        ("agents", ((a, text) for a, text in snapshot.agents.items() if a in definitions)),
+        ("waiting", ((field, "1") for field in snapshot.waiting)),
+        ("idle", ((field, "1") for field in snapshot.idle)),
+        ("idle_entries", snapshot.idle_entries.items()),
+        ("timers", ((timer, timer) for timer in snapshot.timers)),
+        ("queue_values", snapshot.queue_values.items()),
+        ("counters", snapshot.counters.items()),
+    ]
+    for name, pairs in items:
+        for field, value in pairs:
+            set_field(store, name, field, value, definitions, counters)
+    return store, float(counters.get("latest", 0)), int(counters.get("events", 1))
 
 
 class SharedEngine:

@@ -113,7 +113,7 @@ def apply_writes(store: MemoryStore, writes: str, definitions: Mapping[str, Agen
     while i < len(tokens):
         op, name = tokens[i], DATA[int(tokens[i + 1]) - 1]
         if op in ("h", "z"):
-            _set(store, name, tokens[i + 2], tokens[i + 3], definitions, counters)
+            set_field(store, name, tokens[i + 2], tokens[i + 3], definitions, counters)
             i += 4
         elif op in ("d", "r"):
             _delete(store, name, tokens[i + 2])
@@ -123,9 +123,10 @@ def apply_writes(store: MemoryStore, writes: str, definitions: Mapping[str, Agen
     return counters
 
 
-def _set(
+def set_field(
     store: MemoryStore, name: str, field: str, value: str, definitions: Mapping[str, Agent], counters: dict[str, str]
 ) -> None:
+    """Set one stored item on a replica: hash `name`'s `field` to `value` (for timers: the timer twice)."""
     if name == "tasks":
         store.put_task(decode_task(value))
     elif name == "agents":
@@ -148,7 +149,7 @@ def _set(
         store.set_queue_value(queue_id, value_name, json.loads(value))
     elif field == "seq":
         store.seq = int(value)
-    else:
+    else:  # the other counters (n, epoch, latest, events) are the node's, not the store's
         counters[field] = value
 
 

@@ -19,10 +19,19 @@ end
 local n = tonumber(state[1])
 local expected = tonumber(ARGV[1])
 local node = ARGV[6]
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local held = state[3] and state[3] ~= '' and tonumber(state[4]) > now
+local function now_ms()
+  local clock = redis.call('TIME')
+  return tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+end
+-- Read the clock only when a turn is at stake: most commits find none and race nobody.
+local now = nil
+local held = false
+if state[3] and state[3] ~= '' then
+  now = now_ms()
+  held = tonumber(state[4]) > now
+end
 if n ~= expected then
+  now = now or now_ms()
   -- The node that lost gets the next turn, or the node that won would win again and again: it has
   -- nothing to catch up before its next commit.
   if not held then

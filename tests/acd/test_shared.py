@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import pytest
+
 from acd.decisions import Kind
 from acd.deployment.models import Deployment
 from acd.events import AgentLoggedIn, ClockTicked, OfferAccepted, TaskArrived, TaskCompleted, WrapUpEnded
 from acd.model import Channel, Place
-from acd.redisstore.client import SharedState
+from acd.redisstore.client import SharedState, StoreFault
 from acd.service import AcdService
 from tests.acd import builders
 from tests.servers import RedisServer
@@ -106,5 +108,22 @@ def test_concurrent_tasks_through_three_nodes_are_each_served_once(redis_db: Red
                 for service in [*services, fresh]:
                     await service.catch_up()
                     assert all(service.store.task(t).outcome.value == "completed" for t in ids)
+
+    asyncio.run(scenario())
+
+
+def test_the_commit_script_refuses_malformed_writes_and_writes_nothing(redis_db: RedisServer) -> None:
+    async def scenario() -> None:
+        shared = SharedState(redis_db.url, "test", "node-x")
+        try:
+            epoch = await shared.open()
+            before = await shared.snapshot()
+            for writes in ("h\x1e99\x1ef\x1ev", "x\x1e3\x1ef", "h\x1e3\x1et1\x1e{}\x1eh\x1e3"):
+                with pytest.raises(StoreFault, match="refused commit: malformed write"):
+                    await shared.commit(0, epoch, '{"decisions": []}', writes)
+            assert await shared.snapshot() == before
+            assert (await shared.commit(0, "not-the-epoch", "", "")).status == "epoch"
+        finally:
+            await shared.close()
 
     asyncio.run(scenario())
