@@ -178,7 +178,18 @@ class NodeLost:
 
 @dataclass(frozen=True, slots=True)
 class ClockTicked:
-    """Time passed: fire the timers that are due."""
+    """Time passed: fire the timers that are due, at most `max_timers` of them (the rest at the next tick).
+
+    The bound keeps one change small when thousands of timers fall due at once (every task of a busy
+    morning reaching an overflow step together): a shared store then commits them in several steps
+    instead of one change of megabytes that would hold Redis for tens of milliseconds.
+    """
+
+    max_timers: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_timers is not None and self.max_timers < 1:
+            raise InvalidEvent("max_timers must be at least 1")
 
 
 Event = (

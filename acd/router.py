@@ -66,6 +66,7 @@ class Router:
         self._out: list[Decision] = []
         self._deferred: tuple[list[Agent], list[Task]] | None = None
         self._open_cache: dict[str, tuple[float, float, bool]] = {}
+        self._timer_budget = float("inf")  # timers this event may still fire
         self._handlers: dict[type, Callable[[Any, float], None]] = {
             TaskArrived: self._task_arrived,
             TaskCancelled: self._task_cancelled,
@@ -90,6 +91,8 @@ class Router:
             raise InvalidEvent(f"unknown event {type(event).__name__}")
         self._out = []
         now = max(now, self.clock)
+        budget = event.max_timers if isinstance(event, ClockTicked) else None
+        self._timer_budget = float("inf") if budget is None else budget
         self._fire_due(now)
         self.clock = now
         try:
@@ -544,7 +547,8 @@ class Router:
         """Apply every due timer, then route what they changed, all at once and in order of merit."""
         self._deferred = ([], [])
         try:
-            while (timer := self.store.pop_due(now)) is not None:
+            while self._timer_budget > 0 and (timer := self.store.pop_due(now)) is not None:
+                self._timer_budget -= 1
                 at = max(timer.due, self.clock)
                 self.clock = at
                 self._fire(timer, at)

@@ -38,6 +38,8 @@ TICK_CEILING = 1.0
 #: How long one blocking read of the shared stream waits; and the pauses while the store is unreachable.
 FOLLOW_WAIT = 5.0
 FOLLOW_RETRY_MIN, FOLLOW_RETRY_MAX = 0.1, 2.0
+#: Timers one tick fires at most; more due are fired by the next tick, at once.
+TIMERS_PER_TICK = 200
 #: Events committed together at most: bounds a change's size (and the time Redis spends on one script).
 MAX_BATCH = 64
 #: A node's lease lasts LEASE_SECONDS and is renewed every LEASE_RENEWAL: a node that stops is known lost
@@ -218,7 +220,7 @@ class AcdService:
         while True:
             _stop_if_cancelled()
             try:
-                await self.submit(ClockTicked())
+                await self.submit(ClockTicked(TIMERS_PER_TICK))
             except AcdError as error:  # the store unreachable or busy: said, and tried again at the next tick
                 log.warning("timers not fired: %s", error.message)
             due = self.store.next_due()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from acd.decisions import Kind
-from acd.errors import TransitionError
+from acd.errors import InvalidEvent, TransitionError
 from acd.events import AgentLoggedIn, AgentReady, ClockTicked, NodeLost, OfferAccepted, TaskArrived, TaskCancelled
 from acd.model import Channel, Place
 from tests.acd import builders
@@ -126,3 +126,18 @@ def test_an_ended_task_leaves_the_live_state_after_its_retention(make_router: Ro
     router.process(ClockTicked(), T0 + 10 + 3600)
     assert router.store.task("t") is None
     assert router.store.timers() == []
+
+
+def test_a_tick_fires_at_most_its_share_of_due_timers(make_router: RouterFactory) -> None:
+    router = make_router()
+    for i in range(5):
+        router.process(TaskArrived(f"t{i}", Channel.VOICE, "lons-tva"), T0)
+    steps = 0
+    while router.store.next_due() <= T0 + 60:  # each task's first overflow step is due at +60 s
+        out = router.process(ClockTicked(max_timers=2), T0 + 60)
+        assert len([d for d in out if d.kind is Kind.TASK_OVERFLOW_STEP]) <= 2
+        steps += 1
+    assert steps == 3
+    assert {router.store.task(f"t{i}").step for i in range(5)} == {1}
+    with pytest.raises(InvalidEvent, match="max_timers must be at least 1"):
+        ClockTicked(max_timers=0)

@@ -227,6 +227,13 @@ class RouterMachine(RuleBasedStateMachine):
             self.refused_without_change(OfferAccepted(task.id, task.agent or "ana"))
 
     @precondition(lambda self: hasattr(self, "router"))
+    @rule(seconds=st.sampled_from([60, 90, 120, 700]), share=st.integers(1, 3))
+    def advance_partly(self, seconds: int, share: int) -> None:
+        """Time passes but a tick fires only some of the due timers (the rest wait for the next tick)."""
+        self.now += seconds
+        self.send(ClockTicked(max_timers=share))
+
+    @precondition(lambda self: hasattr(self, "router"))
     @rule(seconds=st.sampled_from([1, 5, 14, 15, 16, 30, 59, 60, 61, 90, 120, 180, 300, 700, 3600]))
     def advance(self, seconds: int) -> None:
         self.now += seconds
