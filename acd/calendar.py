@@ -171,3 +171,19 @@ class OpeningHours:
         if self.is_open(now):
             return now
         return self.next_change(now)
+
+
+class OpenNow:
+    """Whether some opening hours are open, computed once per opening or closing: an arrival then costs
+    no calendar work (finding the next change scans days and clock changes)."""
+
+    def __init__(self, hours: OpeningHours) -> None:
+        self.hours = hours
+        self._since, self._until, self._open = float("inf"), float("-inf"), False
+
+    def is_open(self, now: float) -> bool:
+        if not self._since <= now < self._until:
+            self._open = self.hours.is_open(now)
+            until = self.hours.next_change(now)
+            self._since, self._until = now, until if until is not None else float("inf")
+        return self._open

@@ -44,6 +44,7 @@ from acd.events import (
     NodeLost,
 )
 from acd.model import Agent, AgentState, Channel, Outcome, Place, Presence, Strategy, Task
+from acd.calendar import OpenNow
 from acd.store import Store
 from acd.timers import Timer, TimerKind
 from acd.topology import QueueRoute, Topology
@@ -65,7 +66,7 @@ class Router:
         self.clock = float("-inf")
         self._out: list[Decision] = []
         self._deferred: tuple[list[Agent], list[Task]] | None = None
-        self._open_cache: dict[str, tuple[float, float, bool]] = {}
+        self._open = {queue_id: OpenNow(queue.hours) for queue_id, queue in self.queues.items()}
         self._timer_budget = float("inf")  # timers this event may still fire
         self._handlers: dict[type, Callable[[Any, float], None]] = {
             TaskArrived: self._task_arrived,
@@ -124,14 +125,7 @@ class Router:
         return agent
 
     def is_open(self, queue: QueueRoute, now: float) -> bool:
-        """Opening hours, cached until the next change so that an arrival costs no calendar work."""
-        cached = self._open_cache.get(queue.id)
-        if cached is not None and cached[0] <= now < cached[1]:
-            return cached[2]
-        is_open = queue.hours.is_open(now)
-        until = queue.hours.next_change(now)
-        self._open_cache[queue.id] = (now, until if until is not None else float("inf"), is_open)
-        return is_open
+        return self._open[queue.id].is_open(now)
 
     def _emit(self, kind: Kind, at: float, task: Task | None = None, **fields: Any) -> None:
         if task is not None:

@@ -17,6 +17,7 @@ from acd.calendar import (
     CalendarError,
     Interval,
     OpeningHours,
+    OpenNow,
     easter_sunday,
     french_public_holidays,
     parse_interval,
@@ -525,3 +526,26 @@ def test_next_change_and_next_opening(case: Case) -> None:
     else:
         assert opening == change
         assert opening is None or hours.is_open(opening)
+
+
+class CountingHours:
+    """Answers as some hours do, and counts the costly question."""
+
+    def __init__(self, hours: OpeningHours) -> None:
+        self.hours, self.asked = hours, 0
+
+    def is_open(self, now: float) -> bool:
+        return self.hours.is_open(now)
+
+    def next_change(self, now: float) -> float | None:
+        self.asked += 1
+        return self.hours.next_change(now)
+
+
+def test_open_now_answers_as_the_hours_do_and_asks_them_once_per_change() -> None:
+    hours = CountingHours(office())
+    open_now = OpenNow(hours)  # type: ignore[arg-type]
+    moments = [paris(2026, 11, 23, 9), paris(2026, 11, 23, 12), paris(2026, 11, 23, 17, 59), paris(2026, 11, 23, 18),
+               paris(2026, 11, 24, 8, 30), paris(2026, 11, 23, 10)]  # the last one: the clock went back
+    assert [open_now.is_open(t) for t in moments] == [True, True, True, False, True, True]
+    assert hours.asked == 4  # 9:00 (good until 18:00), 18:00, Tuesday 8:30, and the step back

@@ -12,7 +12,7 @@ from dataclasses import fields
 from functools import partial
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant
 
@@ -35,7 +35,7 @@ from acd.store import MemoryStore
 from acd.topology import Topology, build_agents
 from tests.acd import builders
 from tests.acd.stores import state
-from tests.acd.test_router_properties import RouterMachine
+from tests.acd.test_router_properties import RouterMachine, sequences
 
 
 DEFINITION = builders.router().store.agent("ana")
@@ -89,12 +89,7 @@ class ReplicatedRouterMachine(RouterMachine):
             assert state(self.follower) == state(self.store)
 
 
-ReplicatedRouterMachine.TestCase.settings = settings(
-    max_examples=300,
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+ReplicatedRouterMachine.TestCase.settings = sequences(300)
 test_replayed_and_rolled_back_changes = ReplicatedRouterMachine.TestCase
 
 

@@ -340,12 +340,17 @@ class RouterMachine(RuleBasedStateMachine):
                 ), f"{agent.id} idle while {task.id} waits"
 
 
-RouterMachine.TestCase.settings = settings(
-    max_examples=10_000,
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+def sequences(count: int) -> settings:
+    """`count` random sequences of 40 steps; no deadline (a step may wait on a real Redis)."""
+    return settings(
+        max_examples=count,
+        stateful_step_count=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+
+
+RouterMachine.TestCase.settings = sequences(10_000)
 test_router_invariants = RouterMachine.TestCase
 
 
@@ -373,12 +378,4 @@ class SharedRouterMachine(RouterMachine):
 def test_router_invariants_on_the_shared_store(shared_redis: RedisServer) -> None:
     # Fewer sequences than in memory: each step is a round trip to a real Redis.
     SharedRouterMachine.redis_url = shared_redis.url
-    run_state_machine_as_test(
-        SharedRouterMachine,
-        settings=settings(
-            max_examples=1000,
-            stateful_step_count=40,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
-    )
+    run_state_machine_as_test(SharedRouterMachine, settings=sequences(1000))
