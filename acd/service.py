@@ -192,15 +192,18 @@ class AcdService:
         while True:
             _stop_if_cancelled()
             try:
+                if pause > FOLLOW_RETRY_MIN:  # the store is back after an outage: is it the same state?
+                    async with self._turn:
+                        await engine.check_epoch(self.clock())
+                    pause = FOLLOW_RETRY_MIN
                 entries = await engine.shared.wait(engine.position, FOLLOW_WAIT)
                 async with self._turn:
                     await engine.catch_up_with(entries)
                 self._wake.set()  # their changes may have set timers
-                pause = FOLLOW_RETRY_MIN
             except StoreUnavailable as error:
                 log.warning("%s", error.message)
                 await asyncio.sleep(pause)
-                pause = min(pause * 2, FOLLOW_RETRY_MAX)
+                pause = min(pause * 2, FOLLOW_RETRY_MAX)  # above the minimum: an outage to check after
 
     async def _watch_nodes_forever(self, shared: SharedState) -> None:
         """Keep this node's lease; take back what went through a node whose lease expired."""

@@ -178,6 +178,11 @@ class SharedState:
         )
         return _entries(raw[0][1]) if raw else ()
 
+    async def current_epoch(self) -> str | None:
+        """The epoch Redis holds now: another one than a node's means the state was lost or replaced."""
+        value = await self._call("epoch", lambda: self._client.hget(self.keys.counters, "epoch"))
+        return None if value is None else str(value)
+
     async def ping(self) -> None:
         await self._call("ping", self._client.ping)
 

@@ -192,6 +192,13 @@ class SharedEngine:
 
     # ---------------------------------------------------------------------------- following
 
+    async def check_epoch(self, now: float) -> None:
+        """After an outage: if Redis came back without the state (no persistence), start again from it."""
+        if await self.shared.current_epoch() != self.epoch:
+            log.error("the shared state was lost while the store was unreachable: loading what it holds now")
+            await self.load()
+            await self.add_missing_agents(now)
+
     async def catch_up(self) -> None:
         """Apply every change committed so far by any node."""
         await self._catch_up_with((), None)

@@ -272,3 +272,17 @@ def test_a_node_started_before_redis_waits_for_it_then_serves(cluster: Cluster) 
     cluster.redis.start()
     wait_for_port(node.port, node.process, "acd serve n1", PATIENCE)
     assert node.client().get("/api/v1/health").json()["status"] == "ok"
+
+
+def test_a_redis_that_lost_its_state_is_noticed_without_waiting_for_a_write(cluster: Cluster) -> None:
+    node = cluster.start("n1")
+    admin = node.client()
+    task = admin.post("/api/v1/tasks", json={"channel": "voice", "queue": QUEUE}).json()["id"]
+    cluster.redis.kill()
+    shutil.rmtree(cluster.redis.directory / "appendonlydir")  # as a Redis run without persistence restarts
+    cluster.redis.start()
+    # The node does not go on serving its old replica as if nothing happened: it takes what Redis holds.
+    until("n1 reloads the state Redis holds", lambda: admin.get(f"/api/v1/tasks/{task}").status_code == 404)
+    agent = agents_serving(cluster.config, QUEUE)[0]
+    assert admin.get(f"/api/v1/agents/{agent}").json()["state"] == "offline"
+    assert b"the shared state was lost" in node.log.read_bytes()
