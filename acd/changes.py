@@ -125,6 +125,12 @@ class ChangeRecorder:
         self._touch_task(task.id)
         self.base.put_task(task)
 
+    def peek_task(self, task_id: str) -> Task | None:
+        return self.base.task(task_id)  # not noted: whoever changes it reads it with `task` first
+
+    def peek_agent(self, agent_id: str) -> Agent | None:
+        return self.base.agent(agent_id)
+
     def delete_task(self, task_id: str) -> None:
         self._touch_task(task_id)
         self.base.delete_task(task_id)

@@ -97,7 +97,7 @@ def _first_eligible(
     else:
         ordered = candidates
     for key in ordered:
-        agent = store.agent(key[-1])  # type: ignore[arg-type]
+        agent = store.peek_agent(key[-1])  # type: ignore[arg-type]
         if agent is not None and eligible(agent, task, queue):
             return agent, key
     return None
@@ -114,7 +114,7 @@ def best_task_for(agent: Agent, queues: dict[str, QueueRoute], store: Store) -> 
         for key in waiting:
             if best_key is not None and key >= best_key:
                 break
-            task = store.task(key[3])
+            task = store.peek_task(key[3])
             if task is not None and task.step >= tier and eligible(agent, task, queue):
                 best, best_key = task, key
                 break

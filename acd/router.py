@@ -284,6 +284,9 @@ class Router:
     # ------------------------------------------------------------------------------------ offers
 
     def _reserve(self, task: Task, agent: Agent, now: float) -> None:
+        # Matching only peeks at records; read them here, before they change, as every change must be.
+        self.store.task(task.id)
+        self.store.agent(agent.id)
         queue = self.queues[task.queue]
         self._leave_queue(task)
         task.place = Place.RESERVED

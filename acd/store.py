@@ -26,8 +26,10 @@ class Store(Protocol):
 
     def next_seq(self) -> int: ...
 
-    # Records.
+    # Records. `peek_*` for a look that changes nothing (matching): a store that records changes skips it.
     def task(self, task_id: str) -> Task | None: ...
+    def peek_task(self, task_id: str) -> Task | None: ...
+    def peek_agent(self, agent_id: str) -> Agent | None: ...
     def put_task(self, task: Task) -> None: ...
     def delete_task(self, task_id: str) -> None: ...
     def agent(self, agent_id: str) -> Agent | None: ...
@@ -81,11 +83,15 @@ class MemoryStore:
     def put_task(self, task: Task) -> None:
         self._tasks[task.id] = task
 
+    peek_task = task
+
     def agent(self, agent_id: str) -> Agent | None:
         return self._agents.get(agent_id)
 
     def put_agent(self, agent: Agent) -> None:
         self._agents[agent.id] = agent
+
+    peek_agent = agent
 
     def agents(self) -> Iterator[Agent]:
         return iter(self._agents.values())
