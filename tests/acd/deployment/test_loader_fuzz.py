@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from acd.cli import DEMO_CONFIG
 from acd.deployment import ConfigError, Deployment, load_deployment
+from acd.deployment.errors import Problem
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,21 @@ def check_refusal(directory: Path, error: ConfigError) -> None:
         # The field path starts with the section of the file it names: "queues[3].wrap_up" in queues.yaml.
         assert problem.field.split(".")[0].split("[")[0] == path.stem, problem
         assert problem.message.strip(), problem
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [(0, "sites[0].name"), (10, "sites[0].name"), (3, "queues[0].name")],
+    ids=["no-line", "past-the-end", "other-file's-field"],
+)
+def test_the_refusal_check_catches_an_imprecise_problem(tmp_path: Path, line: int, field: str) -> None:
+    """The fuzz's own check fails on what it must catch: a line outside the file (sites.yaml has 9), a
+    field of another file. (A line past the end is what a YAML error at the end of a file once gave.)"""
+    shutil.copytree(DEMO_CONFIG, tmp_path / "config")
+    assert line_count((tmp_path / "config" / "sites.yaml").read_bytes()) == 9
+    with pytest.raises(AssertionError):
+        check_refusal(tmp_path / "config", ConfigError([Problem("sites.yaml", line, field, "wrong")]))
+    check_refusal(tmp_path / "config", ConfigError([Problem("sites.yaml", 9, "sites[1].calendar", "right")]))
 
 
 @settings(max_examples=200, deadline=None, database=None)  # no database: nothing written to the project
