@@ -3,8 +3,8 @@
 A node that shares its state with others (the Redis store) runs the router on its own copy of the state
 (a `MemoryStore`, the replica) through a `ChangeRecorder`. The recorder lets the router read and write as
 usual and notes, in order, what changed: the records touched (as their text after the event) and the
-index operations. That list of operations, a `Change`, is what the node commits to the shared store and
-what the other nodes replay on their replicas. If the commit is refused (another node committed first),
+index operations. That list of operations, a `Change`, becomes the writes the node commits to the shared
+store, which the other nodes replay on their replicas. If the commit is refused (another node committed first),
 `rollback` puts the replica back exactly as it was, and the event is processed again on fresh state.
 
 Pure: no I/O.
@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from acd.codec import (
-    decode_agent,
     decode_key,
-    decode_task,
     decode_timer,
     encode_agent,
     encode_key,
@@ -82,7 +80,7 @@ class ChangeRecorder:
     def rollback(self) -> None:
         """Put the replica back as it was before the change, records and indexes."""
         for op in reversed(self._undo):
-            apply_op(self.base, op)
+            _undo(self.base, op)
         for task_id, task in self._tasks_before.items():
             if task is not None:
                 self.base.put_task(task)
@@ -237,26 +235,14 @@ def _entries_text(entries: list[IdleEntry]) -> list[list[Any]]:
     return [[queue_id, tier, encode_key(key)] for queue_id, tier, key in entries]
 
 
-def apply_op(store: MemoryStore, op: Op) -> None:
-    """Carry out one operation of a change on a replica (forward, or backward when undoing)."""
+def _undo(store: MemoryStore, op: Op) -> None:
+    """Carry out one undo operation of an index (records are put back whole by `rollback`).
+
+    Other nodes replay a committed change from the writes Redis carried out (`redisstore.schema`), not
+    from these operations: they only serve to take back a change that was refused.
+    """
     what = op[0]
-    if what == "task":
-        _, task_id, text = op
-        if text is None:
-            if store.task(task_id) is not None:
-                store.delete_task(task_id)
-        else:
-            store.put_task(decode_task(text))
-    elif what == "agent":
-        _, agent_id, text = op
-        if text is not None:
-            definition = store.agent(agent_id)
-            if definition is None:
-                raise ValueError(f"change of agent {agent_id!r}, unknown to this replica")
-            store.put_agent(decode_agent(text, definition))
-        elif store.agent(agent_id) is not None:
-            store.delete_agent(agent_id)
-    elif what == "enqueue":
+    if what == "enqueue":
         store.enqueue(op[1], decode_key(op[2]))  # type: ignore[arg-type]
     elif what == "dequeue":
         store.dequeue(op[1], decode_key(op[2]))  # type: ignore[arg-type]
@@ -280,8 +266,3 @@ def apply_op(store: MemoryStore, op: Op) -> None:
         store.seq = int(op[1])
     else:
         raise ValueError(f"unknown change operation {what!r}")
-
-
-def apply_change(store: MemoryStore, change: Change) -> None:
-    for op in change.ops:
-        apply_op(store, op)

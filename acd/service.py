@@ -80,7 +80,6 @@ class AcdService:
 
             self.engine = SharedEngine(shared, self.router, agents, self._record)
         self.clock = clock
-        self._latest = float("-inf")
         self.journal = Journal()
         self.stats = Statistics(self._lookups(), deployment.settings.timezone)
         self._subscriptions: set[Subscription] = set()
@@ -252,19 +251,13 @@ class AcdService:
 
     def _process(self, event: Event) -> list[Decision]:
         try:
-            decisions = self.router.process(event, self._now())
+            decisions = self.router.process(event, self.clock())  # the router's time never steps back
         except AcdError as error:
             self._record(getattr(error, "decisions", []))
             raise
         self._record(decisions)
         self._wake.set()  # a new timer may be due sooner than the ticker thinks
         return decisions
-
-    def _now(self) -> float:
-        # The wall clock may step back (an NTP correction); the core's time never does, or a wait would be
-        # negative and a timer would fire twice.
-        self._latest = max(self._latest, self.clock())
-        return self._latest
 
     def _record(self, decisions: list[Decision], first_id: int | None = None) -> None:
         if not decisions:

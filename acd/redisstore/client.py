@@ -38,6 +38,13 @@ class StoreUnavailable(AcdError):
     error_id = "store-unavailable"
 
 
+class StoreBusy(AcdError):
+    """Other nodes kept committing first, past every retry: nothing was changed, try again."""
+
+    status_code = 503
+    error_id = "store-busy"
+
+
 class StoreFault(AcdError):
     """The shared store answered with an error (a script refused its arguments): a fault, not an outage."""
 

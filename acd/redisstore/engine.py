@@ -21,7 +21,7 @@ from acd.decisions import Decision
 from acd.errors import AcdError
 from acd.events import ClockTicked, Event
 from acd.model import Agent
-from acd.redisstore.client import Entry, SharedState, Snapshot, StoreUnavailable
+from acd.redisstore.client import Entry, SharedState, Snapshot, StoreBusy, StoreUnavailable
 from acd.redisstore.schema import RS, apply_writes, redis_writes, set_field
 from acd.router import Router
 from acd.store import MemoryStore
@@ -35,11 +35,6 @@ YIELD_PAUSE = 0.001
 
 _payload_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 Publish = Callable[[list[Decision], int | None], None]
-
-
-class Busy(AcdError):
-    status_code = 503
-    error_id = "store-busy"
 
 
 def replica_from(snapshot: Snapshot, definitions: Mapping[str, Agent]) -> tuple[MemoryStore, float, int]:
@@ -118,7 +113,7 @@ class SharedEngine:
                 self.recorder.put_agent(copy_agent(agent))
             if await self._try(self.recorder.change(max(now, self.latest)), []):
                 return
-        raise Busy("the shared store is too busy to take this node's agents; try again")
+        raise StoreBusy("the shared store is too busy to take this node's agents; try again")
 
     # --------------------------------------------------------------------------- processing
 
@@ -156,7 +151,7 @@ class SharedEngine:
                 return outcomes  # nothing was due on this replica: no need to ask the store
             if await self._try(change, decisions):
                 return outcomes
-        raise Busy("too many concurrent changes in the shared store; nothing was changed, try again")
+        raise StoreBusy("too many concurrent changes in the shared store; nothing was changed, try again")
 
     async def _try(self, change: Change, decisions: list[Decision]) -> bool:
         """Commit `change`; on refusal undo it and catch up, and say False."""

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from acd.changes import Change
 from acd.codec import decode_agent, decode_key, decode_task, decode_timer
 from acd.model import Agent
-from acd.store import MemoryStore
+from acd.store import AgentKey, MemoryStore, TaskKey
 
 SEP = "\x1f"  # a unit separator: in no queue id, no number, and escaped by JSON inside keys
 RS = "\x1e"  # separates the writes of a change in one argument and one stream field (JSON escapes it too)
@@ -135,11 +135,9 @@ def set_field(
             raise ValueError(f"agent {field!r} is in the shared state but not in this node's configuration")
         store.put_agent(decode_agent(value, definition))
     elif name == "waiting":
-        queue_id, key = field.split(SEP, 1)
-        store.enqueue(queue_id, decode_key(key))  # type: ignore[arg-type]
+        store.enqueue(*_waiting_place(field))
     elif name == "idle":
-        queue_id, tier, key = field.split(SEP, 2)
-        store.add_idle(queue_id, int(tier), decode_key(key))
+        store.add_idle(*_idle_place(field))
     elif name == "idle_entries":
         store.set_idle_entries(field, [(q, t, decode_key(k)) for q, t, k in json.loads(value)])
     elif name == "timers":
@@ -153,15 +151,23 @@ def set_field(
         counters[field] = value
 
 
+def _waiting_place(field: str) -> tuple[str, TaskKey]:
+    queue_id, key = field.split(SEP, 1)
+    return queue_id, decode_key(key)  # type: ignore[return-value]
+
+
+def _idle_place(field: str) -> tuple[str, int, AgentKey]:
+    queue_id, tier, key = field.split(SEP, 2)
+    return queue_id, int(tier), decode_key(key)
+
+
 def _delete(store: MemoryStore, name: str, field: str) -> None:
     if name == "tasks":
         store.delete_task(field)
     elif name == "waiting":
-        queue_id, key = field.split(SEP, 1)
-        store.dequeue(queue_id, decode_key(key))  # type: ignore[arg-type]
+        store.dequeue(*_waiting_place(field))
     elif name == "idle":
-        queue_id, tier, key = field.split(SEP, 2)
-        store.remove_idle(queue_id, int(tier), decode_key(key))
+        store.remove_idle(*_idle_place(field))
     elif name == "idle_entries":
         store.set_idle_entries(field, [])
     elif name == "timers":
