@@ -2,10 +2,13 @@
 
 A node that shares its state with others (the Redis store) runs the router on its own copy of the state
 (a `MemoryStore`, the replica) through a `ChangeRecorder`. The recorder lets the router read and write as
-usual and notes, in order, what changed: the records touched (as their text after the event) and the
-index operations. That list of operations, a `Change`, becomes the writes the node commits to the shared
-store, which the other nodes replay on their replicas. If the commit is refused (another node committed first),
-`rollback` puts the replica back exactly as it was, and the event is processed again on fresh state.
+usual and notes what changed, as stored items: each item of the state has an address (a collection and a
+field: a task, an agent, a place in a queue, a timer...) and a text. A `Change` holds the items an event
+left different, each with its text after the event (None: removed); the node commits them to the shared
+store and the other nodes replay them on their replicas. Only the net result is kept: a timer set and
+fired within one event, a seq counter moved twice, is written once or not at all. If the commit is
+refused (another node committed first), `rollback` puts the replica back exactly as it was, and the
+event is processed again on fresh state.
 
 Pure: no I/O.
 """
@@ -19,6 +22,7 @@ from typing import Any
 from acd.codec import (
     decode_key,
     decode_timer,
+    dumps,
     encode_agent,
     encode_key,
     encode_task,
@@ -28,20 +32,33 @@ from acd.model import Agent, Task
 from acd.store import AgentKey, MemoryStore, TaskKey
 from acd.timers import Timer
 
-#: One operation, as a JSON-able list: ["task", id, text], ["enqueue", queue, key-text], ...
+#: An undo operation, as a list: ["enqueue", queue, key-text], ["seq", before], ...
 Op = list[Any]
 IdleEntry = tuple[str, int, AgentKey]
+#: Where an item of the state is stored: its collection and its field in it.
+#:   tasks, agents     task or agent id -> its record (JSON; an agent's live state only)
+#:   waiting           "<queue>SEP<key>" -> "1": a waiting task's place (its key orders the queue)
+#:   idle              "<queue>SEP<tier>SEP<key>" -> "1": an idle agent's place
+#:   idle_entries      agent id -> the agent's idle places (JSON)
+#:   timers            the timer (JSON) -> its due time: the score it is ordered by
+#:   queue_values      "<queue>SEP<name>" -> the value (JSON)
+#:   counters          "seq" -> the last sequence number given
+Address = tuple[str, str]
+SEP = "\x1f"  # a unit separator: in no queue id, no number, and escaped by JSON inside keys
+#: Collections whose items are there or not (their text says nothing more): a change that adds and removes
+#: the same item again leaves nothing to write.
+PLACES = frozenset({"waiting", "idle", "timers"})
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """The operations of one processed event, in the order they happened; empty if nothing changed."""
+    """The items one processed event changed, with their text after it (None: removed); empty if none."""
 
-    ops: tuple[Op, ...]
+    items: dict[Address, str | None]
     latest: float  # the core's time after the event: no node's later event may carry an earlier time
 
     def __bool__(self) -> bool:
-        return bool(self.ops)
+        return bool(self.items)
 
 
 class ChangeRecorder:
@@ -52,29 +69,36 @@ class ChangeRecorder:
         # Copies of the records as they were when first read: the router changes records in place.
         self._tasks_before: dict[str, Task | None] = {}
         self._agents_before: dict[str, Agent | None] = {}
-        self._ops: list[Op] = []
+        self._items: dict[Address, str | None] = {}  # the items written, with their latest text
+        self._was_there: dict[Address, bool] = {}  # places: whether each was there before the change
         self._undo: list[Op] = []
 
     # ------------------------------------------------------------------ the change in progress
 
     def change(self, latest: float) -> Change:
-        """What changed since the last `forget` or `rollback`: index operations, then changed records."""
-        ops = list(self._ops)
+        """What changed since the last `forget` or `rollback`: places and values, then changed records."""
+        was_there = self._was_there
+        items = {
+            address: text
+            for address, text in self._items.items()
+            if was_there.get(address, text is None) != (text is not None)  # for a place: there before != now
+        }
         for task_id, task_before in self._tasks_before.items():
             task = self.base.task(task_id)
             if task != task_before:
-                ops.append(["task", task_id, None if task is None else encode_task(task)])
+                items["tasks", task_id] = None if task is None else encode_task(task)
         for agent_id, agent_before in self._agents_before.items():
             agent = self.base.agent(agent_id)
             if agent != agent_before:
-                ops.append(["agent", agent_id, None if agent is None else encode_agent(agent)])
-        return Change(tuple(ops), latest)
+                items["agents", agent_id] = None if agent is None else encode_agent(agent)
+        return Change(items, latest)
 
     def forget(self) -> None:
         """The change is committed: start the next one."""
         self._tasks_before.clear()
         self._agents_before.clear()
-        self._ops.clear()
+        self._items.clear()
+        self._was_there.clear()
         self._undo.clear()
 
     def rollback(self) -> None:
@@ -93,9 +117,14 @@ class ChangeRecorder:
                 self.base.delete_agent(agent_id)
         self.forget()
 
-    def _record(self, op: Op, undo: Op) -> None:
-        self._ops.append(op)
+    def _set(self, address: Address, text: str | None, undo: Op) -> None:
+        self._items[address] = text
         self._undo.append(undo)
+
+    def _place(self, address: Address, text: str | None, undo: Op) -> None:
+        # The first write of a place tells whether it was there: one adds what was not there, and the reverse.
+        self._was_there.setdefault(address, text is None)
+        self._set(address, text, undo)
 
     def _touch_task(self, task_id: str) -> None:
         if task_id not in self._tasks_before:
@@ -112,7 +141,7 @@ class ChangeRecorder:
     def next_seq(self) -> int:
         before = self.base.seq
         value = self.base.next_seq()
-        self._record(["seq", value], ["seq", before])
+        self._set(("counters", "seq"), str(value), ["seq", before])
         return value
 
     def task(self, task_id: str) -> Task | None:
@@ -154,12 +183,12 @@ class ChangeRecorder:
     def enqueue(self, queue_id: str, key: TaskKey) -> None:
         self.base.enqueue(queue_id, key)
         text = encode_key(key)
-        self._record(["enqueue", queue_id, text], ["dequeue", queue_id, text])
+        self._place(("waiting", queue_id + SEP + text), "1", ["dequeue", queue_id, text])
 
     def dequeue(self, queue_id: str, key: TaskKey) -> None:
         self.base.dequeue(queue_id, key)
         text = encode_key(key)
-        self._record(["dequeue", queue_id, text], ["enqueue", queue_id, text])
+        self._place(("waiting", queue_id + SEP + text), None, ["enqueue", queue_id, text])
 
     def waiting(self, queue_id: str) -> list[TaskKey]:
         return self.base.waiting(queue_id)
@@ -170,12 +199,12 @@ class ChangeRecorder:
     def add_idle(self, queue_id: str, tier: int, key: AgentKey) -> None:
         self.base.add_idle(queue_id, tier, key)
         text = encode_key(key)
-        self._record(["add_idle", queue_id, tier, text], ["remove_idle", queue_id, tier, text])
+        self._place(("idle", f"{queue_id}{SEP}{tier}{SEP}{text}"), "1", ["remove_idle", queue_id, tier, text])
 
     def remove_idle(self, queue_id: str, tier: int, key: AgentKey) -> None:
         self.base.remove_idle(queue_id, tier, key)
         text = encode_key(key)
-        self._record(["remove_idle", queue_id, tier, text], ["add_idle", queue_id, tier, text])
+        self._place(("idle", f"{queue_id}{SEP}{tier}{SEP}{text}"), None, ["add_idle", queue_id, tier, text])
 
     def idle(self, queue_id: str, tier: int) -> list[AgentKey]:
         return self.base.idle(queue_id, tier)
@@ -186,18 +215,19 @@ class ChangeRecorder:
     def set_idle_entries(self, agent_id: str, entries: list[IdleEntry]) -> None:
         before = _entries_text(self.base.idle_entries(agent_id))
         self.base.set_idle_entries(agent_id, entries)
-        self._record(["idle_entries", agent_id, _entries_text(entries)], ["idle_entries", agent_id, before])
+        after = _entries_text(entries)
+        self._set(("idle_entries", agent_id), dumps(after) if after else None, ["idle_entries", agent_id, before])
 
     def add_timer(self, timer: Timer) -> None:
         self.base.add_timer(timer)
         text = encode_timer(timer)
-        self._record(["add_timer", text], ["remove_timer", text])
+        self._place(("timers", text), _due(text), ["remove_timer", text])
 
     def pop_due(self, now: float) -> Timer | None:
         timer = self.base.pop_due(now)
         if timer is not None:
             text = encode_timer(timer)
-            self._record(["remove_timer", text], ["add_timer", text])
+            self._place(("timers", text), None, ["add_timer", text])
         return timer
 
     def next_due(self) -> float | None:
@@ -209,7 +239,7 @@ class ChangeRecorder:
     def set_queue_value(self, queue_id: str, name: str, value: float) -> None:
         before = self.base.queue_values().get((queue_id, name))
         self.base.set_queue_value(queue_id, name, value)
-        self._record(["queue_value", queue_id, name, value], ["queue_value", queue_id, name, before])
+        self._set(("queue_values", queue_id + SEP + name), dumps(value), ["queue_value", queue_id, name, before])
 
 
 def copy_task(t: Task) -> Task:
@@ -231,6 +261,11 @@ def copy_agent(a: Agent) -> Agent:
     )  # fmt: skip
 
 
+def _due(timer_text: str) -> str:
+    # A timer's text is canonical JSON "[due,seq,...]": its first element, as written there, is the score.
+    return timer_text[1 : timer_text.index(",")]
+
+
 def _entries_text(entries: list[IdleEntry]) -> list[list[Any]]:
     return [[queue_id, tier, encode_key(key)] for queue_id, tier, key in entries]
 
@@ -238,7 +273,7 @@ def _entries_text(entries: list[IdleEntry]) -> list[list[Any]]:
 def _undo(store: MemoryStore, op: Op) -> None:
     """Carry out one undo operation of an index (records are put back whole by `rollback`).
 
-    Other nodes replay a committed change from the writes Redis carried out (`redisstore.schema`), not
+    Other nodes replay a committed change from its items as Redis wrote them (`redisstore.schema`), not
     from these operations: they only serve to take back a change that was refused.
     """
     what = op[0]

@@ -3,6 +3,10 @@
 Encoding is canonical (the same record always gives the same text), so that a timer or a key written by
 one node can be found and removed by another from its text alone. Decoding refuses what is not a record
 of the expected shape with `CodecError`, naming the record; a store never trusts its own bytes blindly.
+
+A task or an agent is a JSON array of its values in the order of `TASK_FIELDS` or `AGENT_STATE_FIELDS`
+(the dataclass's fields): without the names, a record costs half as much to encode and is half as long
+to commit and to keep, and it is encoded for every record an event changes.
 """
 
 from __future__ import annotations
@@ -11,16 +15,19 @@ import json
 from json.encoder import encode_basestring
 from collections.abc import Callable
 from dataclasses import fields
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from acd.model import Agent, AgentState, Channel, Outcome, Place, Presence, Task
 from acd.timers import Timer, TimerKind
 
 T = TypeVar("T")
-_TASK_FIELDS = tuple(f.name for f in fields(Task))
+TASK_FIELDS = tuple(f.name for f in fields(Task))
 #: What the configuration defines of an agent: the same on every node, so never stored.
 AGENT_DEFINITION = ("id", "name", "team", "site", "skills", "unit_cost", "ordinal", "queue_steps")
 AGENT_STATE_FIELDS = tuple(f.name for f in fields(Agent) if f.name not in AGENT_DEFINITION)
+_agent_values = attrgetter(*AGENT_STATE_FIELDS)
+_TASKS, _WRAP_UPS = AGENT_STATE_FIELDS.index("tasks"), AGENT_STATE_FIELDS.index("wrap_ups")
 
 
 class CodecError(ValueError):
@@ -47,24 +54,28 @@ def _decoding(what: str, build: Callable[[Any], T], text: str | bytes) -> T:
         raise CodecError(f"stored {what} is malformed: {exc!r}") from exc
 
 
-#: Records are built in field order, so their text is the same for the same record without sorting keys.
+#: Records are arrays in field order: the same record always gives the same text.
 _record_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
+_task_values = attrgetter(*TASK_FIELDS)
+_REFUSED_BY = TASK_FIELDS.index("refused_by")
+
+
 def encode_task(task: Task) -> str:
-    value = {name: getattr(task, name) for name in _TASK_FIELDS}
-    value["refused_by"] = sorted(task.refused_by)
-    return _record_text(value)
+    values = list(_task_values(task))
+    values[_REFUSED_BY] = sorted(task.refused_by)
+    return _record_text(values)
 
 
-def _record(value: object) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError("not a JSON object")
-    return dict(value)
+def _row(value: object, size: int) -> list[Any]:
+    if not isinstance(value, list) or len(value) != size:
+        raise ValueError(f"not a list of {size} values")
+    return value
 
 
 def _task(value: object) -> Task:
-    value = _record(value)
+    value = dict(zip(TASK_FIELDS, _row(value, len(TASK_FIELDS))))
     value["channel"] = Channel(value["channel"])
     value["place"] = Place(value["place"])
     value["outcome"] = None if value["outcome"] is None else Outcome(value["outcome"])
@@ -78,19 +89,17 @@ def decode_task(text: str | bytes) -> Task:
 
 def encode_agent(agent: Agent) -> str:
     """The agent's live state only; its definition (skills, team, capacity) comes from the configuration."""
-    value = {name: getattr(agent, name) for name in AGENT_STATE_FIELDS}
-    value["tasks"] = sorted(agent.tasks)
-    value["wrap_ups"] = sorted(agent.wrap_ups)
-    return _record_text(value)
+    values = list(_agent_values(agent))
+    values[_TASKS] = sorted(agent.tasks)
+    values[_WRAP_UPS] = sorted(agent.wrap_ups)
+    return _record_text(values)
 
 
 def decode_agent(text: str | bytes, definition: Agent) -> Agent:
     """The agent `definition` (from the configuration) in the live state `text` holds."""
 
     def build(value: object) -> Agent:
-        state = _record(value)
-        if set(state) != set(AGENT_STATE_FIELDS):
-            raise ValueError(f"fields {sorted(set(state) ^ set(AGENT_STATE_FIELDS))} missing or unknown")
+        state = dict(zip(AGENT_STATE_FIELDS, _row(value, len(AGENT_STATE_FIELDS))))
         state["presence"] = Presence(state["presence"])
         state["state"] = AgentState(state["state"])
         state["tasks"] = set(state["tasks"])

@@ -51,23 +51,24 @@ class Decision:
     data: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        # By hand: dataclasses.asdict copies recursively and costs ten times as much, once per decision.
-        return {
-            "kind": self.kind.value,
-            "at": self.at,
-            "task": self.task,
-            "queue": self.queue,
-            "agent": self.agent,
-            "channel": self.channel,
-            "wait": self.wait,
-            "talk": self.talk,
-            "reason": self.reason,
-            "data": dict(self.data),
-        }
+        return dict(zip(_FIELDS, self.as_row()))
+
+    def as_row(self) -> list[Any]:
+        """The values in the order of the fields: how a shared change stream carries the decision (a
+        third of the bytes of `as_dict`, and cheaper to build and to encode, once per decision). By hand:
+        dataclasses.astuple copies recursively and costs ten times as much."""
+        return [
+            self.kind.value, self.at, self.task, self.queue, self.agent, self.channel, self.wait, self.talk,
+            self.reason, dict(self.data),
+        ]  # fmt: skip
 
     @classmethod
-    def from_dict(cls, record: Mapping[str, Any]) -> Decision:
-        """The decision `as_dict` gave (read back from a shared event stream)."""
-        fields = dict(record)
-        fields["kind"] = Kind(fields["kind"])
-        return cls(**fields)
+    def from_row(cls, row: list[Any]) -> Decision:
+        """The decision `as_row` gave (read back from a shared change stream)."""
+        if not isinstance(row, list) or len(row) != len(_FIELDS):
+            raise ValueError(f"a decision is a list of {len(_FIELDS)} values")
+        kind, *rest = row
+        return cls(Kind(kind), *rest)
+
+
+_FIELDS = tuple(Decision.__dataclass_fields__)

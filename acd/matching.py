@@ -9,6 +9,7 @@ Both stop at the first eligible entry of each sorted list, so a decision costs a
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 
 from acd.model import Agent, Strategy, Task
 from acd.store import AgentKey, Store, TaskKey
@@ -34,6 +35,25 @@ def agent_key(agent: Agent, queue: QueueRoute) -> AgentKey:
     if strategy is Strategy.LEAST_OCCUPIED:
         return (agent.used_units, agent.busy_seconds, agent.idle_since, agent.ordinal, agent.id)
     return (agent.ordinal, agent.id)
+
+
+def index(agent: Agent, queues: Mapping[str, QueueRoute], store: Store) -> None:
+    """Put an idle agent among the idle agents of each queue it serves, at its place by the queue's strategy."""
+    entries = []
+    for queue_id, tier in agent.queue_steps.items():
+        key = agent_key(agent, queues[queue_id])
+        store.add_idle(queue_id, tier, key)
+        entries.append((queue_id, tier, key))
+    store.set_idle_entries(agent.id, entries)
+
+
+def unindex(agent: Agent, store: Store) -> None:
+    """Take the agent out of the idle agents of every queue (it was offered work, or left)."""
+    entries = store.idle_entries(agent.id)
+    if entries:
+        for queue_id, tier, key in entries:
+            store.remove_idle(queue_id, tier, key)
+        store.set_idle_entries(agent.id, [])
 
 
 def skills_suffice(agent: Agent, task: Task, queue: QueueRoute) -> bool:

@@ -1,6 +1,8 @@
 """The routing core: events in, decisions out, no I/O and no clock of its own.
 
-`Router.process(event, now)` first fires the timers due by `now`, then applies the event. Every handler
+`Router.process(event, now)` first fires the timers due by `now` (at most `TIMERS_PER_EVENT` of them, in
+order: a mass expiry is worked off by the ticks that follow, each its own bounded change, instead of
+delaying one event by all of it), then applies the event. Every handler
 checks everything before it changes anything, so a refused event (an `AcdError`) leaves the state as it
 was; the decisions of the timers fired before it ride on the error as `error.decisions`.
 
@@ -35,13 +37,13 @@ from acd.events import (
     CallbackRequested,
     ClockTicked,
     Event,
+    NodeLost,
     OfferAccepted,
     OfferRefused,
     TaskArrived,
     TaskCancelled,
     TaskCompleted,
     WrapUpEnded,
-    NodeLost,
 )
 from acd.model import Agent, AgentState, Channel, Outcome, Place, Presence, Strategy, Task
 from acd.calendar import OpenNow
@@ -53,6 +55,8 @@ MISSED_OFFERS = "missed_offers"
 NODE_LOST = "node_lost"
 #: Redirections a task may follow in one go (closed or full queues pointing at each other).
 MAX_REDIRECTS = 4
+#: Due timers an event fires before it is applied, unless it is a tick that says how many.
+TIMERS_PER_EVENT = 200
 
 
 class Router:
@@ -92,7 +96,7 @@ class Router:
             raise InvalidEvent(f"unknown event {type(event).__name__}")
         self._out = []
         now = max(now, self.clock)
-        budget = event.max_timers if isinstance(event, ClockTicked) else None
+        budget = event.max_timers if isinstance(event, ClockTicked) else TIMERS_PER_EVENT
         self._timer_budget = float("inf") if budget is None else budget
         self._fire_due(now)
         self.clock = now
@@ -137,7 +141,7 @@ class Router:
     # ------------------------------------------------------------------------------------- tasks
 
     def _task_arrived(self, event: TaskArrived, now: float) -> None:
-        if self.store.task(event.task_id) is not None:
+        if self.store.peek_task(event.task_id) is not None:
             raise DuplicateTask(f"task {event.task_id!r} exists already", task=event.task_id)
         queue = self.queue(event.queue)
         self._check_channel(queue, event.channel)
@@ -257,7 +261,7 @@ class Router:
             raise TransitionError(
                 f"cannot call back task {task.id!r}: it is {task.place.value}", task=task.id, state=task.place.value
             )
-        if self.store.task(event.callback_task_id) is not None:
+        if self.store.peek_task(event.callback_task_id) is not None:
             raise DuplicateTask(f"task {event.callback_task_id!r} exists already", task=event.callback_task_id)
         queue = self.queue(event.queue or task.queue)
         self._check_channel(queue, Channel.CALLBACK)
@@ -295,7 +299,7 @@ class Router:
         task.offer_expires_at = now + queue.offer_timeout
         task.version += 1
         agent.reservation = task.id
-        self._unindex(agent)
+        matching.unindex(agent, self.store)
         if queue.strategy is Strategy.ROUND_ROBIN:
             self.store.set_queue_value(queue.id, "round_robin_last", agent.ordinal)
         self._add_timer(task.offer_expires_at, TimerKind.OFFER_TIMEOUT, task)
@@ -474,33 +478,18 @@ class Router:
 
     def _agent_changed(self, agent: Agent, now: float) -> None:
         """The agent's load or presence changed: give it work, or put it among the idle, or neither."""
-        self._unindex(agent)
+        matching.unindex(agent, self.store)
         if agent.offerable:
             if self._deferred is not None:
-                self._index(agent)
+                matching.index(agent, self.queues, self.store)
                 self._deferred[0].append(agent)
             else:
                 task = matching.best_task_for(agent, self.queues, self.store)
                 if task is not None:
                     self._reserve(task, agent, now)
                 else:
-                    self._index(agent)
+                    matching.index(agent, self.queues, self.store)
         self._sync_state(agent, now)
-
-    def _index(self, agent: Agent) -> None:
-        entries = []
-        for queue_id, tier in agent.queue_steps.items():
-            key = matching.agent_key(agent, self.queues[queue_id])
-            self.store.add_idle(queue_id, tier, key)
-            entries.append((queue_id, tier, key))
-        self.store.set_idle_entries(agent.id, entries)
-
-    def _unindex(self, agent: Agent) -> None:
-        entries = self.store.idle_entries(agent.id)
-        if entries:
-            for queue_id, tier, key in entries:
-                self.store.remove_idle(queue_id, tier, key)
-            self.store.set_idle_entries(agent.id, [])
 
     def _sync_state(self, agent: Agent, now: float) -> None:
         state = agent.derived_state()
@@ -563,9 +552,10 @@ class Router:
             self._route(task, now, confirm=True)
 
     def _fire(self, timer: Timer, at: float) -> None:
-        task = self.store.task(timer.task_id)
-        if task is None or task.version != timer.version:
+        peeked = self.store.peek_task(timer.task_id)  # most timers that fire are stale: only read them
+        if peeked is None or peeked.version != timer.version:
             return  # stale: the task has moved on since the timer was set
+        task = self.task(peeked.id)  # this one changes it
         queue = self.queues[task.queue]
         kind = timer.kind
         if kind is TimerKind.OFFER_TIMEOUT:

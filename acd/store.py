@@ -70,7 +70,9 @@ class MemoryStore:
         self._waiting: dict[str, list[TaskKey]] = {}
         self._idle: dict[tuple[str, int], list[AgentKey]] = {}
         self._idle_entries: dict[str, list[tuple[str, int, AgentKey]]] = {}
-        self._timers: list[Timer] = []
+        # Heap entries (due, seq, timer): tuples of a float and an int compare in C; the timer's own
+        # ordering (a dataclass's) builds two tuples at each of the heap's many comparisons.
+        self._timers: list[tuple[float, int, Timer]] = []
         self._queue_values: dict[tuple[str, str], float] = {}
 
     def next_seq(self) -> int:
@@ -130,15 +132,15 @@ class MemoryStore:
             self._idle_entries.pop(agent_id, None)
 
     def add_timer(self, timer: Timer) -> None:
-        heapq.heappush(self._timers, timer)
+        heapq.heappush(self._timers, (timer.due, timer.seq, timer))
 
     def pop_due(self, now: float) -> Timer | None:
-        if self._timers and self._timers[0].due <= now:
-            return heapq.heappop(self._timers)
+        if self._timers and self._timers[0][0] <= now:
+            return heapq.heappop(self._timers)[2]
         return None
 
     def next_due(self) -> float | None:
-        return self._timers[0].due if self._timers else None
+        return self._timers[0][0] if self._timers else None
 
     def queue_value(self, queue_id: str, name: str, default: float) -> float:
         return self._queue_values.get((queue_id, name), default)
@@ -163,14 +165,15 @@ class MemoryStore:
         del self._agents[agent_id]
 
     def remove_timer(self, timer: Timer) -> None:
-        if self._timers and self._timers[0] == timer:  # the usual case: the timer just fired
+        entry = (timer.due, timer.seq, timer)
+        if self._timers and self._timers[0] == entry:  # the usual case: the timer just fired
             heapq.heappop(self._timers)
             return
-        self._timers.remove(timer)  # ValueError if absent: a replica out of step must not go unnoticed
+        self._timers.remove(entry)  # ValueError if absent: a replica out of step must not go unnoticed
         heapq.heapify(self._timers)
 
     def timers(self) -> list[Timer]:
-        return sorted(self._timers)
+        return [timer for _, _, timer in sorted(self._timers)]
 
     def queue_values(self) -> dict[tuple[str, str], float]:
         return dict(self._queue_values)

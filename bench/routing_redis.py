@@ -7,8 +7,10 @@ persistence) and, for each transport, measures:
   `SharedEngine.process` (router on the replica, recorded change, one EVALSHA of the commit script),
   each `await engine.process(event, clock)` timed alone; with where that time goes and how big a commit is;
 - the floor: PING and EVALSHA of `return 1` (bare, and with a typical commit's arguments) through the very
-  client `SharedState` commits with (its options, its pool, its `register_script` path), each call timed
-  alone, the kinds interleaved, half the samples before the decisions and half after.
+  client `SharedState` commits with (its options, its pool, its `evalsha` path), each call timed
+  alone, the kinds interleaved, half the samples before the decisions and half after (the target's
+  floor); and, for comparison only, the same EVALSHA timed right after each round of decisions, where a
+  commit's round trip starts after a decision's Python work (caches and the idle core of Redis cold);
 
 - under load: the same day through the service (`acd serve`'s), many agents acting at once, so that the
   events waiting are committed together (one round trip per batch): decisions per second per node.
@@ -95,11 +97,12 @@ async def floors(shared: SharedState, samples: int, commit_args: list[Any]) -> d
     """Each kind of call timed alone `samples` times, the kinds taking turns so that they share conditions."""
     client = shared._client  # the engine's own: its options (decode_responses, no retries) and its pool
     trivial = client.register_script("return 1")
-    keys = shared.keys.data()
+    args = [str(arg) for arg in commit_args]
     calls: dict[str, Callable[[], Awaitable[Any]]] = {
         "PING": client.ping,
-        "EVALSHA return 1": lambda: trivial(keys=[], args=[]),
-        "EVALSHA return 1, a commit's args": lambda: trivial(keys=keys, args=commit_args),
+        # The path a commit takes (`SharedState.evalsha`), with no arguments, then with a commit's.
+        "EVALSHA return 1": lambda: shared.evalsha(trivial, ()),
+        "EVALSHA return 1, a commit's args": lambda: shared.evalsha(trivial, shared._data_keys, *args),
     }
     timings: dict[str, list[int]] = {name: [] for name in calls}
     for call in calls.values():
@@ -246,6 +249,9 @@ class Day:
     commit_args: list[list[Any]] = field(default_factory=list)  # every 50th commit's arguments
     script_us: float = 0.0  # the commit script's mean time inside Redis (INFO commandstats)
     slowest_script_ms: float = 0.0  # the longest command in Redis's slow log (10 ms and over)
+    #: EVALSHA of `return 1` timed right after each round's last decision, as a commit comes after the
+    #: decision's Python work: the floor in the decisions' own conditions, for comparison only.
+    floor_in_context: list[int] = field(default_factory=list)
 
     def stats(self, kind: str | None = None) -> Stats:
         return Stats([c.ns for c in self.calls if kind is None or c.kind == kind])
@@ -278,6 +284,7 @@ async def day(node: Node, rounds: int) -> Day:
         if len(result.calls) % 50 == 0:
             result.commit_args.append(args)
 
+    trivial = node.engine.shared._client.register_script("return 1")
     admin = aioredis.Redis.from_url(node.engine.shared.url, decode_responses=True)
     await admin.config_resetstat()
     await admin.slowlog_reset()
@@ -294,6 +301,9 @@ async def day(node: Node, rounds: int) -> Day:
                 if agent.reservation:
                     await timed("accept", OfferAccepted(agent.reservation, agent.id))
                 await timed("arrival", node.arrival())
+                started = time.perf_counter_ns()
+                await node.engine.shared.evalsha(trivial, ())
+                result.floor_in_context.append(time.perf_counter_ns() - started)
     finally:
         gc.enable()
     result.script_us = float((await admin.info("commandstats")).get("cmdstat_evalsha", {}).get("usec_per_call", 0))
@@ -436,6 +446,8 @@ def _latencies(results: list[Result]) -> None:
     print(f"{'µs, each call alone':<46}{header}")
     for name in results[0].floors:
         print(f"{name:<46}" + "".join(_cells(r.floors[name]) for r in results))
+    print(f"{'EVALSHA return 1, right after a decision':<46}" + "".join(
+        _cells(Stats(r.day.floor_in_context)) for r in results))
     print(f"{'decision: await engine.process(event, clock)':<46}" + "".join(_cells(r.day.stats()) for r in results))
     for kind in KINDS:
         print(f"{'  ' + kind:<46}" + "".join(_cells(r.day.stats(kind)) for r in results))

@@ -158,9 +158,10 @@ class SharedEngine:
         payload = writes = ""
         if change or decisions:
             payload = _payload_text(
-                {"first_event": self.next_event, "decisions": [d.as_dict() for d in decisions], "node": self.shared.node}
+                {"first_event": self.next_event, "decisions": [d.as_row() for d in decisions], "node": self.shared.node}
             )
-            writes = RS.join(redis_writes(change, self.next_event + len(decisions)))
+            counters = {"latest": repr(change.latest), "events": str(self.next_event + len(decisions))}
+            writes = RS.join(redis_writes(change, counters))
         try:
             reply = await self.shared.commit(self.position, self.epoch, payload, writes)
         except StoreUnavailable:
@@ -227,7 +228,7 @@ class SharedEngine:
         self._publish(entry.payload)
 
     def _publish(self, payload: dict[str, Any]) -> None:
-        decisions = [Decision.from_dict(d) for d in payload["decisions"]]
+        decisions = [Decision.from_row(d) for d in payload["decisions"]]
         first = int(payload["first_event"])
         self._publish_from(decisions, first)
         self.next_event = max(self.next_event, first + len(decisions))

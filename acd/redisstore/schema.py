@@ -6,32 +6,35 @@ the slots of a cluster.
 
     counters      hash: n (changes committed), epoch, seq, latest, events
     changes       stream: entry "<n>-1" holds change n: its writes (w) and its decisions (c)
-    tasks         hash: task id -> task record (JSON)
-    agents        hash: agent id -> the agent's live state (JSON; its definition is the configuration's)
-    waiting       hash: "<queue>\\x1f<key>" -> "1" (a waiting task's place; the key orders the queue)
-    idle          hash: "<queue>\\x1f<tier>\\x1f<key>" -> "1"
-    idle_entries  hash: agent id -> the agent's idle places (JSON)
+    tasks, agents, waiting, idle, idle_entries, queue_values
+                  hashes: one field per item of the state (`acd.changes.Address`); a task or an
+                  agent is a JSON array of its values (`acd.codec`)
     timers        sorted set: timer record (JSON) scored by its due time
-    queue_values  hash: "<queue>\\x1f<name>" -> value (JSON)
     nodes         hash: node id -> when it joined; node:<id> is the node's lease (expires unless renewed)
+
+A change goes to Redis as groups of writes, one Redis command each: "h" (HSET) key count field value...,
+"d" (HDEL) key count field..., "z" (ZADD) key count score member..., "r" (ZREM) key count member...;
+`key` is the number of the key in `DATA` (Lua's KEYS[i]). All joined by RS in one argument, which the
+stream entry keeps for the other nodes to replay.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from collections.abc import Mapping
-
-from acd.changes import Change
+from acd.changes import SEP, Change
 from acd.codec import decode_agent, decode_key, decode_task, decode_timer
 from acd.model import Agent
 from acd.store import AgentKey, MemoryStore, TaskKey
 
-SEP = "\x1f"  # a unit separator: in no queue id, no number, and escaped by JSON inside keys
 RS = "\x1e"  # separates the writes of a change in one argument and one stream field (JSON escapes it too)
 DATA = ("counters", "changes", "tasks", "agents", "waiting", "idle", "idle_entries", "timers", "queue_values")
 _INDEX = {name: str(i) for i, name in enumerate(DATA, start=1)}  # Lua's KEYS[i] of each
+_SORTED = frozenset({"timers"})  # the sorted sets; every other collection is a hash
+#: Items per entry of each kind of write.
+WIDTH = {"h": 2, "d": 1, "z": 2, "r": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,52 +57,29 @@ class Keys:
         return f"{self.tag}node:{node}"
 
 
-def redis_writes(change: Change, next_event: int) -> list[str]:
-    """The flat argument list the commit script carries out: h/d (hash set/delete), z/r (zset add/remove)."""
-    out: list[str] = []
-    for op in change.ops:
-        what = op[0]
-        if what in ("task", "agent"):
-            name = "tasks" if what == "task" else "agents"
-            if op[2] is None:
-                out += ("d", _INDEX[name], op[1])
-            else:
-                out += ("h", _INDEX[name], op[1], op[2])
-        elif what == "enqueue":
-            out += ("h", _INDEX["waiting"], op[1] + SEP + op[2], "1")
-        elif what == "dequeue":
-            out += ("d", _INDEX["waiting"], op[1] + SEP + op[2])
-        elif what == "add_idle":
-            out += ("h", _INDEX["idle"], f"{op[1]}{SEP}{op[2]}{SEP}{op[3]}", "1")
-        elif what == "remove_idle":
-            out += ("d", _INDEX["idle"], f"{op[1]}{SEP}{op[2]}{SEP}{op[3]}")
-        elif what == "idle_entries":
-            if op[2]:
-                out += ("h", _INDEX["idle_entries"], op[1], json.dumps(op[2], separators=(",", ":")))
-            else:
-                out += ("d", _INDEX["idle_entries"], op[1])
-        elif what == "add_timer":
-            out += ("z", _INDEX["timers"], _due(op[1]), op[1])
-        elif what == "remove_timer":
-            out += ("r", _INDEX["timers"], op[1])
-        elif what == "queue_value":
-            field = op[1] + SEP + op[2]
-            if op[3] is None:
-                out += ("d", _INDEX["queue_values"], field)
-            else:
-                out += ("h", _INDEX["queue_values"], field, json.dumps(op[3]))
-        elif what == "seq":
-            out += ("h", _INDEX["counters"], "seq", str(op[1]))
+def redis_writes(change: Change, counters: Mapping[str, str]) -> list[str]:
+    """The change's items, and the node's `counters` (latest, events), as the groups the commit script writes."""
+    kept: dict[str, list[str]] = {"counters": []}  # field, text (for a sorted set: score, member)...
+    removed: dict[str, list[str]] = {}
+    for (collection, field), text in change.items.items():
+        if text is None:
+            removed.setdefault(collection, []).append(field)
+        elif collection in _SORTED:
+            kept.setdefault(collection, []).extend((text, field))
         else:
-            raise ValueError(f"unknown change operation {what!r}")
-    out += ("h", _INDEX["counters"], "latest", repr(change.latest))
-    out += ("h", _INDEX["counters"], "events", str(next_event))
+            kept.setdefault(collection, []).extend((field, text))
+    for name, value in counters.items():
+        kept["counters"].extend((name, value))
+    out: list[str] = []
+    for groups, hash_op, sorted_op in ((kept, "h", "z"), (removed, "d", "r")):
+        for collection, items in groups.items():
+            index = _INDEX.get(collection)
+            if index is None or collection == "changes":
+                raise ValueError(f"unknown collection {collection!r}")
+            op = sorted_op if collection in _SORTED else hash_op
+            if items:
+                out += (op, index, str(len(items) // WIDTH[op]), *items)
     return out
-
-
-def _due(timer_text: str) -> str:
-    # A timer's text is canonical JSON "[due,seq,...]": its first element is the score.
-    return timer_text[1 : timer_text.index(",")]
 
 
 def apply_writes(store: MemoryStore, writes: str, definitions: Mapping[str, Agent]) -> dict[str, str]:
@@ -111,15 +91,22 @@ def apply_writes(store: MemoryStore, writes: str, definitions: Mapping[str, Agen
     tokens = writes.split(RS) if writes else []
     i = 0
     while i < len(tokens):
-        op, name = tokens[i], DATA[int(tokens[i + 1]) - 1]
-        if op in ("h", "z"):
-            set_field(store, name, tokens[i + 2], tokens[i + 3], definitions, counters)
-            i += 4
-        elif op in ("d", "r"):
-            _delete(store, name, tokens[i + 2])
-            i += 3
-        else:
+        if i + 3 > len(tokens):
+            raise ValueError(f"write at {i} is cut short")
+        op, index, count = tokens[i : i + 3]
+        width = WIDTH.get(op)
+        if width is None or not index.isdigit() or not 1 <= int(index) <= len(DATA) or not count.isdigit():
             raise ValueError(f"unknown write {op!r} at {i}")
+        name, first, end = DATA[int(index) - 1], i + 3, i + 3 + int(count) * width
+        if end > len(tokens):
+            raise ValueError(f"write {op!r} at {i} is cut short")
+        if op == "h" or op == "z":
+            for field, value in zip(tokens[first:end:2], tokens[first + 1 : end : 2]):
+                set_field(store, name, field, value, definitions, counters)
+        else:
+            for field in tokens[first:end]:
+                _delete(store, name, field)
+        i = end
     return counters
 
 

@@ -9,8 +9,9 @@ KEYS, for every script: the keys of `schema.DATA`, in that order.
 from __future__ import annotations
 
 #: ARGV: expected n, epoch, payload ("" = only check), stream length, entries to return when behind,
-#: node id, turn length (ms), the writes joined by \x1e: "h" key field value | "d" key field | "z" key score
-#: member | "r" key member. Replies: {"ok", n} | {"behind", n, entries} | {"yield", n} | {"epoch", epoch}.
+#: node id, turn length (ms), the writes (groups joined by \x1e, as `schema` says).
+#: Replies: n (written, or checked when the payload is empty) | {"behind", n, entries} | {"yield", n} |
+#: {"epoch", epoch}.
 COMMIT = r"""
 local state = redis.call('HMGET', KEYS[1], 'n', 'epoch', 'turn', 'turn_until')
 if state[2] ~= ARGV[2] then
@@ -41,40 +42,46 @@ if n ~= expected then
   return {'behind', tostring(n), missing}
 end
 if ARGV[3] == '' then
-  return {'ok', tostring(n)}
+  return n
 end
 if held and state[3] ~= node then
   return {'yield', tostring(n)}
 end
 -- The writes come as one argument, separated by \30: Redis packs one argument faster than thirty, and
--- the stream entry keeps the same text for the other nodes to replay.
-local w = {}
-for part in string.gmatch(ARGV[8], '[^\30]+') do
-  w[#w + 1] = part
+-- the stream entry keeps the same text for the other nodes to replay. A plain find is a memchr; a
+-- pattern would test every byte in Lua.
+local text, w, at, find, sub = ARGV[8], {}, 1, string.find, string.sub
+while at <= #text do
+  local stop = find(text, '\30', at, true) or #text + 1
+  w[#w + 1] = sub(text, at, stop - 1)
+  at = stop + 1
 end
--- Check every write before the first: a script that fails half-way keeps the writes it made.
-local sizes = {h = 4, d = 3, z = 4, r = 3}
+-- Groups of writes: op, key, count, then count entries of WIDTH[op] items. Check every group before the
+-- first write: a script that fails half-way keeps the writes it made.
+local COMMAND = {h = 'HSET', d = 'HDEL', z = 'ZADD', r = 'ZREM'}
+local WIDTH = {h = 2, d = 1, z = 2, r = 1}
 local i = 1
 while i <= #w do
-  local size = sizes[w[i]]
-  if size == nil or KEYS[tonumber(w[i + 1])] == nil or i + size - 1 > #w then
+  local width, count = WIDTH[w[i]], tonumber(w[i + 2])
+  if width == nil or KEYS[tonumber(w[i + 1])] == nil or count == nil or count < 1 or count % 1 ~= 0
+      or i + 2 + count * width > #w then
     return redis.error_reply('malformed write at ' .. i)
   end
-  i = i + size
+  i = i + 3 + count * width
 end
+-- One command per group; unpack puts its items on Lua's C stack (8,000 at most), so a large group (a
+-- mass expiry) goes in slices.
+local unpack, SLICE = unpack, 4000
 i = 1
 while i <= #w do
-  local op, key = w[i], KEYS[tonumber(w[i + 1])]
-  if op == 'h' then
-    redis.call('HSET', key, w[i + 2], w[i + 3])
-  elseif op == 'd' then
-    redis.call('HDEL', key, w[i + 2])
-  elseif op == 'z' then
-    redis.call('ZADD', key, w[i + 2], w[i + 3])
-  else
-    redis.call('ZREM', key, w[i + 2])
+  local op, key, count = w[i], KEYS[tonumber(w[i + 1])], tonumber(w[i + 2])
+  local first, last = i + 3, i + 2 + count * WIDTH[op]
+  while first <= last do
+    local stop = math.min(last, first + SLICE - 1)
+    redis.call(COMMAND[op], key, unpack(w, first, stop))
+    first = stop + 1
   end
-  i = i + sizes[op]
+  i = last + 1
 end
 n = n + 1
 redis.call('HSET', KEYS[1], 'n', n)
@@ -82,7 +89,7 @@ if state[3] == node then
   redis.call('HDEL', KEYS[1], 'turn', 'turn_until')
 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], n .. '-1', 'c', ARGV[3], 'w', ARGV[8])
-return {'ok', tostring(n)}
+return n  -- a bare integer: the reply of nearly every commit, and the cheapest to read
 """
 
 #: ARGV: a new epoch. Creates the counters of an empty deployment; returns the epoch in force.

@@ -6,6 +6,7 @@ import pytest
 
 from acd.decisions import Kind
 from acd.errors import InvalidEvent, TransitionError
+from acd import router as router_module
 from acd.events import AgentLoggedIn, AgentReady, ClockTicked, NodeLost, OfferAccepted, TaskArrived, TaskCancelled
 from acd.model import Channel, Place
 from tests.acd import builders
@@ -141,3 +142,16 @@ def test_a_tick_fires_at_most_its_share_of_due_timers(make_router: RouterFactory
     assert {router.store.task(f"t{i}").step for i in range(5)} == {1}
     with pytest.raises(InvalidEvent, match="max_timers must be at least 1"):
         ClockTicked(max_timers=0)
+
+
+def test_an_event_fires_at_most_its_share_of_due_timers_before_it(make_router: RouterFactory) -> None:
+    router = make_router()
+    count = router_module.TIMERS_PER_EVENT + 30
+    for i in range(count):
+        router.process(TaskArrived(f"t{i}", Channel.VOICE, "lons-tva"), T0)
+    out = router.process(TaskArrived("late", Channel.VOICE, "lons-tva"), T0 + 60)  # every first step is due
+    steps = [d.task for d in out if d.kind is Kind.TASK_OVERFLOW_STEP]
+    assert steps == [f"t{i}" for i in range(router_module.TIMERS_PER_EVENT)]  # the earliest, in order
+    assert router.store.task("late").place is Place.QUEUED  # the event itself applied all the same
+    out = router.process(ClockTicked(), T0 + 60)
+    assert [d.task for d in out if d.kind is Kind.TASK_OVERFLOW_STEP] == [f"t{i}" for i in range(router_module.TIMERS_PER_EVENT, count)]
