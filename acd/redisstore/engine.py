@@ -76,6 +76,7 @@ class SharedEngine:
         self.latest = 0.0
         self.next_event = 1  # the number the next decision committed by any node takes
         self._published = 1  # the first number not yet given to this node's log (a reload replays)
+        self._node_text = _payload_text(shared.node)
 
     # ------------------------------------------------------------------------------ loading
 
@@ -157,9 +158,8 @@ class SharedEngine:
         """Commit `change`; on refusal undo it and catch up, and say False."""
         payload = writes = ""
         if change or decisions:
-            payload = _payload_text(
-                {"first_event": self.next_event, "decisions": [d.as_row() for d in decisions], "node": self.shared.node}
-            )
+            rows = _payload_text([d.as_row() for d in decisions])
+            payload = f'{{"first_event":{self.next_event},"node":{self._node_text},"decisions":{rows}}}'  # no dict
             counters = {"latest": repr(change.latest), "events": str(self.next_event + len(decisions))}
             writes = RS.join(redis_writes(change, counters))
         try:

@@ -58,7 +58,10 @@ class Keys:
 
 
 def redis_writes(change: Change, counters: Mapping[str, str]) -> list[str]:
-    """The change's items, and the node's `counters` (latest, events), as the groups the commit script writes."""
+    """The change's items, and the node's `counters` (latest, events), as the groups the commit script writes.
+
+    The counters' group comes first: the script sets the change's number with it.
+    """
     kept: dict[str, list[str]] = {"counters": []}  # field, text (for a sorted set: score, member)...
     removed: dict[str, list[str]] = {}
     for (collection, field), text in change.items.items():

@@ -60,6 +60,9 @@ end
 -- first write: a script that fails half-way keeps the writes it made.
 local COMMAND = {h = 'HSET', d = 'HDEL', z = 'ZADD', r = 'ZREM'}
 local WIDTH = {h = 2, d = 1, z = 2, r = 1}
+if w[1] ~= 'h' or w[2] ~= '1' then
+  return redis.error_reply('malformed write at 1: the counters come first')  -- n is set with them
+end
 local i = 1
 while i <= #w do
   local width, count = WIDTH[w[i]], tonumber(w[i + 2])
@@ -70,21 +73,24 @@ while i <= #w do
   i = i + 3 + count * width
 end
 -- One command per group; unpack puts its items on Lua's C stack (8,000 at most), so a large group (a
--- mass expiry) goes in slices.
+-- mass expiry) goes in slices. The counters' group, first, also sets the new n.
 local unpack, SLICE = unpack, 4000
+n = n + 1
 i = 1
 while i <= #w do
   local op, key, count = w[i], KEYS[tonumber(w[i + 1])], tonumber(w[i + 2])
   local first, last = i + 3, i + 2 + count * WIDTH[op]
   while first <= last do
     local stop = math.min(last, first + SLICE - 1)
-    redis.call(COMMAND[op], key, unpack(w, first, stop))
+    if first == 4 then
+      redis.call('HSET', key, 'n', n, unpack(w, first, stop))
+    else
+      redis.call(COMMAND[op], key, unpack(w, first, stop))
+    end
     first = stop + 1
   end
   i = last + 1
 end
-n = n + 1
-redis.call('HSET', KEYS[1], 'n', n)
 if state[3] == node then
   redis.call('HDEL', KEYS[1], 'turn', 'turn_until')
 end

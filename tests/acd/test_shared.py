@@ -118,19 +118,24 @@ def test_the_commit_script_refuses_malformed_writes_and_writes_nothing(redis_db:
         try:
             epoch = await shared.open()
             before = await shared.snapshot()
+            counters = "h\x1e1\x1e1\x1elatest\x1e0\x1e"  # a good first group: the counters, as they must come
             malformed = [
-                "h\x1e99\x1e1\x1ef\x1ev",  # no such key
-                "x\x1e3\x1e1\x1ef",  # no such write
-                "h\x1e3\x1etwo\x1ef\x1ev",  # a count that is no number
-                "d\x1e3\x1e0",  # nothing to write
-                "d\x1e3\x1e1.5\x1ef\x1eg",  # half an entry
-                "h\x1e3\x1e1\x1et1\x1e{}\x1eh\x1e3\x1e2\x1ef\x1ev",  # a good group, then one cut short
+                "h\x1e3\x1e1\x1et1\x1e[]",  # no counters first
+                counters + "h\x1e99\x1e1\x1ef\x1ev",  # no such key
+                counters + "x\x1e3\x1e1\x1ef",  # no such write
+                counters + "h\x1e3\x1etwo\x1ef\x1ev",  # a count that is no number
+                counters + "d\x1e3\x1e0",  # nothing to write
+                counters + "d\x1e3\x1e1.5\x1ef\x1eg",  # half an entry
+                counters + "h\x1e3\x1e1\x1et1\x1e[]\x1eh\x1e3\x1e2\x1ef\x1ev",  # a good group, then one cut short
             ]
             for writes in malformed:
                 with pytest.raises(StoreFault, match="refused commit: malformed write"):
                     await shared.commit(0, epoch, '{"decisions": []}', writes)
             assert await shared.snapshot() == before
             assert (await shared.commit(0, "not-the-epoch", "", "")).status == "epoch"
+            # The good first group alone is taken: each refusal above was the fault of what followed it.
+            assert (await shared.commit(0, epoch, '{"decisions": []}', counters[:-1])).n == 1
+            assert (await shared.snapshot()).counters["latest"] == "0"
         finally:
             await shared.close()
 
