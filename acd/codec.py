@@ -110,7 +110,9 @@ def decode_agent(text: str | bytes, definition: Agent) -> Agent:
 
 
 def encode_timer(timer: Timer) -> str:
-    return encode_key((timer.due, timer.seq, timer.kind.value, timer.task_id, timer.version))
+    """`encode_key` of (due, seq, kind, task id, version), written out: two of these run for most events."""
+    kind, task_id = encode_basestring(timer.kind), encode_basestring(timer.task_id)
+    return f"[{timer.due!r},{timer.seq!r},{kind},{task_id},{timer.version!r}]"
 
 
 def _timer(value: list[Any]) -> Timer:

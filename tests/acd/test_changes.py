@@ -29,11 +29,13 @@ from acd.codec import (
     encode_agent,
     encode_key,
     encode_task,
+    encode_timer,
 )
 from acd.decisions import Decision, Kind
 from acd.errors import AcdError
 from acd.router import Router
 from acd.store import MemoryStore
+from acd.timers import Timer, TimerKind
 from acd.topology import Topology, build_agents
 from tests.acd import builders
 from tests.acd.stores import state
@@ -176,3 +178,19 @@ def test_a_key_is_encoded_as_json_would(items: list[object]) -> None:
     key = tuple(items)
     assert encode_key(key) == dumps(items)
     assert decode_key(encode_key(key)) == key
+
+
+@given(
+    st.floats(allow_nan=False, allow_infinity=False) | st.integers(),
+    st.integers(),
+    st.sampled_from(TimerKind),
+    st.text(),
+    st.integers(),
+)
+def test_a_timer_is_encoded_as_its_key_would_be(
+    due: float, seq: int, kind: TimerKind, task_id: str, version: int
+) -> None:
+    timer = Timer(due, seq, kind, task_id, version)
+    text = encode_timer(timer)
+    assert text == encode_key((due, seq, kind.value, task_id, version)) == dumps([due, seq, kind, task_id, version])
+    assert decode_timer(text) == Timer(float(due), seq, kind, task_id, version)
