@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
-import socket
 import signal
+import socket
 import sys
 from pathlib import Path
 

@@ -12,9 +12,9 @@ to commit and to keep, and it is encoded for every record an event changes.
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring
 from collections.abc import Callable
 from dataclasses import fields
+from json.encoder import encode_basestring
 from operator import attrgetter
 from typing import Any, TypeVar
 

@@ -6,9 +6,9 @@ The router turns each event into decisions (acd.decisions); the time of the even
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 from acd.errors import InvalidEvent
 from acd.model import Channel, Outcome

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from acd import matching
+from acd.calendar import OpenNow
 from acd.decisions import Decision, Kind
 from acd.errors import (
     AcdError,
@@ -46,7 +47,6 @@ from acd.events import (
     WrapUpEnded,
 )
 from acd.model import Agent, AgentState, Channel, Outcome, Place, Presence, Strategy, Task
-from acd.calendar import OpenNow
 from acd.store import Store
 from acd.timers import Timer, TimerKind
 from acd.topology import QueueRoute, Topology

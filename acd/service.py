@@ -22,9 +22,9 @@ from acd.events import ClockTicked, Event, NodeLost
 from acd.journal import Entry, Journal
 from acd.matching import task_key
 from acd.model import Place, Task
+from acd.redisstore.client import SharedState, StoreUnavailable
 from acd.router import Router
 from acd.stats import Lookups, Statistics
-from acd.redisstore.client import SharedState, StoreUnavailable
 from acd.store import MemoryStore
 from acd.topology import Topology, build_agents
 
@@ -193,7 +193,7 @@ class AcdService:
             try:
                 if pause > FOLLOW_RETRY_MIN:  # the store is back after an outage: is it the same state?
                     async with self._turn:
-                        await engine.check_epoch(self.clock())
+                        await engine.check_state(self.clock())
                     pause = FOLLOW_RETRY_MIN
                 entries = await engine.shared.wait(engine.position, FOLLOW_WAIT)
                 async with self._turn:

@@ -15,8 +15,8 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from acd.api.deps import Caller, Context, Ctx
 from acd.auth import AuthError, Principal
-from acd.deployment.models import Role
 from acd.decisions import Kind
+from acd.deployment.models import Role
 from acd.journal import Entry
 
 router = APIRouter(prefix="/api/v1", tags=["events"])

@@ -199,10 +199,12 @@ class SharedState:
         )
         return _entries(raw[0][1]) if raw else ()
 
-    async def current_epoch(self) -> str | None:
-        """The epoch Redis holds now: another one than a node's means the state was lost or replaced."""
-        value = await self._call("epoch", lambda: self._client.hget(self.keys.counters, "epoch"))
-        return None if value is None else str(value)
+    async def current(self) -> tuple[str | None, int]:
+        """The epoch and the last change Redis holds now: another epoch than a node's means the state was
+        lost or replaced; an earlier change, that Redis lost changes the node saw (a failover to a replica
+        that lagged, a restart from a file that missed the last writes)."""
+        epoch, n = await self._call("epoch", lambda: self._client.hmget(self.keys.counters, ["epoch", "n"]))
+        return (None if epoch is None else str(epoch)), int(n or 0)
 
     async def ping(self) -> None:
         await self._call("ping", self._client.ping)

@@ -178,6 +178,11 @@ class SharedEngine:
         self.recorder.rollback()
         if reply.status == "yield":
             await asyncio.sleep(YIELD_PAUSE)  # the node whose turn it is commits meanwhile
+        elif reply.status == "behind" and reply.n < self.position:
+            # Not another node's progress: Redis lost changes this node saw (a failover, a restart).
+            log.error("the shared store is at change %d, before this node's %d: loading it again", reply.n, self.position)
+            await self.load()
+            await self.add_missing_agents(self.latest)
         elif reply.status == "behind":
             await self._catch_up_with(reply.missing, reply.n)
         else:
@@ -188,12 +193,18 @@ class SharedEngine:
 
     # ---------------------------------------------------------------------------- following
 
-    async def check_epoch(self, now: float) -> None:
-        """After an outage: if Redis came back without the state (no persistence), start again from it."""
-        if await self.shared.current_epoch() != self.epoch:
+    async def check_state(self, now: float) -> None:
+        """After an outage: if Redis came back without the state, or without the last changes this node
+        saw, start again from what it holds (otherwise this node would follow a stream it is ahead of)."""
+        epoch, n = await self.shared.current()
+        if epoch != self.epoch:
             log.error("the shared state was lost while the store was unreachable: loading what it holds now")
-            await self.load()
-            await self.add_missing_agents(now)
+        elif n < self.position:
+            log.error("the shared store is back at change %d, before this node's %d: loading it again", n, self.position)
+        else:
+            return
+        await self.load()
+        await self.add_missing_agents(now)
 
     async def catch_up(self) -> None:
         """Apply every change committed so far by any node."""

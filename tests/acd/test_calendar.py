@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -33,7 +33,7 @@ def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0, secon
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
-    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc).timestamp()
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
 
 
 def office(**overrides: Any) -> OpeningHours:
@@ -405,7 +405,7 @@ FIRST, LAST = int(utc(2024, 1, 1)), int(utc(2030, 12, 31, 12))
 def clock_changes(zone: str) -> tuple[int, ...]:
     """The instants the zone's clocks changed, 2024-2030 (on the hour, in these zones)."""
     tz = ZoneInfo(zone)
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
 
     def offset(hours: int) -> timedelta | None:
         return (start + timedelta(hours=hours)).astimezone(tz).utcoffset()

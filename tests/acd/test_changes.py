@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant
 
 from acd.changes import Change, ChangeRecorder
-from acd.redisstore.schema import RS, apply_writes, redis_writes
 from acd.codec import (
     CodecError,
     decode_agent,
@@ -33,6 +32,7 @@ from acd.codec import (
 )
 from acd.decisions import Decision, Kind
 from acd.errors import AcdError
+from acd.redisstore.schema import RS, apply_writes, redis_writes
 from acd.router import Router
 from acd.store import MemoryStore
 from acd.timers import Timer, TimerKind
@@ -40,7 +40,6 @@ from acd.topology import Topology, build_agents
 from tests.acd import builders
 from tests.acd.stores import state
 from tests.acd.test_router_properties import RouterMachine, sequences
-
 
 DEFINITION = builders.router().store.agent("ana")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from acd import router as router_module
 from acd.decisions import Kind
 from acd.errors import InvalidEvent, TransitionError
-from acd import router as router_module
 from acd.events import AgentLoggedIn, AgentReady, ClockTicked, NodeLost, OfferAccepted, TaskArrived, TaskCancelled
 from acd.model import Channel, Place
 from tests.acd import builders
