@@ -94,9 +94,14 @@ def _hash_password(args: argparse.Namespace) -> int:
 
 
 def _store_url(text: str) -> str:
-    if text == "memory" or text.split("://", 1)[0] in ("redis", "rediss", "unix"):
+    from acd.redisstore.connect import check_store_url
+
+    if text == "memory":
         return text
-    raise argparse.ArgumentTypeError(f"{text!r} is neither 'memory' nor a redis://, rediss:// or unix:// URL")
+    try:
+        return check_store_url(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{error} (nor 'memory')") from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -111,7 +116,8 @@ def parser() -> argparse.ArgumentParser:
         default="memory",
         type=_store_url,
         help="where the state lives: memory (this process only, the default) or redis://host:port/db, "
-        "rediss://… or unix:///path/redis.sock, shared by every node of the deployment",
+        "rediss://…, unix:///path/redis.sock or redis+sentinel://host:port[,host:port…]/service[/db], "
+        "shared by every node of the deployment",
     )
     serve.add_argument("--node-id", help="this node's name among the deployment's nodes (default: host-port)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])

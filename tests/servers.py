@@ -37,6 +37,7 @@ class RedisServer:
     directory: Path
     port: int
     appendonly: bool
+    replica_of: int | None = None  # the port of the master this one replicates
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -56,6 +57,8 @@ class RedisServer:
             "--unixsocket", str(self.socket_path), "--save", "", "--daemonize", "no", "--loglevel", "warning",
             "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "always",
         ]  # fmt: skip
+        if self.replica_of is not None:
+            command += ["--replicaof", "127.0.0.1", str(self.replica_of)]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.process, "redis-server")
 
@@ -73,10 +76,38 @@ class RedisServer:
 
 
 @contextmanager
-def redis_server(directory: Path, *, appendonly: bool = False) -> Iterator[RedisServer]:
-    server = RedisServer(directory, free_port(), appendonly)
+def redis_server(directory: Path, *, appendonly: bool = False, replica_of: int | None = None) -> Iterator[RedisServer]:
+    directory.mkdir(parents=True, exist_ok=True)
+    server = RedisServer(directory, free_port(), appendonly, replica_of)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def redis_sentinel(directory: Path, master_port: int, service: str) -> Iterator[int]:
+    """One Sentinel (quorum 1) watching the master on `master_port` as `service`; yields its port.
+
+    It calls the master down after 1 s without an answer and promotes a replica.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed: run tests/run-all.sh, which installs it")
+    port = free_port()
+    directory.mkdir(parents=True, exist_ok=True)
+    conf = directory / "sentinel.conf"  # Sentinel rewrites its file as it learns: its own, writable
+    conf.write_text(
+        f"port {port}\nbind 127.0.0.1\ndir {directory}\n"
+        f"sentinel monitor {service} 127.0.0.1 {master_port} 1\n"
+        f"sentinel down-after-milliseconds {service} 1000\n"
+        f"sentinel failover-timeout {service} 5000\n"
+    )
+    process = subprocess.Popen([binary, str(conf), "--sentinel"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process, "redis-sentinel")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
@@ -23,6 +22,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from acd.errors import AcdError
 from acd.redisstore import scripts
+from acd.redisstore.connect import connect
 from acd.redisstore.schema import Keys
 
 T = TypeVar("T")
@@ -114,9 +114,9 @@ class SharedState:
             "socket_connect_timeout": 2.0,
             "retry": Retry(NoBackoff(), 0),
         }
-        self._client = aioredis.Redis.from_url(url, socket_timeout=5.0, **options)
+        self._client = connect(url, socket_timeout=5.0, **options)
         # Blocking reads of the stream wait longer than any command should: their own connection.
-        self._follower = aioredis.Redis.from_url(url, socket_timeout=30.0, **options)
+        self._follower = connect(url, socket_timeout=30.0, **options)
         self._commit = self._client.register_script(scripts.COMMIT)
         self._init = self._client.register_script(scripts.INIT)
         self._snapshot = self._client.register_script(scripts.SNAPSHOT)

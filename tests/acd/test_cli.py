@@ -244,3 +244,18 @@ def test_hash_password_keeps_a_byte_that_is_not_utf8() -> None:
 def test_hash_password_refuses_an_empty_password(stdin: bytes) -> None:
     result = run("hash-password", stdin=stdin)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", "acd: empty password\n")
+
+
+@pytest.mark.parametrize(
+    ("store", "message"),
+    [
+        ("postgres://db/acd", "'postgres://db/acd' is not a redis://, rediss://, unix:// or redis+sentinel:// URL"),
+        ("redis+sentinel://s1:26379,s2:port/acd", "'redis+sentinel://s1:26379,s2:port/acd': 's2:port' is not a"),
+        ("redis+sentinel://s1:26379", "'redis+sentinel://s1:26379' names no service"),
+    ],
+)
+def test_serve_refuses_a_store_it_cannot_use_before_starting(store: str, message: str) -> None:
+    result = run("serve", "--store", store, "--port", "1")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"argument --store: {message}" in result.stderr

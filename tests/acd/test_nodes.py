@@ -20,12 +20,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis as redis_py
 from websockets.sync.client import connect
 
 from acd.cli import DEMO_CONFIG, DEMO_PASSWORDS
 from acd.deployment import load_deployment
 from acd.topology import Topology, build_agents
-from tests.servers import RedisServer, free_port, redis_server, wait_for_port
+from tests.servers import RedisServer, free_port, redis_sentinel, redis_server, wait_for_port
 
 PATIENCE = 60.0
 ALWAYS_OPEN = "\n".join(
@@ -68,6 +69,7 @@ class Node:
 class Cluster:
     config: Path
     redis: RedisServer
+    store: str | None = None  # what the nodes are given as --store (default: the Redis's own URL)
     nodes: list[Node] = field(default_factory=list)
 
     def start(self, name: str, *, wait: bool = True) -> Node:
@@ -75,7 +77,7 @@ class Cluster:
         log = self.redis.directory / f"{name}.log"
         command = [
             sys.executable, "-m", "acd.cli", "serve", "--config", str(self.config), "--port", str(port),
-            "--store", self.redis.url, "--node-id", name, "--log-level", "warning",
+            "--store", self.store or self.redis.url, "--node-id", name, "--log-level", "warning",
         ]  # fmt: skip
         with log.open("wb") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -158,9 +160,7 @@ class AsyncClients:
     """Async HTTP clients, one per node, closed together."""
 
     def __init__(self, nodes: list[Node], headers: list[httpx.Headers]) -> None:
-        self.clients = [
-            httpx.AsyncClient(base_url=node.url, headers=h, timeout=60) for node, h in zip(nodes, headers)
-        ]
+        self.clients = [httpx.AsyncClient(base_url=node.url, headers=h, timeout=60) for node, h in zip(nodes, headers)]
 
     async def __aenter__(self) -> list[httpx.AsyncClient]:
         return self.clients
@@ -223,7 +223,9 @@ def test_a_node_killed_while_holding_reservations_loses_no_task(cluster: Cluster
     agents = agents_serving(cluster.config, QUEUE)
     for agent in agents:
         admin_three.post(f"/api/v1/agents/{agent}/login")  # every agent's session goes through n3
-    tasks = [admin_three.post("/api/v1/tasks", json={"channel": "voice", "queue": QUEUE}).json()["id"] for _ in range(20)]
+    tasks = [
+        admin_three.post("/api/v1/tasks", json={"channel": "voice", "queue": QUEUE}).json()["id"] for _ in range(20)
+    ]
     reserved = [a for a in agents if admin_one.get(f"/api/v1/agents/{a}").json()["state"] == "reserved"]
     assert reserved, "the test wants reservations held through n3"
     three.process.send_signal(signal.SIGKILL)
@@ -286,3 +288,50 @@ def test_a_redis_that_lost_its_state_is_noticed_without_waiting_for_a_write(clus
     agent = agents_serving(cluster.config, QUEUE)[0]
     assert admin.get(f"/api/v1/agents/{agent}").json()["state"] == "offline"
     assert b"the shared state was lost" in node.log.read_bytes()
+
+
+def test_under_sentinel_a_failover_to_the_replica_keeps_every_task(config: Path, tmp_path: Path) -> None:
+    with (
+        redis_server(tmp_path / "master", appendonly=True) as master,
+        redis_server(tmp_path / "replica", appendonly=True, replica_of=master.port) as replica,
+        redis_sentinel(tmp_path / "sentinel", master.port, "acd") as sentinel_port,
+    ):
+        cluster = Cluster(config, master, store=f"redis+sentinel://127.0.0.1:{sentinel_port}/acd")
+        sentinel = redis_py.Redis(port=sentinel_port, decode_responses=True)
+        try:
+            one, two = cluster.start("n1"), cluster.start("n2")
+            admin_one, admin_two = one.client(), two.client()
+            tasks = [
+                admin_one.post("/api/v1/tasks", json={"channel": "voice", "queue": QUEUE}).json()["id"]
+                for _ in range(20)
+            ]
+            # Replication is asynchronous: wait until the replica has every write, or the failover loses them.
+            with redis_py.Redis(port=master.port) as direct:
+                assert direct.execute_command("WAIT", 1, 10_000) == 1
+            master.kill()
+            down = admin_one.post("/api/v1/tasks", json={"channel": "voice", "queue": QUEUE})
+            assert down.status_code == 503 and down.json()["error"] == "store-unavailable", down.text
+            until(
+                "Sentinel promotes the replica",
+                lambda: sentinel.sentinel_get_master_addr_by_name("acd") == ("127.0.0.1", replica.port),
+            )
+            until("n1 writes to the new master", lambda: admin_one.get("/api/v1/health").status_code == 200)
+            created = admin_one.post("/api/v1/tasks", json={"channel": "voice", "queue": QUEUE})
+            assert created.status_code == 201, created.text
+            tasks.append(created.json()["id"])
+            until("n2 serves again", lambda: admin_two.get("/api/v1/health").status_code == 200)
+            until(
+                "n2 sees the task created after the failover",
+                lambda: admin_two.get(f"/api/v1/tasks/{tasks[-1]}").status_code == 200,
+            )
+            assert [admin_two.get(f"/api/v1/tasks/{t}").json()["state"] for t in tasks] == ["queued"] * 21
+            agents = agents_serving(cluster.config, QUEUE)
+            for agent in agents:
+                assert admin_two.post(f"/api/v1/agents/{agent}/login").status_code == 200
+            served = serve_everything(two, admin_two, agents, len(tasks))
+            assert sorted(served) == sorted(tasks)
+            accepted_once(admin_one, tasks)
+            assert one.process.poll() is None and two.process.poll() is None
+        finally:
+            sentinel.close()
+            cluster.stop()

@@ -30,7 +30,9 @@ class Clock:
 
 
 @contextlib.asynccontextmanager
-async def nodes(redis: RedisServer, count: int, clock: Clock, config: Deployment | None = None) -> AsyncIterator[list[AcdService]]:
+async def nodes(
+    redis: RedisServer, count: int, clock: Clock, config: Deployment | None = None
+) -> AsyncIterator[list[AcdService]]:
     config = config or builders.deployment()
     services = [
         AcdService(config, clock=clock, shared=SharedState(redis.url, "test", f"node-{i}")) for i in range(count)

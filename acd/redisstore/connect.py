@@ -1,0 +1,76 @@
+"""Where a node finds its Redis: a URL, read once at start, refused with a clear message if malformed.
+
+    redis://[user:password@]host:port/db      one Redis (rediss:// with TLS)
+    unix:///path/to/redis.sock[?db=N]         one Redis on this machine
+    redis+sentinel://[user:password@]host:port[,host:port...]/service[/db]
+                                              the master of `service` as the Sentinels name it
+
+With Sentinel the node asks the Sentinels for the current master at each new connection; after a
+failover, its connections to the old master fail (503, as any outage), and the next ones go to the
+new master. The user and password are the master's; the Sentinels themselves are reached without.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.sentinel import Sentinel
+
+SENTINEL_SCHEME = "redis+sentinel"
+SCHEMES = ("redis", "rediss", "unix", SENTINEL_SCHEME)
+SENTINEL_PORT = 26379
+
+
+@dataclass(frozen=True, slots=True)
+class SentinelURL:
+    sentinels: tuple[tuple[str, int], ...]
+    service: str
+    db: int
+    username: str | None
+    password: str | None
+
+
+def check_store_url(url: str) -> str:
+    """`url` if a node can use it; otherwise ValueError saying what is wrong."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in SCHEMES:
+        raise ValueError(f"{url!r} is not a redis://, rediss://, unix:// or {SENTINEL_SCHEME}:// URL")
+    if scheme == SENTINEL_SCHEME:
+        parse_sentinel_url(url)
+    return url
+
+
+def parse_sentinel_url(url: str) -> SentinelURL:
+    rest = url.split("://", 1)[1]
+    where, _, path = rest.partition("/")
+    credentials, _, hosts = where.rpartition("@")
+    username, _, password = credentials.partition(":") if credentials else ("", "", "")
+    sentinels = tuple(_host_port(url, item) for item in hosts.split(","))
+    service, _, db = path.partition("/")
+    if not service:
+        raise ValueError(f"{url!r} names no service: redis+sentinel://host:port[,host:port...]/service[/db]")
+    if db and not db.isdigit():
+        raise ValueError(f"{url!r}: the database {db!r} is not a number")
+    return SentinelURL(sentinels, service, int(db or 0), username or None, password or None)
+
+
+def _host_port(url: str, item: str) -> tuple[str, int]:
+    host, _, port = item.rpartition(":") if ":" in item else (item, "", str(SENTINEL_PORT))
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{url!r}: {item!r} is not a Sentinel's host:port")
+    return host.removeprefix("[").removesuffix("]"), int(port)  # an IPv6 address comes in brackets
+
+
+def connect(url: str, **options: Any) -> aioredis.Redis:
+    """A client of the Redis `url` names (for Sentinel: of its current master), with redis-py `options`."""
+    if not url.startswith(SENTINEL_SCHEME + "://"):
+        return aioredis.Redis.from_url(url, **options)
+    where = parse_sentinel_url(url)
+    timeouts = {name: value for name, value in options.items() if name.startswith("socket_")}
+    manager = Sentinel(list(where.sentinels), sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call]
+    client: aioredis.Redis = manager.master_for(
+        where.service, db=where.db, username=where.username, password=where.password, **options
+    )
+    return client
