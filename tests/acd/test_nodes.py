@@ -156,6 +156,17 @@ def accepted_once(admin: httpx.Client, tasks: list[str]) -> None:
         assert admin.get(f"/api/v1/tasks/{task}").json()["outcome"] == "completed"
 
 
+def all_kept_and_served_once(config: Path, node: Node, admin: httpx.Client, other: httpx.Client, tasks: list[str]) -> None:
+    """Every task still waiting, then served through `node` by the queue's agents, each once (as `other` sees)."""
+    assert [admin.get(f"/api/v1/tasks/{t}").json()["state"] for t in tasks] == ["queued"] * len(tasks)
+    agents = agents_serving(config, QUEUE)
+    for agent in agents:
+        assert admin.post(f"/api/v1/agents/{agent}/login").status_code == 200
+    served = serve_everything(node, admin, agents, len(tasks))
+    assert sorted(served) == sorted(tasks)
+    accepted_once(other, tasks)
+
+
 class AsyncClients:
     """Async HTTP clients, one per node, closed together."""
 
@@ -257,13 +268,7 @@ def test_redis_restarted_with_its_append_only_file_keeps_every_task(cluster: Clu
     until("n1 serves again", lambda: admin_one.get("/api/v1/health").status_code == 200)
     admin_two = two.client()
     until("n2 serves again", lambda: admin_two.get("/api/v1/health").status_code == 200)
-    assert [admin_two.get(f"/api/v1/tasks/{t}").json()["state"] for t in tasks] == ["queued"] * 30
-    agents = agents_serving(cluster.config, QUEUE)
-    for agent in agents:
-        assert admin_two.post(f"/api/v1/agents/{agent}/login").status_code == 200
-    served = serve_everything(two, admin_two, agents, len(tasks))
-    assert sorted(served) == sorted(tasks)
-    accepted_once(admin_one, tasks)
+    all_kept_and_served_once(cluster.config, two, admin_two, admin_one, tasks)
 
 
 def test_a_node_started_before_redis_waits_for_it_then_serves(cluster: Cluster) -> None:
@@ -324,13 +329,7 @@ def test_under_sentinel_a_failover_to_the_replica_keeps_every_task(config: Path,
                 "n2 sees the task created after the failover",
                 lambda: admin_two.get(f"/api/v1/tasks/{tasks[-1]}").status_code == 200,
             )
-            assert [admin_two.get(f"/api/v1/tasks/{t}").json()["state"] for t in tasks] == ["queued"] * 21
-            agents = agents_serving(cluster.config, QUEUE)
-            for agent in agents:
-                assert admin_two.post(f"/api/v1/agents/{agent}/login").status_code == 200
-            served = serve_everything(two, admin_two, agents, len(tasks))
-            assert sorted(served) == sorted(tasks)
-            accepted_once(admin_one, tasks)
+            all_kept_and_served_once(cluster.config, two, admin_two, admin_one, tasks)
             assert one.process.poll() is None and two.process.poll() is None
         finally:
             sentinel.close()
