@@ -8,7 +8,10 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from acd.deployment import ConfigError, Deployment, load_deployment
 
@@ -16,6 +19,9 @@ from acd.deployment import ConfigError, Deployment, load_deployment
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 #: Passwords of the demonstration users, published in the README: for trying the product, never for use.
 DEMO_PASSWORDS = {"agent": "agent-demo", "supervisor": "supervisor-demo", "admin": "admin-demo"}
+
+if TYPE_CHECKING:
+    from acd.service import AcdService
 
 log = logging.getLogger("acd")
 
@@ -60,12 +66,35 @@ def _serve(args: argparse.Namespace) -> int:
         node = args.node_id or f"{socket.gethostname()}-{args.port}"
         shared = SharedState(args.store, deployment.settings.name, node)
         log.info("node %s of deployment %s, state shared in %s", node, deployment.settings.name, args.store)
-    app = create_app(AcdService(deployment, shared=shared))
+    service = AcdService(deployment, shared=shared)
+    app = create_app(service, also=[_sip(args.sip, service)] if args.sip else [])
     # SIGTERM is how a service manager stops the ACD. uvicorn shuts down gracefully, then raises the signal again
     # with the handler it found: the default one would kill the process (status 143) after a clean stop.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
+
+
+def _sip(address: tuple[str, int], service: AcdService) -> Callable[[], AbstractAsyncContextManager[object]]:
+    """SIP on UDP and TCP at `address` for as long as the application runs."""
+    from media.sip.frontdoor import FrontDoor
+    from media.sip.transport import listening
+
+    def store_available() -> bool:
+        return service.engine is None or service.engine.shared.reachable
+
+    numbers = {entry.number: entry.queue for entry in service.deployment.numbers}
+    door = FrontDoor(service.deployment.settings.name, numbers, store_available)
+    return lambda: listening(address[0], address[1], door)
+
+
+def _sip_address(text: str) -> tuple[str, int] | None:
+    if text == "off":
+        return None
+    host, colon, port = text.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not host:port (or 'off')")
+    return host, int(port)
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -118,6 +147,12 @@ def parser() -> argparse.ArgumentParser:
         help="where the state lives: memory (this process only, the default) or redis://host:port/db, "
         "rediss://…, unix:///path/redis.sock or redis+sentinel://host:port[,host:port…]/service[/db], "
         "shared by every node of the deployment",
+    )
+    serve.add_argument(
+        "--sip",
+        default="127.0.0.1:5060",
+        type=_sip_address,
+        help="where SIP listens, on UDP and TCP: host:port (default 127.0.0.1:5060; port 0: a free one), or off",
     )
     serve.add_argument("--node-id", help="this node's name among the deployment's nodes (default: host-port)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])

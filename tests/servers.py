@@ -6,7 +6,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,15 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, second
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{what} did not listen on {port} within {seconds} s") from None
             time.sleep(0.02)
+
+
+def until(what: str, check: Callable[[], object], seconds: float = 60.0) -> None:
+    """Wait for `check()` to hold, polling; fail naming `what` after `seconds` (a bound, not a measure)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        time.sleep(0.05)
 
 
 @dataclass

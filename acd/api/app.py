@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,10 +22,14 @@ def directory_for(service: AcdService) -> Directory:
     return Directory(service.deployment, agent_queues=agent_queues)
 
 
-def create_app(service: AcdService) -> FastAPI:
+def create_app(service: AcdService, also: Sequence[Callable[[], AbstractAsyncContextManager[object]]] = ()) -> FastAPI:
+    """The application around `service`; `also`: what runs beside it (the SIP listener), started after it."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service.running():
+        async with service.running(), contextlib.AsyncExitStack() as stack:
+            for part in also:
+                await stack.enter_async_context(part())
             yield
 
     app = FastAPI(

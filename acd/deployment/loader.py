@@ -13,8 +13,8 @@ from acd.deployment.errors import ConfigError, Problem
 from acd.deployment.models import Deployment
 from acd.deployment.references import check_references
 
-SECTIONS = ("settings", "calendars", "sites", "skills", "teams", "agents", "queues", "users")
-OPTIONAL = frozenset({"settings", "users"})
+SECTIONS = ("settings", "calendars", "sites", "skills", "teams", "agents", "queues", "users", "numbers")
+OPTIONAL = frozenset({"settings", "users", "numbers"})
 
 Lines = dict[tuple[Any, ...], int]
 

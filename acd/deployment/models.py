@@ -206,6 +206,18 @@ class UserConfig(Model):
         return self
 
 
+#: A number callers dial: international with its + (E.164), or a national or internal one, digits only.
+DialledNumber = Annotated[str, Field(pattern=r"^\+?[0-9]{2,15}$")]
+
+
+class NumberConfig(Model):
+    """A number callers dial, and the queue its calls enter."""
+
+    number: DialledNumber
+    queue: Identifier
+    name: str | None = None
+
+
 class Deployment(Model):
     """A whole validated configuration."""
 
@@ -217,6 +229,7 @@ class Deployment(Model):
     agents: Annotated[list[AgentConfig], Field(min_length=1)]
     queues: Annotated[list[QueueConfig], Field(min_length=1)]
     users: list[UserConfig] = []
+    numbers: list[NumberConfig] = []
 
     def site(self, site_id: str) -> SiteConfig:
         return next(site for site in self.sites if site.id == site_id)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.calendar import CalendarError, parse_interval
 from acd.deployment.models import CalendarConfig, Deployment, Role
+from acd.model import Channel
 
 Found = list[tuple[tuple[Any, ...], str]]
 
@@ -92,9 +93,21 @@ def check_references(deployment: Deployment) -> Found:
                 if section.target == queue.id:
                     found.append((("queues", i, name, "target"), "a queue cannot overflow to itself"))
                 _known(found, ("queues", i, name, "target"), section.target, queues, "queue")
+    _check_numbers(found, deployment, queues)
     if not found:
         found.extend(_unserved(deployment))
     return found
+
+
+def _check_numbers(found: Found, deployment: Deployment, queues: set[str]) -> None:
+    first: dict[str, int] = {}
+    for i, entry in enumerate(deployment.numbers):
+        if entry.number in first:
+            found.append((("numbers", i, "number"), f"number {entry.number!r} is given twice (also entry {first[entry.number]})"))
+        first.setdefault(entry.number, i)
+        _known(found, ("numbers", i, "queue"), entry.queue, queues, "queue")
+        if entry.queue in queues and Channel.VOICE not in deployment.queue(entry.queue).channels:
+            found.append((("numbers", i, "queue"), f"queue {entry.queue!r} takes no voice calls"))
 
 
 def _unserved(deployment: Deployment) -> Found:

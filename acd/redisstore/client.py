@@ -117,6 +117,8 @@ class SharedState:
         self._client = connect(url, socket_timeout=5.0, **options)
         # Blocking reads of the stream wait longer than any command should: their own connection.
         self._follower = connect(url, socket_timeout=30.0, **options)
+        #: Whether the last command reached Redis: what a new call is told (503) without waiting for a timeout.
+        self.reachable = True
         self._commit = self._client.register_script(scripts.COMMIT)
         self._init = self._client.register_script(scripts.INIT)
         self._snapshot = self._client.register_script(scripts.SNAPSHOT)
@@ -131,7 +133,7 @@ class SharedState:
 
     async def _call(self, what: str, action: Callable[[], Awaitable[T]]) -> T:
         try:
-            return await action()
+            result = await action()
         except (RedisError, OSError) as exc:
             if isinstance(exc, RedisError) and not isinstance(exc, OUTAGES):
                 # Redis answered, and refused: not an outage to wait out, a fault to be seen.
@@ -141,10 +143,13 @@ class SharedState:
                 # redis-py reports a command cancelled mid-way as a lost connection: the cancel comes first,
                 # or a loop that retries while the store is unreachable would never end.
                 raise asyncio.CancelledError from exc
+            self.reachable = False
             raise StoreUnavailable(
                 f"the shared store at {self.url} cannot be reached ({what}: {exc}); nothing was changed, try again",
                 store=self.url,
             ) from exc
+        self.reachable = True
+        return result
 
     async def open(self) -> str:
         """The deployment's epoch, creating an empty deployment if there is none."""

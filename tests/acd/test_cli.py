@@ -158,7 +158,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         out, err = tmp_path / f"serve-{len(started)}.out", tmp_path / f"serve-{len(started)}.err"
         with out.open("wb") as stdout, err.open("wb") as stderr:
             process = subprocess.Popen(
-                [*command(), "serve", "--port", str(port), *args],
+                [*command(), "serve", "--port", str(port), "--sip", "127.0.0.1:0", *args],
                 stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, cwd=tmp_path,
             )
         started.append(process)

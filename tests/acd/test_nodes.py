@@ -26,7 +26,7 @@ from websockets.sync.client import connect
 from acd.cli import DEMO_CONFIG, DEMO_PASSWORDS
 from acd.deployment import load_deployment
 from acd.topology import Topology, build_agents
-from tests.servers import RedisServer, free_port, redis_sentinel, redis_server, wait_for_port
+from tests.servers import RedisServer, free_port, redis_sentinel, redis_server, until, wait_for_port
 
 PATIENCE = 60.0
 ALWAYS_OPEN = "\n".join(
@@ -77,7 +77,7 @@ class Cluster:
         log = self.redis.directory / f"{name}.log"
         command = [
             sys.executable, "-m", "acd.cli", "serve", "--config", str(self.config), "--port", str(port),
-            "--store", self.store or self.redis.url, "--node-id", name, "--log-level", "warning",
+            "--store", self.store or self.redis.url, "--node-id", name, "--log-level", "warning", "--sip", "127.0.0.1:0",
         ]  # fmt: skip
         with log.open("wb") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -115,14 +115,6 @@ def agents_serving(config: Path, queue: str) -> list[str]:
     deployment = load_deployment(config)
     topology = Topology.compile(deployment)
     return [a.id for a in build_agents(deployment, topology) if a.queue_steps.get(queue) == 0]
-
-
-def until(what: str, check: object, seconds: float = PATIENCE) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds} s: {what}")
-        time.sleep(0.05)
 
 
 def serve_everything(node: Node, admin: httpx.Client, agents: list[str], expected: int) -> list[str]:

@@ -105,3 +105,23 @@ def test_check_config_command(config: Path) -> None:
 def test_an_empty_file_is_refused_not_taken_for_an_empty_centre(config: Path) -> None:
     (config / "queues.yaml").write_text("")
     assert refused(config) == "queues.yaml:1: queues: List should have at least 1 item after validation, not 0"
+
+
+def test_numbers_name_voice_queues_once_each(config: Path) -> None:
+    edit(config, "numbers.yaml", 'number: "+33199000102", queue: lons-cfe', 'number: "+33199000101", queue: lons-chat')
+    edit(config, "numbers.yaml", "queue: lons-is,", "queue: lons-nowhere,")
+    assert refused(config).splitlines() == [
+        "numbers.yaml:4: numbers[1].number: number '+33199000101' is given twice (also entry 0)",
+        "numbers.yaml:4: numbers[1].queue: queue 'lons-chat' takes no voice calls",
+        "numbers.yaml:5: numbers[2].queue: unknown queue 'lons-nowhere'",
+    ]
+
+
+def test_a_number_is_digits_with_an_optional_plus(config: Path) -> None:
+    edit(config, "numbers.yaml", '"+33199000101"', '"03 84 00 01"')
+    assert refused(config).startswith("numbers.yaml:3: numbers[0].number: String should match pattern")
+
+
+def test_numbers_are_optional(config: Path) -> None:
+    (config / "numbers.yaml").unlink()
+    assert load_deployment(config).numbers == []

@@ -1,0 +1,65 @@
+"""What the ACD answers to a request that passed the checks and belongs to no call yet.
+
+OPTIONS says what this server does; an INVITE to a number the deployment does not serve gets 404, and
+while the shared store cannot be reached a call gets 503 with Retry-After (it would be lost otherwise);
+REGISTER is challenged for digest credentials (SHA-256 and MD5, RFC 8760); a BYE, CANCEL or other
+in-dialog request for no known call gets 481; ACK gets nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+
+from media.sip.checks import ACCEPTED_BODIES, ALLOWED, SUPPORTED, Request
+from media.sip.responses import answer
+from media.sip.transport import Source
+
+RETRY_AFTER = 30  # seconds a caller is told to wait while the store cannot be reached
+
+
+class FrontDoor:
+    def __init__(self, realm: str, numbers: Mapping[str, str], store_available: Callable[[], bool]) -> None:
+        self.realm = realm
+        self.numbers = numbers  # dialled number -> the queue its calls enter
+        self.store_available = store_available
+
+    def __call__(self, request: Request, source: Source) -> None:
+        reply = self.reply(request)
+        if reply is not None:
+            source.send(reply)
+
+    def reply(self, request: Request) -> bytes | None:
+        method = request.method
+        if method == "ACK":
+            return None
+        if method == "OPTIONS":
+            extra = (
+                ("allow", ", ".join(ALLOWED)),
+                ("accept", ", ".join(ACCEPTED_BODIES)),
+                ("supported", ", ".join(sorted(SUPPORTED))),
+            )
+            return answer(request, 200, "OK", extra)
+        if method == "REGISTER":
+            return answer(request, 401, "Unauthorized", self._challenges())
+        if method == "INVITE":
+            if _dialled(request.uri) not in self.numbers:
+                return answer(request, 404, "Not Found")
+            if not self.store_available():
+                return answer(request, 503, "Service Unavailable", (("retry-after", str(RETRY_AFTER)),))
+            return answer(request, 480, "Temporarily Unavailable")
+        return answer(request, 481, "Call/Transaction Does Not Exist")
+
+    def _challenges(self) -> tuple[tuple[str, str], ...]:
+        nonce = secrets.token_urlsafe(24)
+        return tuple(
+            ("www-authenticate", f'Digest realm="{self.realm}", nonce="{nonce}", algorithm={algorithm}, qop="auth"')
+            for algorithm in ("SHA-256", "MD5")
+        )
+
+
+def _dialled(uri: str) -> str:
+    """The number a Request-URI dials: its user part (sip:+33384…@host;params), or a tel: URI's number."""
+    rest = uri.split(":", 1)[1]
+    user = rest.split("@", 1)[0] if "@" in rest else rest
+    return user.split(";", 1)[0]

@@ -1,0 +1,133 @@
+"""SIP over UDP and TCP on one address: every message checked, refused with its answer, or handed on.
+
+Each request is first checked on its bytes (`checks.check`); a refused one is answered there and
+nothing else sees it. Responses go back where the request came from, whatever its Via says (as with
+rport, RFC 3581): phones sit behind NAT, and a Via's private address is rarely reachable.
+
+A TCP stream is framed by Content-Length; a stream whose framing is lost (no number, too long a header
+section) is answered 400 and closed, as RFC 4475 §3.1.2.3 asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from media.sip.checks import Refusal, Request, Response, check
+from media.sip.responses import answer
+
+log = logging.getLogger("media.sip")
+
+#: The longest header section a stream may send before its framing is given up (a datagram is bounded
+#: by its own size).
+MAX_HEAD = 64 * 1024
+MAX_BODY = 1024 * 1024
+_CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(\S*)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a request came from, and how to answer it there."""
+
+    transport: str  # "udp" or "tcp"
+    address: tuple[str, int]
+    send: Callable[[bytes], None]
+
+
+#: What the application does with a request that passed the checks: its responses go through `source.send`.
+Handler = Callable[[Request, Source], None]
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        if data.strip(b"\r\n") == b"":
+            return  # a keep-alive (RFC 5626 §3.5.1): nothing to answer
+        source = Source("udp", addr[:2], lambda out: transport.sendto(out, addr))
+        _received(data, source, self.handler, reliable=False)
+
+
+def _received(data: bytes, source: Source, handler: Handler, *, reliable: bool) -> bool:
+    """Check and dispatch one message; False if the stream it came on must be closed."""
+    verdict = check(data, reliable=reliable)
+    if isinstance(verdict, Response):
+        log.debug("response from %s with no transaction: dropped", source.address)
+        return True
+    if isinstance(verdict, Refusal):
+        log.info("refused a request from %s: %d %s", source.address, verdict.status, verdict.reason)
+        out = answer(data, verdict.status, verdict.reason, verdict.headers)
+        if out is not None:
+            source.send(out)
+        return not verdict.close
+    try:
+        handler(verdict, source)
+    except Exception:  # a fault of the handler's must not stop the transport serving others
+        log.exception("request %s from %s failed", verdict.method, source.address)
+        out = answer(verdict, 500, "Server Internal Error")
+        if out is not None:
+            source.send(out)
+    return True
+
+
+async def _stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler) -> None:
+    peer = writer.get_extra_info("peername")[:2]
+    source = Source("tcp", peer, writer.write)
+    try:
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.LimitOverrunError:
+                source.send(b"SIP/2.0 400 Bad Request (header section too long)\r\nContent-Length: 0\r\n\r\n")
+                return
+            except asyncio.IncompleteReadError:
+                return  # the peer closed the stream
+            if head.strip(b"\r\n") == b"":
+                continue  # keep-alive
+            lengths = _CONTENT_LENGTH.findall(head)
+            size = lengths[0] if len(lengths) == 1 else b""
+            if not size.isdigit() or int(size) > MAX_BODY:
+                _received(head, source, handler, reliable=True)  # answered 400 on its Content-Length
+                return
+            body = await reader.readexactly(int(size))
+            if not _received(head + body, source, handler, reliable=True):
+                return
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        return
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def listening(host: str, port: int, handler: Handler) -> AsyncIterator[tuple[str, int]]:
+    """SIP on UDP and TCP at host:port (port 0: a free one, the same for both); yields the address."""
+    loop = asyncio.get_running_loop()
+    server = await asyncio.start_server(lambda r, w: _stream(r, w, handler), host, port, limit=MAX_HEAD)
+    bound = server.sockets[0].getsockname()[:2]
+    try:
+        transport, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(handler), local_addr=(host, bound[1]))
+    except OSError:
+        server.close()
+        raise
+    log.info("SIP on udp and tcp %s:%d", bound[0], bound[1])
+    try:
+        yield bound[0], bound[1]
+    finally:
+        transport.close()
+        server.close()
+        await server.wait_closed()

@@ -1,0 +1,177 @@
+"""The SIP endpoint of a running `acd serve`, over real UDP and TCP sockets: RFC 4475's torture messages.
+
+Whatever comes in, the server answers as the RFC says (or drops a stray response), keeps no state for
+what it refused, and goes on serving: an OPTIONS after all of them is answered.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.media.torture import EXPECTED, OVER_TCP, REQUIRED_HEADERS, message
+from tests.servers import free_port, redis_server, until, wait_for_port
+
+PATIENCE = 10.0
+
+
+@dataclass
+class Server:
+    sip: tuple[str, int]
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    http, sip = free_port(), free_port()
+    log = tmp_path_factory.mktemp("sip") / "acd.log"
+    command = [sys.executable, "-m", "acd.cli", "serve", "--port", str(http), "--sip", f"127.0.0.1:{sip}"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2])
+    try:
+        wait_for_port(http, process, "acd serve", 60)
+        yield Server(("127.0.0.1", sip), process)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert b"Traceback" not in log.read_bytes()
+
+
+def options(call_id: str) -> bytes:
+    return (
+        f"OPTIONS sip:acd@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK{call_id}\r\n"
+        f"Max-Forwards: 70\r\nTo: <sip:acd@127.0.0.1>\r\nFrom: <sip:probe@127.0.0.1>;tag=1\r\n"
+        f"Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    ).encode()
+
+
+def exchange_udp(server: Server, data: bytes) -> bytes | None:
+    """Send `data`, then an OPTIONS probe: the first answer is `data`'s, unless it is the probe's."""
+    probe = uuid.uuid4().hex
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(PATIENCE)
+        sock.sendto(data, server.sip)
+        sock.sendto(options(probe), server.sip)
+        first = sock.recvfrom(65536)[0]
+        if f"Call-ID: {probe}".encode() in first:
+            return None
+        assert f"Call-ID: {probe}".encode() in sock.recvfrom(65536)[0]  # and the server still answers
+        return first
+
+
+def status(reply: bytes) -> int:
+    assert reply.startswith(b"SIP/2.0 "), reply[:80]
+    return int(reply.split(b" ", 2)[1])
+
+
+@pytest.mark.parametrize("name", sorted(set(EXPECTED) - OVER_TCP))
+def test_a_torture_message_over_udp_gets_the_answer_the_rfc_asks_for(server: Server, name: str) -> None:
+    reply = exchange_udp(server, message(name))
+    expected = EXPECTED[name]
+    if expected is None:
+        assert reply is None
+        return
+    assert reply is not None and status(reply) == expected, reply
+    header = REQUIRED_HEADERS.get(expected)
+    assert header is None or f"\r\n{header}: ".encode() in reply
+    if expected == 401:
+        assert b'WWW-Authenticate: Digest realm="demo"' in reply and b"algorithm=SHA-256" in reply
+
+
+def read_reply(sock: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_over_tcp_messages_are_framed_and_answered_on_the_same_connection(server: Server) -> None:
+    with socket.create_connection(server.sip, timeout=PATIENCE) as sock:
+        for name in sorted(OVER_TCP) + ["zeromf", "badvers"]:
+            sock.sendall(message(name))
+            assert status(read_reply(sock)) == EXPECTED[name]
+        sock.sendall(b"\r\n\r\n")  # a keep-alive, then two requests in one write
+        sock.sendall(options("one") + options("two"))
+        replies = read_reply(sock)
+        while replies.count(b"SIP/2.0 ") < 2:
+            replies += read_reply(sock)
+        assert b"Call-ID: one" in replies and b"Call-ID: two" in replies
+
+
+def test_a_negative_content_length_over_tcp_is_answered_400_and_the_connection_closed(server: Server) -> None:
+    with socket.create_connection(server.sip, timeout=PATIENCE) as sock:
+        sock.sendall(message("ncl"))
+        assert status(read_reply(sock)) == 400
+        assert sock.recv(1) == b""  # closed by the server: the stream's framing is lost
+
+
+def test_after_every_torture_message_the_server_still_serves(server: Server) -> None:
+    for name in sorted(EXPECTED):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(message(name), server.sip)
+    reply = exchange_udp(server, options("after"))
+    assert reply is not None and status(reply) == 200
+    assert server.process.poll() is None
+
+
+def invite(number: str, call_id: str) -> bytes:
+    sdp = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+    head = (
+        f"INVITE sip:{number}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK{call_id}\r\n"
+        f"Max-Forwards: 70\r\nTo: <sip:{number}@127.0.0.1>\r\nFrom: <sip:caller@127.0.0.1>;tag=7\r\n"
+        f"Call-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@127.0.0.1:9>\r\n"
+        f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n"
+    )
+    return head.encode() + sdp
+
+
+def final_answer(sip: tuple[str, int], data: bytes) -> bytes:
+    """The first final (non-1xx) answer to `data`, sent over UDP."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(PATIENCE)
+        sock.sendto(data, sip)
+        while True:
+            reply = sock.recvfrom(65536)[0]
+            if status(reply) >= 200:
+                return reply
+
+
+def test_a_call_while_the_shared_store_is_down_gets_503_with_retry_after(tmp_path: Path) -> None:
+    with redis_server(tmp_path, appendonly=True) as redis:
+        http, sip = free_port(), free_port()
+        command = [
+            sys.executable, "-m", "acd.cli", "serve", "--port", str(http), "--sip", f"127.0.0.1:{sip}",
+            "--store", redis.url, "--log-level", "warning",
+        ]  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        address = ("127.0.0.1", sip)
+        try:
+            wait_for_port(http, process, "acd serve", 60)
+            assert status(final_answer(address, invite("+33199000101", "up"))) not in (404, 503)
+            assert status(final_answer(address, invite("+33100000000", "unknown"))) == 404
+            redis.kill()
+            until(
+                "calls get 503 while Redis is down",
+                lambda: status(final_answer(address, invite("+33199000101", uuid.uuid4().hex))) == 503,
+            )
+            down = final_answer(address, invite("+33199000101", "down"))
+            assert b"\r\nRetry-After: " in down
+            redis.start()
+            until(
+                "calls are taken again once Redis is back",
+                lambda: status(final_answer(address, invite("+33199000101", uuid.uuid4().hex))) != 503,
+            )
+            assert process.poll() is None
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
