@@ -8,10 +8,7 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from acd.deployment import ConfigError, Deployment, load_deployment
 
@@ -19,9 +16,6 @@ from acd.deployment import ConfigError, Deployment, load_deployment
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 #: Passwords of the demonstration users, published in the README: for trying the product, never for use.
 DEMO_PASSWORDS = {"agent": "agent-demo", "supervisor": "supervisor-demo", "admin": "admin-demo"}
-
-if TYPE_CHECKING:
-    from acd.service import AcdService
 
 log = logging.getLogger("acd")
 
@@ -67,25 +61,17 @@ def _serve(args: argparse.Namespace) -> int:
         shared = SharedState(args.store, deployment.settings.name, node)
         log.info("node %s of deployment %s, state shared in %s", node, deployment.settings.name, args.store)
     service = AcdService(deployment, shared=shared)
-    app = create_app(service, also=[_sip(args.sip, service)] if args.sip else [])
+    also = []
+    if args.sip:
+        from media.sip.endpoint import sip_endpoint
+
+        also.append(sip_endpoint(service, args.sip))
+    app = create_app(service, also=also)
     # SIGTERM is how a service manager stops the ACD. uvicorn shuts down gracefully, then raises the signal again
     # with the handler it found: the default one would kill the process (status 143) after a clean stop.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
-
-
-def _sip(address: tuple[str, int], service: AcdService) -> Callable[[], AbstractAsyncContextManager[object]]:
-    """SIP on UDP and TCP at `address` for as long as the application runs."""
-    from media.sip.frontdoor import FrontDoor
-    from media.sip.transport import listening
-
-    def store_available() -> bool:
-        return service.engine is None or service.engine.shared.reachable
-
-    numbers = {entry.number: entry.queue for entry in service.deployment.numbers}
-    door = FrontDoor(service.deployment.settings.name, numbers, store_available)
-    return lambda: listening(address[0], address[1], door)
 
 
 def _sip_address(text: str) -> tuple[str, int] | None:
@@ -106,9 +92,7 @@ def _check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _hash_password(args: argparse.Namespace) -> int:
-    from acd.auth import hash_password
-
+def _read_password() -> str | None:
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")
     else:
@@ -117,8 +101,29 @@ def _hash_password(args: argparse.Namespace) -> int:
         password = sys.stdin.buffer.readline().decode("utf-8", "surrogateescape").rstrip("\r\n")
     if not password:
         print("acd: empty password", file=sys.stderr)
+        return None
+    return password
+
+
+def _hash_password(args: argparse.Namespace) -> int:
+    from acd.auth import hash_password
+
+    password = _read_password()
+    if password is None:
         return 2
     print(hash_password(password))
+    return 0
+
+
+def _sip_ha1(args: argparse.Namespace) -> int:
+    from media.sip.digest import ALGORITHMS, ha1
+
+    realm = load_deployment(Path(args.config)).settings.sip_realm
+    password = _read_password()
+    if password is None:
+        return 2
+    digests = ", ".join(f"{algorithm}: {ha1(algorithm, args.user, realm, password)}" for algorithm in ALGORITHMS)
+    print(f"ha1: {{{digests}}}")
     return 0
 
 
@@ -162,6 +167,10 @@ def parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check_config)
     hashing = commands.add_parser("hash-password", help="print the password_hash of a password read on stdin")
     hashing.set_defaults(run=_hash_password)
+    digest = commands.add_parser("sip-ha1", help="print the HA1s of a phone's password read on stdin (phones.yaml)")
+    digest.add_argument("user", help="the user the phone registers as")
+    digest.add_argument("--config", default=str(DEMO_CONFIG), help="configuration whose sip_realm to use")
+    digest.set_defaults(run=_sip_ha1)
     return top
 
 

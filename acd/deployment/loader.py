@@ -13,8 +13,8 @@ from acd.deployment.errors import ConfigError, Problem
 from acd.deployment.models import Deployment
 from acd.deployment.references import check_references
 
-SECTIONS = ("settings", "calendars", "sites", "skills", "teams", "agents", "queues", "users", "numbers")
-OPTIONAL = frozenset({"settings", "users", "numbers"})
+SECTIONS = ("settings", "calendars", "sites", "skills", "teams", "agents", "queues", "users", "numbers", "phones")
+OPTIONAL = frozenset({"settings", "users", "numbers", "phones"})
 
 Lines = dict[tuple[Any, ...], int]
 

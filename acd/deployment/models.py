@@ -57,6 +57,18 @@ class Settings(Model):
     #: Seconds an ended task stays readable by id; after that only the event log has it. Keeps the live
     #: state (and a node's start) small whatever the centre's age.
     ended_task_retention: Annotated[float, Field(gt=0)] = 3600
+    #: The SIP digest realm: part of every phone's HA1, so changing it means new HA1s in phones.yaml.
+    sip_realm: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")] = "acd.demo"
+    #: The digest algorithms REGISTER is challenged with, the preferred first (RFC 8760). Phones take the
+    #: first they support, but some older ones (and sipp) take the first whatever it is: put MD5 first for them.
+    sip_digest_algorithms: Annotated[list[Literal["SHA-256", "MD5"]], Field(min_length=1, max_length=2)] = ["SHA-256", "MD5"]
+
+    @field_validator("sip_digest_algorithms")
+    @classmethod
+    def _once_each(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each algorithm once")
+        return value
 
 
 class CalendarConfig(Model):
@@ -218,6 +230,25 @@ class NumberConfig(Model):
     name: str | None = None
 
 
+#: How digest credentials are hashed (RFC 8760), and the length of each HA1 in hexadecimal.
+HA1_LENGTHS = {"MD5": 32, "SHA-256": 64}
+
+
+class PhoneConfig(Model):
+    """An agent's SIP softphone: the user it registers as and H(user:realm:password) per algorithm."""
+
+    agent: Identifier
+    user: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+    ha1: Annotated[dict[Literal["MD5", "SHA-256"], Annotated[str, Field(pattern=r"^[0-9a-f]+$")]], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _lengths(self) -> PhoneConfig:
+        for algorithm, digest in self.ha1.items():
+            if len(digest) != HA1_LENGTHS[algorithm]:
+                raise ValueError(f"an {algorithm} HA1 is {HA1_LENGTHS[algorithm]} hexadecimal digits")
+        return self
+
+
 class Deployment(Model):
     """A whole validated configuration."""
 
@@ -230,6 +261,7 @@ class Deployment(Model):
     queues: Annotated[list[QueueConfig], Field(min_length=1)]
     users: list[UserConfig] = []
     numbers: list[NumberConfig] = []
+    phones: list[PhoneConfig] = []
 
     def site(self, site_id: str) -> SiteConfig:
         return next(site for site in self.sites if site.id == site_id)

@@ -94,9 +94,23 @@ def check_references(deployment: Deployment) -> Found:
                     found.append((("queues", i, name, "target"), "a queue cannot overflow to itself"))
                 _known(found, ("queues", i, name, "target"), section.target, queues, "queue")
     _check_numbers(found, deployment, queues)
+    _check_phones(found, deployment, agents)
     if not found:
         found.extend(_unserved(deployment))
     return found
+
+
+def _check_phones(found: Found, deployment: Deployment, agents: set[str]) -> None:
+    users: dict[str, int] = {}
+    phones: dict[str, int] = {}
+    for i, phone in enumerate(deployment.phones):
+        _known(found, ("phones", i, "agent"), phone.agent, agents, "agent")
+        if phone.user in users:
+            found.append((("phones", i, "user"), f"user {phone.user!r} is given twice (also entry {users[phone.user]})"))
+        if phone.agent in phones:
+            found.append((("phones", i, "agent"), f"agent {phone.agent!r} has a phone already (entry {phones[phone.agent]})"))
+        users.setdefault(phone.user, i)
+        phones.setdefault(phone.agent, i)
 
 
 def _check_numbers(found: Found, deployment: Deployment, queues: set[str]) -> None:

@@ -2,16 +2,16 @@
 
 OPTIONS says what this server does; an INVITE to a number the deployment does not serve gets 404, and
 while the shared store cannot be reached a call gets 503 with Retry-After (it would be lost otherwise);
-REGISTER is challenged for digest credentials (SHA-256 and MD5, RFC 8760); a BYE, CANCEL or other
+REGISTER goes to the registrar (digest authentication, SHA-256 or MD5); a BYE, CANCEL or other
 in-dialog request for no known call gets 481; ACK gets nothing.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
 
 from media.sip.checks import ACCEPTED_BODIES, ALLOWED, SUPPORTED, Request
+from media.sip.registrar import Registrar
 from media.sip.responses import answer
 from media.sip.transport import Source
 
@@ -19,17 +19,17 @@ RETRY_AFTER = 30  # seconds a caller is told to wait while the store cannot be r
 
 
 class FrontDoor:
-    def __init__(self, realm: str, numbers: Mapping[str, str], store_available: Callable[[], bool]) -> None:
-        self.realm = realm
+    def __init__(self, registrar: Registrar, numbers: Mapping[str, str], store_available: Callable[[], bool]) -> None:
+        self.registrar = registrar
         self.numbers = numbers  # dialled number -> the queue its calls enter
         self.store_available = store_available
 
     def __call__(self, request: Request, source: Source) -> None:
-        reply = self.reply(request)
+        reply = self.reply(request, source)
         if reply is not None:
             source.send(reply)
 
-    def reply(self, request: Request) -> bytes | None:
+    def reply(self, request: Request, source: Source) -> bytes | None:
         method = request.method
         if method == "ACK":
             return None
@@ -41,7 +41,8 @@ class FrontDoor:
             )
             return answer(request, 200, "OK", extra)
         if method == "REGISTER":
-            return answer(request, 401, "Unauthorized", self._challenges())
+            outcome = self.registrar.register(request, source.transport, source.address)
+            return answer(request, outcome.status, outcome.reason, outcome.headers)
         if method == "INVITE":
             if _dialled(request.uri) not in self.numbers:
                 return answer(request, 404, "Not Found")
@@ -49,13 +50,6 @@ class FrontDoor:
                 return answer(request, 503, "Service Unavailable", (("retry-after", str(RETRY_AFTER)),))
             return answer(request, 480, "Temporarily Unavailable")
         return answer(request, 481, "Call/Transaction Does Not Exist")
-
-    def _challenges(self) -> tuple[tuple[str, str], ...]:
-        nonce = secrets.token_urlsafe(24)
-        return tuple(
-            ("www-authenticate", f'Digest realm="{self.realm}", nonce="{nonce}", algorithm={algorithm}, qop="auth"')
-            for algorithm in ("SHA-256", "MD5")
-        )
 
 
 def _dialled(uri: str) -> str:

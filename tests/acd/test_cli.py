@@ -7,6 +7,7 @@ that acd.auth accepts.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -259,3 +260,14 @@ def test_serve_refuses_a_store_it_cannot_use_before_starting(store: str, message
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"argument --store: {message}" in result.stderr
+
+
+def test_sip_ha1_prints_the_digests_a_phone_entry_needs() -> None:
+    result = run("sip-ha1", "cmartin", stdin=b"phone-demo\n")
+    assert (result.returncode, result.stderr) == (0, "")
+    # What config/phones.yaml holds for the demo agent, whose phone password is published as demo-only.
+    md5 = hashlib.md5(b"cmartin:acd.demo:phone-demo").hexdigest()
+    sha = hashlib.sha256(b"cmartin:acd.demo:phone-demo").hexdigest()
+    assert result.stdout == f"ha1: {{MD5: {md5}, SHA-256: {sha}}}\n"
+    assert f"ha1: {{MD5: {md5}, SHA-256: {sha}}}" in (DEMO_CONFIG / "phones.yaml").read_text()
+    assert run("sip-ha1", "cmartin", stdin=b"\n").returncode == 2

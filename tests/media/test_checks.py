@@ -7,8 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from media.sip.checks import Refusal, Request, Response, check
+from media.sip.digest import Nonces
 from media.sip.frontdoor import FrontDoor
+from media.sip.registrar import Registrar
 from media.sip.responses import answer
+from media.sip.transport import Source
 from tests.media.torture import DIRECTORY, EXPECTED, REQUIRED_HEADERS, message
 
 
@@ -29,8 +32,8 @@ def test_a_torture_message_is_refused_dropped_or_passed_on_as_the_rfc_says(name:
         assert header is None or header.lower() in dict(verdict.headers)
     else:
         assert isinstance(verdict, Request), verdict
-        door = FrontDoor("demo", {}, lambda: True)
-        reply = door.reply(verdict)
+        door = FrontDoor(Registrar("acd.demo", {}, Nonces(b"secret"), lambda: 0.0), {}, lambda: True)
+        reply = door.reply(verdict, Source("udp", ("127.0.0.1", 5060), lambda data: None))
         assert reply is not None and reply.split(b" ", 2)[1] == str(expected).encode()
 
 

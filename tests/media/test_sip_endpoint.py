@@ -82,7 +82,7 @@ def test_a_torture_message_over_udp_gets_the_answer_the_rfc_asks_for(server: Ser
     header = REQUIRED_HEADERS.get(expected)
     assert header is None or f"\r\n{header}: ".encode() in reply
     if expected == 401:
-        assert b'WWW-Authenticate: Digest realm="demo"' in reply and b"algorithm=SHA-256" in reply
+        assert b'WWW-Authenticate: Digest realm="acd.demo"' in reply and b"algorithm=SHA-256" in reply
 
 
 def read_reply(sock: socket.socket) -> bytes:

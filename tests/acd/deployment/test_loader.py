@@ -125,3 +125,17 @@ def test_a_number_is_digits_with_an_optional_plus(config: Path) -> None:
 def test_numbers_are_optional(config: Path) -> None:
     (config / "numbers.yaml").unlink()
     assert load_deployment(config).numbers == []
+
+
+def test_phones_belong_to_known_agents_once_and_hold_ha1s_of_the_right_length(config: Path) -> None:
+    edit(config, "phones.yaml", "- agent: cmartin\n  user: cmartin", "- agent: nobody\n  user: cmartin")
+    edit(config, "phones.yaml", "  user: jbernard", "  user: cmartin")
+    assert refused(config).splitlines() == [
+        "phones.yaml:4: phones[0].agent: unknown agent 'nobody'",
+        "phones.yaml:8: phones[1].user: user 'cmartin' is given twice (also entry 0)",
+    ]
+
+
+def test_an_ha1_of_the_wrong_length_is_refused(config: Path) -> None:
+    edit(config, "phones.yaml", "{MD5: 1664e6a1b498b6813cd7dc8e378c6091,", "{MD5: 1664e6a1,")
+    assert "phones[0]: Value error, an MD5 HA1 is 32 hexadecimal digits" in refused(config)

@@ -1,0 +1,154 @@
+"""The registrar: where each agent's softphone can be reached, for as long as it says (RFC 3261 §10).
+
+A phone registers its Contact under its account's user after digest authentication; a binding lives
+until its expiry (between `MIN_EXPIRES` and `MAX_EXPIRES` seconds, the phone refreshing it before)
+and an agent with no live binding has no phone to ring. Pure: the clock is given.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from media.sip.checks import Request
+from media.sip.digest import NONCE_LIFETIME, Nonces, challenges, expected_response, parse_credentials
+
+MIN_EXPIRES = 60
+MAX_EXPIRES = 3600
+DEFAULT_EXPIRES = 3600
+Headers = tuple[tuple[str, str], ...]
+_USER = re.compile(r"\bsips?:([^@;>]+)@", re.IGNORECASE)
+_EXPIRES_PARAM = re.compile(r";\s*expires\s*=\s*([0-9]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    agent: str
+    ha1: Mapping[str, str]  # algorithm -> H(user:realm:password)
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    contact: str  # the Contact URI as the phone gave it
+    expires_at: float
+    source: tuple[str, int]  # where its REGISTER came from: behind NAT, where to reach it
+    transport: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: int
+    reason: str
+    headers: Headers = ()
+
+
+class Registrar:
+    def __init__(
+        self,
+        realm: str,
+        accounts: Mapping[str, Account],
+        nonces: Nonces,
+        clock: Callable[[], float],
+        algorithms: Sequence[str] = ("SHA-256", "MD5"),
+    ) -> None:
+        self.realm = realm
+        self.algorithms = tuple(algorithms)  # offered, the preferred first; credentials of another are refused
+        self.accounts = accounts  # SIP user -> account
+        self.nonces = nonces
+        self.clock = clock
+        self._bindings: dict[str, dict[str, Binding]] = {}  # agent -> contact -> binding
+
+    def bindings(self, agent: str) -> list[Binding]:
+        """The agent's live bindings, the most recent expiry first."""
+        now = self.clock()
+        live = {c: b for c, b in self._bindings.get(agent, {}).items() if b.expires_at > now}
+        if live:
+            self._bindings[agent] = live
+        else:
+            self._bindings.pop(agent, None)
+        return sorted(live.values(), key=lambda b: -b.expires_at)
+
+    def register(self, request: Request, transport: str, source: tuple[str, int]) -> Outcome:
+        now = self.clock()
+        user, account, refusal = self._authenticate(request, now)
+        if account is None:
+            return refusal
+        if _user(request.first("to") or "") != user:
+            return Outcome(403, "Forbidden (an account registers its own address only)")
+        contacts = [value.strip() for name, value in request.headers if name == "contact"]
+        header_expires = request.first("expires")
+        if contacts == ["*"]:
+            if header_expires != "0":
+                return Outcome(400, "Bad Request (Contact: * needs Expires: 0)")
+            self._bindings.pop(account.agent, None)
+            return Outcome(200, "OK")
+        wanted = []
+        for contact in (c.strip() for value in contacts for c in _split_contacts(value)):
+            match = _EXPIRES_PARAM.search(contact.rpartition(">")[2] if ">" in contact else contact)
+            seconds = int(match.group(1)) if match else int(header_expires or DEFAULT_EXPIRES)
+            if 0 < seconds < MIN_EXPIRES:
+                return Outcome(423, "Interval Too Brief", (("min-expires", str(MIN_EXPIRES)),))
+            wanted.append((_uri(contact), min(seconds, MAX_EXPIRES)))
+        bindings = {c: b for c, b in self._bindings.get(account.agent, {}).items() if b.expires_at > now}
+        for uri, seconds in wanted:
+            if seconds == 0:
+                bindings.pop(uri, None)
+            else:
+                bindings[uri] = Binding(uri, now + seconds, source, transport)
+        if bindings:
+            self._bindings[account.agent] = bindings
+        else:
+            self._bindings.pop(account.agent, None)
+        listed = tuple(("contact", f"<{b.contact}>;expires={int(b.expires_at - now)}") for b in bindings.values())
+        return Outcome(200, "OK", listed)
+
+    def _authenticate(self, request: Request, now: float) -> tuple[str, Account | None, Outcome]:
+        """The authenticated user and account, or no account and the answer to give."""
+        challenge = Outcome(401, "Unauthorized", challenges(self.realm, self.nonces.issue(now), self.algorithms))
+        value = request.first("authorization")
+        credentials = parse_credentials(value) if value else None
+        if credentials is None or credentials.params.get("realm") != self.realm:
+            return "", None, challenge
+        age = self.nonces.age(credentials.params.get("nonce", ""), now)
+        if age is None:
+            return "", None, challenge
+        if age > NONCE_LIFETIME:
+            return "", None, Outcome(401, "Unauthorized", challenges(self.realm, self.nonces.issue(now), self.algorithms, stale=True))
+        account = self.accounts.get(credentials.username)
+        if account is None:
+            return "", None, Outcome(403, "Forbidden")
+        ha1 = account.ha1.get(credentials.algorithm) if credentials.algorithm in self.algorithms else None
+        expected = expected_response(credentials, request.method, ha1) if ha1 else None
+        given = credentials.params.get("response", "")
+        if expected is None or not hmac.compare_digest(expected, given.lower()):
+            return "", None, challenge  # a wrong password: asked again, as phones expect
+        return credentials.username, account, challenge
+
+
+def _user(address: str) -> str | None:
+    match = _USER.search(address)
+    return match.group(1) if match else None
+
+
+def _uri(contact: str) -> str:
+    if "<" in contact:
+        return contact.partition("<")[2].partition(">")[0].strip()
+    return contact.split(";", 1)[0].strip()
+
+
+def _split_contacts(value: str) -> list[str]:
+    parts, depth, quoted, current = [], 0, False, ""
+    for char in value:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "<>":
+            depth += 1 if char == "<" else -1
+        elif char == "," and not quoted and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    parts.append(current)
+    return parts
