@@ -34,11 +34,9 @@ class FrontDoor:
         if method == "ACK":
             return None
         if method == "OPTIONS":
-            extra = (
-                ("allow", ", ".join(ALLOWED)),
-                ("accept", ", ".join(ACCEPTED_BODIES)),
-                ("supported", ", ".join(sorted(SUPPORTED))),
-            )
+            extra: tuple[tuple[str, str], ...] = (("allow", ", ".join(ALLOWED)), ("accept", ", ".join(ACCEPTED_BODIES)))
+            if SUPPORTED:
+                extra += (("supported", ", ".join(sorted(SUPPORTED))),)
             return answer(request, 200, "OK", extra)
         if method == "REGISTER":
             outcome = self.registrar.register(request, source.transport, source.address)

@@ -175,3 +175,13 @@ def test_a_call_while_the_shared_store_is_down_gets_503_with_retry_after(tmp_pat
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+def test_options_says_what_the_server_takes(server: Server) -> None:
+    reply = exchange_udp(server, options("what"))
+    assert reply is not None and status(reply) == 200
+    head = dict(line.split(": ", 1) for line in reply.decode().split("\r\n")[1:] if ": " in line)
+    assert {"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER"} <= set(head["Allow"].split(", "))
+    assert head["Accept"] == "application/sdp"
+    assert "Supported" not in head  # no option tag is promised before it is built
+    assert ";tag=" in head["To"] and head["Call-ID"] == "what"
