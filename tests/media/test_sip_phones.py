@@ -73,3 +73,28 @@ def test_a_wrong_password_is_not_registered(server: Server) -> None:
 def _errors(server: Server, scenario: str) -> str:
     path = server.directory / f"{scenario}.errors"
     return path.read_text(errors="replace") if path.exists() else ""
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_a_pjsip_softphone_registers_with_sha_256_then_unregisters(tmp_path: Path, transport: str) -> None:
+    # The demo configuration offers SHA-256 first: PJSIP (pjsua2) takes it, as RFC 8760 asks.
+    http, sip = free_port(), free_port()
+    command = [sys.executable, "-m", "acd.cli", "serve", "--port", str(http), "--sip", f"127.0.0.1:{sip}"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "pjsip.log"
+    try:
+        wait_for_port(http, process, "acd serve", 60)
+        phone = [
+            sys.executable, str(Path(__file__).with_name("pjsip_phone.py")), "--server", f"127.0.0.1:{sip}",
+            "--transport", transport, "--user", "cmartin", "--password", "phone-demo", "--unregister", "--log", str(log),
+        ]  # fmt: skip
+        result = subprocess.run(phone, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    # PJSIP logs its first lines to stdout before its configuration applies: the outcome lines are the phone's.
+    outcome = [line for line in result.stdout.splitlines() if line.split(" ")[0] in ("registered", "unregistered")]
+    assert outcome == ["registered 200 300", "unregistered 200"], (result.stdout[-2000:], result.stderr)
+    sent = log.read_text(errors="replace")
+    assert "algorithm=SHA-256" in sent and "algorithm=MD5, cnonce" not in sent
+    assert "registration success, status=200" in sent and "unregistration success" in sent
