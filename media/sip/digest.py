@@ -4,6 +4,8 @@ The server never holds a password: an account keeps HA1 = H(user:realm:password)
 Kamailio and Asterisk keep them. Nonces carry their own issue time and an HMAC of it under the
 server's secret, so any node of a deployment sharing the secret can check a nonce it did not issue,
 and an old one is refused as stale (the phone retries with the new one, without asking its user).
+Nonce counts are not tracked: within a nonce's lifetime the same answer is accepted again, so a
+REGISTER seen on the wire could be replayed for those minutes (TLS is what protects against that).
 
 Pure: the clock and the secret are given.
 """

@@ -79,6 +79,8 @@ class Registrar:
             return Outcome(403, "Forbidden (an account registers its own address only)")
         contacts = [value.strip() for name, value in request.headers if name == "contact"]
         header_expires = request.first("expires")
+        if "*" in contacts and len(contacts) > 1:
+            return Outcome(400, "Bad Request (Contact: * comes alone)")
         if contacts == ["*"]:
             if header_expires != "0":
                 return Outcome(400, "Bad Request (Contact: * needs Expires: 0)")

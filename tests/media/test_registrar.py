@@ -127,6 +127,8 @@ def test_expiry_bounds_removal_and_the_wildcard(registrar: Registrar) -> None:
     assert len(registrar.bindings("ana")) == 2
     assert answered(registrar, "ana", contact="<sip:ana@198.51.100.1>", expires="0").status == 200  # type: ignore[attr-defined]
     assert [b.contact for b in registrar.bindings("ana")] == ["sip:ana@192.0.2.7:5062"]
+    mixed = answered(registrar, "ana", contact="*\r\nContact: <sip:ana@198.51.100.9>", expires="0")  # two headers
+    assert mixed.status == 400 and len(registrar.bindings("ana")) == 1  # type: ignore[attr-defined]
     assert answered(registrar, "ana", contact="*", expires="0").status == 200  # type: ignore[attr-defined]
     assert registrar.bindings("ana") == []
 
