@@ -84,7 +84,10 @@ class SharedEngine:
         """Take the shared state as it is now (at start, or when it was reset under us)."""
         self.epoch = await self.shared.open()
         snapshot = await self.shared.snapshot()
-        self.store, self.latest, self.next_event = replica_from(snapshot, self.definitions)
+        self.store, self.latest, next_event = replica_from(snapshot, self.definitions)
+        # The event numbering never goes back, even when Redis lost changes (its counter with them): this
+        # node's log already holds the numbers it published, and its next commit moves Redis's counter on.
+        self.next_event = max(next_event, self._published)
         self.recorder = ChangeRecorder(self.store)
         self.router.store = self.recorder
         self.position = int(snapshot.counters["n"])

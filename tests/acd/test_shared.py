@@ -187,6 +187,13 @@ def test_a_store_that_lost_changes_the_nodes_saw_is_loaded_again(redis_db: Redis
             for service in (one, two):
                 assert {t.id for t in service.store.tasks()} == {"t1", "t2", "t3"}
                 assert service.engine is not None and service.engine.position == 4  # agents, t1, t2, t3
+                # The log goes on, numbered after what it held before the loss (it only grows).
+                assert kinds(service, "t3") == ["task_queued"]
+                ids = [e.id for e in service.journal.query(limit=1000)]
+                assert ids == sorted(set(ids))
+            # What one node committed before another noticed the loss is in its own log; the other took
+            # the state with it but not those decisions, whose numbers it had already given to lost ones.
+            assert kinds(one, "t2") == ["task_queued"] and kinds(two, "t2") == []
 
     asyncio.run(scenario())
 
