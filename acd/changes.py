@@ -45,9 +45,6 @@ IdleEntry = tuple[str, int, AgentKey]
 #:   counters          "seq" -> the last sequence number given
 Address = tuple[str, str]
 SEP = "\x1f"  # a unit separator: in no queue id, no number, and escaped by JSON inside keys
-#: Collections whose items are there or not (their text says nothing more): a change that adds and removes
-#: the same item again leaves nothing to write.
-PLACES = frozenset({"waiting", "idle", "timers"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,10 +154,10 @@ class SharedState:
     async def open(self) -> str:
         """The deployment's epoch, creating an empty deployment if there is none."""
         epoch = secrets.token_hex(8)
-        return str(await self._call("open", lambda: self._init(keys=self.keys.data(), args=[epoch])))
+        return str(await self._call("open", lambda: self.evalsha(self._init, self._data_keys, epoch)))
 
     async def snapshot(self) -> Snapshot:
-        raw = await self._call("snapshot", lambda: self._snapshot(keys=self.keys.data()))
+        raw = await self._call("snapshot", lambda: self.evalsha(self._snapshot, self._data_keys))
         counters, tasks, agents, waiting, idle, idle_entries, timers, values = raw
         return Snapshot(
             _pairs(counters),
@@ -171,7 +171,7 @@ class SharedState:
         )
 
     async def evalsha(self, script: AsyncScript, keys: tuple[bytes, ...], *args: str | bytes) -> Any:
-        """Run `script` (redis-py's `Script.__call__` without its per-call conversions); no error handling."""
+        """Run `script`: redis-py's `Script.__call__` without its per-call conversions; no error handling."""
         try:
             return await self._client.evalsha(script.sha, len(keys), *keys, *args)
         except NoScriptError:  # Redis restarted or flushed its scripts since this node loaded them

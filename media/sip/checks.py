@@ -204,15 +204,15 @@ def _all(request: Request, name: str) -> list[str]:
 
 
 def _check_vias(value: str) -> None:
-    for via in _split(value, ","):
-        sent_by, *params = _split(via, ";")
+    for via in split_unquoted(value, ","):
+        sent_by, *params = split_unquoted(via, ";")
         if _VIA.fullmatch(sent_by.strip()) is None or not all(_PARAM.fullmatch(p.strip()) for p in params):
             raise _Refused(400, "Bad Request (malformed Via)")
 
 
 def _check_addresses(name: str, value: str) -> None:
     # From and To hold one address; Contact a list, or "*".
-    values = _split(value, ",") if name == "contact" else [value]
+    values = split_unquoted(value, ",") if name == "contact" else [value]
     if name == "contact" and value == "*":
         return
     for address in values:
@@ -233,16 +233,16 @@ def _is_address(text: str) -> bool:
         after = params.strip(" \t")
         if after and not after.startswith(";"):
             return False
-        parameters = _split(after[1:], ";") if after else []
+        parameters = split_unquoted(after[1:], ";") if after else []
     else:
-        uri, *parameters = _split(text, ";")
+        uri, *parameters = split_unquoted(text, ";")
         uri = uri.strip(" \t")
         if _SCHEME.match(uri) is None or any(c in uri for c in ' ?,"'):
             return False  # a URI with ? or , must be enclosed in <> (RFC 3261 §20)
     return all(_PARAM.fullmatch(p.strip()) for p in parameters)
 
 
-def _split(text: str, separator: str) -> list[str]:
+def split_unquoted(text: str, separator: str) -> list[str]:
     """Split on `separator` outside quoted strings and angle brackets; an unbalanced quote is refused."""
     parts: list[str] = []
     current: list[str] = []

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from media.sip.checks import Request
+from media.sip.checks import Request, split_unquoted
 from media.sip.digest import NONCE_LIFETIME, Nonces, challenges, expected_response, parse_credentials
 
 MIN_EXPIRES = 60
@@ -87,7 +87,7 @@ class Registrar:
             self._bindings.pop(account.agent, None)
             return Outcome(200, "OK")
         wanted = []
-        for contact in (c.strip() for value in contacts for c in _split_contacts(value)):
+        for contact in (c.strip() for value in contacts for c in split_unquoted(value, ",")):
             match = _EXPIRES_PARAM.search(contact.rpartition(">")[2] if ">" in contact else contact)
             seconds = int(match.group(1)) if match else int(header_expires or DEFAULT_EXPIRES)
             if 0 < seconds < MIN_EXPIRES:
@@ -138,19 +138,3 @@ def _uri(contact: str) -> str:
     if "<" in contact:
         return contact.partition("<")[2].partition(">")[0].strip()
     return contact.split(";", 1)[0].strip()
-
-
-def _split_contacts(value: str) -> list[str]:
-    parts, depth, quoted, current = [], 0, False, ""
-    for char in value:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in "<>":
-            depth += 1 if char == "<" else -1
-        elif char == "," and not quoted and depth == 0:
-            parts.append(current)
-            current = ""
-            continue
-        current += char
-    parts.append(current)
-    return parts
