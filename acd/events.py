@@ -167,6 +167,19 @@ class WrapUpEnded(_AgentOnTask):
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneChanged:
+    """The agent's phone registered (it can be rung) or unregistered / let its registration lapse."""
+
+    agent_id: str
+    registered: bool
+
+    def __post_init__(self) -> None:
+        _check_id("agent_id", self.agent_id)
+        if not isinstance(self.registered, bool):
+            raise InvalidEvent("registered must be true or false")
+
+
+@dataclass(frozen=True, slots=True)
 class NodeLost:
     """A node of the deployment stopped renewing its lease: what went through it is taken back."""
 
@@ -204,6 +217,7 @@ Event = (
     | OfferRefused
     | TaskCompleted
     | WrapUpEnded
+    | PhoneChanged
     | NodeLost
     | ClockTicked
 )

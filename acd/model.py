@@ -23,6 +23,9 @@ class Channel(StrEnum):
 #: Channels where somebody is waiting live on the other end: refused when the queue is closed.
 LIVE_CHANNELS = frozenset({Channel.VOICE, Channel.WEBRTC, Channel.VIDEO, Channel.CHAT, Channel.COBROWSE})
 
+#: Channels that ring the agent's phone.
+PHONE_CHANNELS = frozenset({Channel.VOICE, Channel.CALLBACK})
+
 #: An agent's capacity is 60 units; a task of a channel whose limit is n costs 60 // n units.
 #: 60 divides evenly by 1..6, so "3 chats" or "2 e-mails" fill it exactly, and a voice call (limit 1)
 #: fills it alone: a voice task blocks new chats, and open chats block a voice offer.
@@ -158,9 +161,14 @@ class Agent:
     queue_steps: dict[str, int] = field(default_factory=dict)
     #: The node the agent's session goes through, where several share the state; its offers die with it.
     node: str | None = None
+    #: Whether the agent's phone is registered: None where nothing says (no SIP endpoint); a phone
+    #: that unregistered or whose registration lapsed (False) cannot be rung, so no call is offered.
+    phone: bool | None = None
 
     def can_take(self, channel: Channel) -> bool:
         cost = self.unit_cost.get(channel, 0)
+        if channel in PHONE_CHANNELS and self.phone is False:
+            return False
         return cost > 0 and self.used_units + cost <= CAPACITY_UNITS
 
     @property

@@ -41,12 +41,13 @@ from acd.events import (
     NodeLost,
     OfferAccepted,
     OfferRefused,
+    PhoneChanged,
     TaskArrived,
     TaskCancelled,
     TaskCompleted,
     WrapUpEnded,
 )
-from acd.model import Agent, AgentState, Channel, Outcome, Place, Presence, Strategy, Task
+from acd.model import PHONE_CHANNELS, Agent, AgentState, Channel, Outcome, Place, Presence, Strategy, Task
 from acd.store import Store
 from acd.timers import Timer, TimerKind
 from acd.topology import QueueRoute, Topology
@@ -84,6 +85,7 @@ class Router:
             OfferRefused: self._offer_refused,
             TaskCompleted: self._task_completed,
             WrapUpEnded: self._wrap_up_ended,
+            PhoneChanged: self._phone_changed,
             NodeLost: self._node_lost,
             ClockTicked: lambda event, now: None,
         }
@@ -462,6 +464,15 @@ class Router:
         agent.reason = event.reason
         if agent.reservation is not None:
             self._revoke(self.task(agent.reservation), now, reason="agent_not_ready", requeue=True)
+        self._agent_changed(agent, now)
+
+    def _phone_changed(self, event: PhoneChanged, now: float) -> None:
+        """A phone that cannot be rung takes no call; one that was being rung gives the offer back."""
+        agent = self.agent(event.agent_id)
+        agent.phone = event.registered
+        offered = self.task(agent.reservation) if agent.reservation is not None else None
+        if not event.registered and offered is not None and offered.channel in PHONE_CHANNELS:
+            self._revoke(offered, now, reason="phone_unregistered", requeue=True)
         self._agent_changed(agent, now)
 
     def _node_lost(self, event: NodeLost, now: float) -> None:

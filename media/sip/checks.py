@@ -70,10 +70,26 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """A response where a request was expected: a UAS has no transaction for it, so it is dropped."""
+    """A response to one of the ACD's own requests (it rings agents' phones): status, headers, body.
+
+    `status` is 0 for a response too malformed to match to any request; it is dropped.
+    """
+
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    def first(self, name: str) -> str | None:
+        return next((value for header, value in self.headers if header == name), None)
+
+    @property
+    def cseq_method(self) -> str:
+        return (self.first("cseq") or "").partition(" ")[2].strip()
 
 
 Verdict = Request | Refusal | Response
+_STATUS_LINE = re.compile(r"SIP/2\.0 ([1-6][0-9][0-9]) ?(.*)")
 
 
 class _Refused(Exception):
@@ -99,7 +115,7 @@ def _check(data: bytes, reliable: bool) -> Verdict:
         raise _Refused(400, "Bad Request (not UTF-8)") from None
     start, *lines = text.split("\r\n")
     if start.startswith("SIP/"):
-        return Response()
+        return _response(start, lines, rest)
     match = _REQUEST_LINE.fullmatch(start)
     if match is None:
         raise _Refused(400, "Bad Request (malformed Request-Line)")
@@ -120,6 +136,21 @@ def _check(data: bytes, reliable: bool) -> Verdict:
     _check_method_and_uri(request)
     _check_extensions(request)
     return request
+
+
+def _response(start: str, lines: list[str], rest: bytes) -> Response:
+    """A response, read as leniently as a UAC can afford: what cannot be matched to a request is dropped."""
+    match = _STATUS_LINE.fullmatch(start)
+    try:
+        headers = _headers(lines)
+    except _Refused:
+        return Response(0, "malformed header line")
+    names = [name for name, _ in headers]
+    if match is None or any(name not in names for name in REQUIRED):
+        return Response(0, "malformed status line" if match is None else "missing headers")
+    length = dict(headers).get("content-length")
+    body = rest[: int(length)] if length is not None and length.isdigit() else rest
+    return Response(int(match.group(1)), match.group(2), tuple(headers), body)
 
 
 def _headers(lines: list[str]) -> list[tuple[str, str]]:

@@ -38,8 +38,32 @@ class Source:
     send: Callable[[bytes], None]
 
 
-#: What the application does with a request that passed the checks: its responses go through `source.send`.
-Handler = Callable[[Request, Source], None]
+#: What the application does with a request that passed the checks (its responses go through
+#: `source.send`), or with a response to one of its own requests.
+Handler = Callable[[Request | Response, Source], None]
+
+
+class Transports:
+    """The bound UDP socket and the open TCP streams: how the ACD sends its own requests."""
+
+    def __init__(self) -> None:
+        self.address: tuple[str, int] = ("", 0)
+        self.datagrams: asyncio.DatagramTransport | None = None
+        self.streams: dict[tuple[str, int], asyncio.StreamWriter] = {}
+
+    def send(self, transport: str, address: tuple[str, int], data: bytes) -> bool:
+        """Send on UDP, or on the stream the peer opened (phones behind NAT cannot be connected to);
+        False if that stream is gone."""
+        if transport == "tcp":
+            writer = self.streams.get(address)
+            if writer is None or writer.is_closing():
+                return False
+            writer.write(data)
+            return True
+        if self.datagrams is None:
+            return False
+        self.datagrams.sendto(data, address)
+        return True
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -64,7 +88,13 @@ def _received(data: bytes, source: Source, handler: Handler, *, reliable: bool) 
     """Check and dispatch one message; False if the stream it came on must be closed."""
     verdict = check(data, reliable=reliable)
     if isinstance(verdict, Response):
-        log.debug("response from %s with no transaction: dropped", source.address)
+        if verdict.status == 0:
+            log.info("dropped a malformed response from %s: %s", source.address, verdict.reason)
+            return True
+        try:
+            handler(verdict, source)
+        except Exception:
+            log.exception("response %d from %s failed", verdict.status, source.address)
         return True
     if isinstance(verdict, Refusal):
         log.info("refused a request from %s: %d %s", source.address, verdict.status, verdict.reason)
@@ -82,9 +112,12 @@ def _received(data: bytes, source: Source, handler: Handler, *, reliable: bool) 
     return True
 
 
-async def _stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler) -> None:
+async def _stream(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler, streams: dict[tuple[str, int], asyncio.StreamWriter]
+) -> None:
     peer = writer.get_extra_info("peername")[:2]
     source = Source("tcp", peer, writer.write)
+    streams[peer] = writer
     try:
         while True:
             try:
@@ -108,25 +141,31 @@ async def _stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ha
     except (ConnectionError, asyncio.IncompleteReadError):
         return
     finally:
+        if streams.get(peer) is writer:
+            del streams[peer]
         writer.close()
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
 
 
 @contextlib.asynccontextmanager
-async def listening(host: str, port: int, handler: Handler) -> AsyncIterator[tuple[str, int]]:
-    """SIP on UDP and TCP at host:port (port 0: a free one, the same for both); yields the address."""
+async def listening(host: str, port: int, handler: Handler) -> AsyncIterator[Transports]:
+    """SIP on UDP and TCP at host:port (port 0: a free one, the same for both)."""
     loop = asyncio.get_running_loop()
-    server = await asyncio.start_server(lambda r, w: _stream(r, w, handler), host, port, limit=MAX_HEAD)
+    transports = Transports()
+    server = await asyncio.start_server(
+        lambda r, w: _stream(r, w, handler, transports.streams), host, port, limit=MAX_HEAD
+    )
     bound = server.sockets[0].getsockname()[:2]
     try:
         transport, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(handler), local_addr=(host, bound[1]))
     except OSError:
         server.close()
         raise
+    transports.address, transports.datagrams = (bound[0], bound[1]), transport
     log.info("SIP on udp and tcp %s:%d", bound[0], bound[1])
     try:
-        yield bound[0], bound[1]
+        yield transports
     finally:
         transport.close()
         server.close()

@@ -117,10 +117,10 @@ def test_records_survive_their_text() -> None:
         (decode_task, "{", "stored task is not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
         (decode_task, '{"id": "t"}', "stored task is malformed: ValueError('not a list of 23 values')"),
         (decode_task, '["t"]', "stored task is malformed: ValueError('not a list of 23 values')"),
-        (partial(decode_agent, definition=DEFINITION), "[]", "stored agent is malformed: ValueError('not a list of 14 values')"),
+        (partial(decode_agent, definition=DEFINITION), "[]", "stored agent is malformed: ValueError('not a list of 15 values')"),
         (
             partial(decode_agent, definition=DEFINITION),
-            '["dancing", null, "available", 0, 0, null, [], [], 0, 0, 0, 0, 0, null]',
+            '["dancing", null, "available", 0, 0, null, [], [], 0, 0, 0, 0, 0, null, null]',
             "stored agent is malformed: ValueError(\"'dancing' is not a valid Presence\")",
         ),
         (decode_timer, '[1, 2, "ring", "t", 0]', "stored timer is malformed: ValueError(\"'ring' is not a valid TimerKind\")"),
