@@ -65,7 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.sip:
         from media.sip.endpoint import sip_endpoint
 
-        also.append(sip_endpoint(service, args.sip))
+        also.append(sip_endpoint(service, args.sip, Path(args.config)))
     app = create_app(service, also=also)
     # SIGTERM is how a service manager stops the ACD. uvicorn shuts down gracefully, then raises the signal again
     # with the handler it found: the default one would kill the process (status 143) after a clean stop.

@@ -28,6 +28,7 @@ class Kind(StrEnum):
     TASK_COMPLETED = "task_completed"  # handled; wrap-up starts
     TASK_ENDED = "task_ended"
     CALLBACK_CREATED = "callback_created"
+    TASK_NOTED = "task_noted"  # a key pressed, a recording, a call's media lost: nothing moves
     AGENT_STATE = "agent_state"
 
 

@@ -167,6 +167,21 @@ class WrapUpEnded(_AgentOnTask):
 
 
 @dataclass(frozen=True, slots=True)
+class TaskNoted:
+    """Something that happened to a task without moving it, kept in its events: a key the caller pressed,
+    where its call is recorded, why its call ended (its media stopped)."""
+
+    task_id: str
+    note: str
+    data: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_id("task_id", self.task_id)
+        _check_id("note", self.note)
+        object.__setattr__(self, "data", _frozen(self.data))
+
+
+@dataclass(frozen=True, slots=True)
 class PhoneChanged:
     """The agent's phone registered (it can be rung) or unregistered / let its registration lapse."""
 
@@ -218,6 +233,7 @@ Event = (
     | TaskCompleted
     | WrapUpEnded
     | PhoneChanged
+    | TaskNoted
     | NodeLost
     | ClockTicked
 )

@@ -43,6 +43,7 @@ from acd.events import (
     OfferRefused,
     PhoneChanged,
     TaskArrived,
+    TaskNoted,
     TaskCancelled,
     TaskCompleted,
     WrapUpEnded,
@@ -86,6 +87,7 @@ class Router:
             TaskCompleted: self._task_completed,
             WrapUpEnded: self._wrap_up_ended,
             PhoneChanged: self._phone_changed,
+            TaskNoted: self._task_noted,
             NodeLost: self._node_lost,
             ClockTicked: lambda event, now: None,
         }
@@ -465,6 +467,10 @@ class Router:
         if agent.reservation is not None:
             self._revoke(self.task(agent.reservation), now, reason="agent_not_ready", requeue=True)
         self._agent_changed(agent, now)
+
+    def _task_noted(self, event: TaskNoted, now: float) -> None:
+        task = self.task(event.task_id)
+        self._emit(Kind.TASK_NOTED, now, task, agent=task.agent, reason=event.note, data=dict(event.data))
 
     def _phone_changed(self, event: PhoneChanged, now: float) -> None:
         """A phone that cannot be rung takes no call; one that was being rung gives the offer back."""

@@ -157,6 +157,10 @@ def load_deployment(directory: Path) -> Deployment:
     for loc, message in check_references(deployment):
         section = str(loc[0])
         problems.append(Problem(f"{section}.yaml", _line_of(lines.get(section, {}), loc), field_path(loc), message))
+    music = directory / (deployment.settings.music_on_hold or ".")
+    if deployment.settings.music_on_hold is not None and not music.is_file():
+        where = _line_of(lines.get("settings", {}), ("settings", "music_on_hold"))
+        problems.append(Problem("settings.yaml", where, "music_on_hold", f"no such file: {music}"))
     if problems:
         raise ConfigError(problems)
     return deployment

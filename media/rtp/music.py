@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import wave
+from array import array
 from pathlib import Path
 
 from media.errors import MediaError
@@ -22,6 +24,19 @@ class Music:
         whole = len(pcm) // FRAME_BYTES * FRAME_BYTES
         self._pcm = [pcm[start : start + FRAME_BYTES] for start in range(0, whole, FRAME_BYTES)]
         self._encoded: dict[int, list[bytes]] = {}
+
+    @classmethod
+    def chime(cls) -> Music:
+        """Four soft notes and a pause, made here: the music when the configuration names none."""
+        rate, notes = 8000, (523.25, 659.25, 783.99, 659.25)  # C5 E5 G5 E5
+        samples = array("h")
+        for frequency in notes:
+            length = rate // 2
+            for n in range(length):
+                envelope = min(1.0, n / 400) * (1 - n / length)  # a soft attack, a linear fade
+                samples.append(int(6000 * envelope * math.sin(2 * math.pi * frequency * n / rate)))
+        samples.extend([0] * rate)  # a second of silence
+        return cls(samples.tobytes())
 
     @classmethod
     def load(cls, path: Path) -> Music:

@@ -1,25 +1,28 @@
-"""The SIP endpoint of a running ACD: the listener, the registrar and the front door, from the deployment."""
+"""The SIP endpoint of a running ACD: the listener, the registrar, the front door and the switchboard."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 from acd.service import AcdService
+from media.rtp.music import Music
+from media.sip.checks import Request, Response
 from media.sip.digest import Nonces
 from media.sip.frontdoor import FrontDoor
 from media.sip.registrar import Account, Registrar
-from media.sip.transport import listening
+from media.sip.transport import Source, listening
+from media.switchboard import MediaSettings, Switchboard
 
 
-def sip_endpoint(service: AcdService, address: tuple[str, int]) -> Callable[[], AbstractAsyncContextManager[object]]:
-    """SIP on UDP and TCP at `address`, for as long as the application runs."""
-
-    def store_available() -> bool:
-        return service.engine is None or service.engine.shared.reachable
-
+def sip_endpoint(
+    service: AcdService, address: tuple[str, int], config: Path
+) -> Callable[[], AbstractAsyncContextManager[Switchboard]]:
+    """SIP on UDP and TCP at `address` with calls' media on the same host, for as long as the application runs."""
     deployment = service.deployment
     settings = deployment.settings
     accounts = {
@@ -29,6 +32,33 @@ def sip_endpoint(service: AcdService, address: tuple[str, int]) -> Callable[[], 
     registrar = Registrar(
         settings.sip_realm, accounts, Nonces(secrets.token_bytes(32)), time.time, settings.sip_digest_algorithms
     )
+    music = Music.load(config / settings.music_on_hold) if settings.music_on_hold else Music.chime()
+    media = MediaSettings(
+        host=address[0],
+        ports=settings.rtp_ports,
+        music=music,
+        max_calls=settings.max_calls,
+        media_timeout=settings.media_timeout,
+        recordings=Path(settings.recordings),
+        recorded_queues=frozenset(queue.id for queue in deployment.queues if queue.record),
+    )
+    switchboard = Switchboard(service, registrar, media)
     numbers = {entry.number: entry.queue for entry in deployment.numbers}
-    door = FrontDoor(registrar, numbers, store_available)
-    return lambda: listening(address[0], address[1], door)
+
+    def store_available() -> bool:
+        return service.engine is None or service.engine.shared.reachable
+
+    door = FrontDoor(registrar, numbers, store_available, switchboard.arrive, switchboard.phones_changed)
+
+    def handle(message: Request | Response, source: Source) -> None:
+        if not switchboard.handle(message, source) and isinstance(message, Request):
+            door(message, source)
+
+    @contextlib.asynccontextmanager
+    async def running() -> AsyncIterator[Switchboard]:
+        async with listening(address[0], address[1], handle) as transports:
+            await switchboard.mark_phones_unregistered(sorted({phone.agent for phone in deployment.phones}))
+            async with switchboard.running(transports):
+                yield switchboard
+
+    return running

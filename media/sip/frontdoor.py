@@ -19,10 +19,19 @@ RETRY_AFTER = 30  # seconds a caller is told to wait while the store cannot be r
 
 
 class FrontDoor:
-    def __init__(self, registrar: Registrar, numbers: Mapping[str, str], store_available: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        registrar: Registrar,
+        numbers: Mapping[str, str],
+        store_available: Callable[[], bool],
+        on_call: Callable[[Request, Source, str], None] | None = None,
+        on_register: Callable[[], None] | None = None,
+    ) -> None:
         self.registrar = registrar
         self.numbers = numbers  # dialled number -> the queue its calls enter
         self.store_available = store_available
+        self.on_call = on_call  # takes a call to a number, with the queue it enters, and answers it
+        self.on_register = on_register
 
     def __call__(self, request: Request, source: Source) -> None:
         reply = self.reply(request, source)
@@ -40,13 +49,18 @@ class FrontDoor:
             return answer(request, 200, "OK", extra)
         if method == "REGISTER":
             outcome = self.registrar.register(request, source.transport, source.address)
+            if outcome.status == 200 and self.on_register is not None:
+                self.on_register()
             return answer(request, outcome.status, outcome.reason, outcome.headers)
         if method == "INVITE":
             if _dialled(request.uri) not in self.numbers:
                 return answer(request, 404, "Not Found")
             if not self.store_available():
                 return answer(request, 503, "Service Unavailable", (("retry-after", str(RETRY_AFTER)),))
-            return answer(request, 480, "Temporarily Unavailable")
+            if self.on_call is None:
+                return answer(request, 480, "Temporarily Unavailable")
+            self.on_call(request, source, self.numbers[_dialled(request.uri)])
+            return None
         return answer(request, 481, "Call/Transaction Does Not Exist")
 
 

@@ -70,6 +70,10 @@ class Registrar:
             self._bindings.pop(agent, None)
         return sorted(live.values(), key=lambda b: -b.expires_at)
 
+    def registered(self) -> set[str]:
+        """The agents with at least one live binding: the phones that can be rung now."""
+        return {agent for agent in list(self._bindings) if self.bindings(agent)}
+
     def register(self, request: Request, transport: str, source: tuple[str, int]) -> Outcome:
         now = self.clock()
         user, account, refusal = self._authenticate(request, now)

@@ -16,8 +16,13 @@ _SPELLING = {"call-id": "Call-ID", "cseq": "CSeq", "www-authenticate": "WWW-Auth
 Headers = tuple[tuple[str, str], ...]
 
 
-def answer(request: Request | bytes, status: int, reason: str, extra: Headers = (), body: bytes = b"") -> bytes | None:
-    """The response, or None when the request has no Via to route an answer by (then it is dropped)."""
+def answer(
+    request: Request | bytes, status: int, reason: str, extra: Headers = (), body: bytes = b"", *, tag: str | None = None
+) -> bytes | None:
+    """The response, or None when the request has no Via to route an answer by (then it is dropped).
+
+    `tag` is the To tag of the dialog the response belongs to; without one, a final response gets a new tag.
+    """
     headers = request.headers if isinstance(request, Request) else _salvage(request)
     copied = [(name, value) for name, value in headers if name in _COPIED]
     if not any(name == "via" for name, _ in copied):
@@ -25,9 +30,11 @@ def answer(request: Request | bytes, status: int, reason: str, extra: Headers = 
     lines = [f"SIP/2.0 {status} {reason}"]
     for name, value in copied:
         if name == "to" and status > 100 and ";tag=" not in value.replace(" ", "").lower():
-            value += f";tag={secrets.token_hex(6)}"  # the UAS's tag, which a final response must carry
+            value += f";tag={tag or secrets.token_hex(6)}"  # the UAS's tag, which a final response must carry
         lines.append(f"{spelled(name)}: {value}")
     lines += [f"{spelled(name)}: {value}" for name, value in extra]
+    if body:
+        lines.append("Content-Type: application/sdp")
     lines += [f"Server: {SERVER}", f"Content-Length: {len(body)}"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 

@@ -1,0 +1,82 @@
+"""What the switchboard knows of each call: the caller's leg, the agent's phone being rung, their state.
+
+Pure records; `media.switchboard` moves them. A call is one task of the queue core (its id is derived
+from the caller's Call-ID), and at most one phone rings for it at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from media.rtp.bridge import Bridge, Side
+from media.rtp.recording import Recording
+from media.sip.checks import Request
+from media.sip.dialog import Dialog
+
+
+class CallState(StrEnum):
+    SETTING_UP = "setting_up"  # the INVITE is being answered: the task is being queued
+    WAITING = "waiting"  # answered, in queue, hearing music (a phone may be ringing)
+    TALKING = "talking"  # bridged to an agent
+    HELD = "held"  # the agent put the caller on hold: music again
+    ENDED = "ended"
+
+
+class RingState(StrEnum):
+    CALLING = "calling"  # INVITE sent, nothing heard yet
+    RINGING = "ringing"  # a provisional response came
+    ANSWERED = "answered"
+    CANCELLING = "cancelling"  # the offer ended first: CANCEL sent, waiting for the final response
+    ENDED = "ended"
+
+
+def task_id_for(call_id: str) -> str:
+    """The task of an inbound call: a Call-ID can be long and hold any character, the id is short and safe."""
+    return "call-" + hashlib.sha256(call_id.encode()).hexdigest()[:20]
+
+
+@dataclass(eq=False, slots=True)
+class Ring:
+    """The INVITE that rings one agent's phone, then the agent's leg once answered."""
+
+    agent: str
+    dialog: Dialog
+    invite: bytes
+    branch: str
+    side: Side
+    state: RingState = RingState.CALLING
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(eq=False, slots=True)
+class Call:
+    """An inbound call from the trunk: its dialog with the caller and where it stands."""
+
+    task: str
+    queue: str
+    dialog: Dialog
+    invite: Request
+    side: Side | None = None  # the caller's RTP, once its port is open
+    state: CallState = CallState.SETTING_UP
+    final: bytes | None = None  # the final response to the INVITE, repeated until the ACK over UDP
+    acked: asyncio.Event = field(default_factory=asyncio.Event)
+    cancelled: bool = False  # CANCEL came before the INVITE was answered
+    ring: Ring | None = None
+    agent: str | None = None  # the agent talking to the caller (after answer)
+    bridge: Bridge | None = None
+    recording: Recording | None = None
+    digits: list[str] = field(default_factory=list)
+    ended_because: str | None = None
+
+    @property
+    def media(self) -> Side:
+        """The caller's RTP: every call past its set-up has it."""
+        assert self.side is not None, f"call {self.task} is {self.state.value}, its RTP is not open yet"
+        return self.side
+
+    @property
+    def talking(self) -> bool:
+        return self.state in (CallState.TALKING, CallState.HELD)

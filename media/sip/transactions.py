@@ -1,0 +1,48 @@
+"""What the SIP transaction layer (RFC 3261 §17) asks of the ACD over UDP: repeat until answered.
+
+Over UDP a lost datagram is only made good by the sender: an INVITE until a response comes (Timer A,
+doubling), a request outside INVITE until its final response (Timer E, doubling up to T2), a final
+response to an INVITE until its ACK (Timer G for a failure, §13.3.1.4 for a 2xx). Over TCP nothing
+is repeated. A retransmitted request is answered again with the same response (`Answered`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable
+
+T1, T2 = 0.5, 4.0
+#: Timers B, F and H: how long a transaction waits for its answer or ACK before giving up.
+GIVE_UP = 64 * T1
+
+
+async def repeat(send: Callable[[], None], done: Callable[[], bool], *, cap: float = T2, limit: float = GIVE_UP) -> bool:
+    """Send again at T1, 2·T1… (at most `cap` apart) until `done()`; False when `limit` passed first."""
+    interval, waited = T1, 0.0
+    while waited < limit:
+        await asyncio.sleep(interval)
+        waited += interval
+        if done():
+            return True
+        send()
+        interval = min(interval * 2, cap)
+    return done()
+
+
+class Answered:
+    """The last responses sent to requests outside INVITE, by (branch, method), to answer repeats alike."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._responses: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._size = size
+
+    def keep(self, branch: str | None, method: str, response: bytes | None) -> None:
+        if branch is None or response is None:
+            return
+        self._responses[(branch, method)] = response
+        if len(self._responses) > self._size:
+            self._responses.popitem(last=False)
+
+    def get(self, branch: str | None, method: str) -> bytes | None:
+        return self._responses.get((branch, method)) if branch is not None else None

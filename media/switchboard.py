@@ -1,0 +1,635 @@
+"""The switchboard: calls from the trunk into the queue core, and the core's offers out to agents' phones.
+
+A back-to-back user agent. An INVITE to a configured number becomes a task (answered with music while
+it waits); the core's decisions drive the rest: an offer rings the agent's registered phone, its answer
+accepts the offer and bridges the two legs, a refusal or the offer's end gives the task back (CANCEL
+sent); either side hanging up completes the task (the agent goes to wrap-up) or abandons it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from acd.decisions import Kind
+from acd.errors import AcdError
+from acd.events import (
+    Event,
+    OfferAccepted,
+    OfferRefused,
+    PhoneChanged,
+    TaskArrived,
+    TaskCancelled,
+    TaskCompleted,
+    TaskNoted,
+)
+from acd.model import Channel
+from acd.service import AcdService
+from media import sdp
+from media.calls import Call, CallState, Ring, RingState, task_id_for
+from media.rtp.bridge import Bridge, Side, watch_digits
+from media.rtp.music import Music, MusicPlayer
+from media.rtp.port import PortRange, RtpPort
+from media.rtp.recording import Recording
+from media.rtp.ticker import Ticker
+from media.sip.checks import Request, Response
+from media.sip.dialog import Dialog, branch_of, build_request, new_tag, tag_of, uri_of, user_of
+from media.sip.registrar import Registrar
+from media.sip.responses import answer
+from media.sip.transactions import GIVE_UP, Answered, repeat
+from media.sip.transport import Source, Transports
+
+log = logging.getLogger("media.calls")
+
+_WATCHED = frozenset({Kind.OFFERED, Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED, Kind.TASK_ENDED, Kind.TASK_REJECTED})
+#: How often phones' registrations and calls' media are looked at.
+WATCH_EVERY = 1.0
+#: Why a call is refused when the core does not queue it.
+_REJECTED = {"queue_full": (486, "Busy Here"), "no_queue_to_take_it": (486, "Busy Here")}
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSettings:
+    host: str  # where RTP ports are bound and what SDP announces
+    ports: tuple[int, int]
+    music: Music
+    max_calls: int
+    media_timeout: float
+    recordings: Path
+    recorded_queues: frozenset[str]
+
+
+class Switchboard:
+    def __init__(self, service: AcdService, registrar: Registrar, settings: MediaSettings,
+                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+        self.service = service
+        self.registrar = registrar
+        self.settings = settings
+        self.clock = clock
+        self.ports = PortRange(settings.host, *settings.ports)
+        self.ticker = Ticker()
+        self.music = MusicPlayer(settings.music, self.ticker)
+        self.transports = Transports()
+        self.calls: dict[str, Call] = {}  # by the caller's Call-ID
+        self.by_task: dict[str, Call] = {}
+        self.rings: dict[str, tuple[Call, Ring]] = {}  # by the ring's Call-ID
+        self._clients: dict[str, Callable[[Response], None]] = {}  # the ACD's requests by branch
+        self._answered = Answered()
+        self._group: asyncio.TaskGroup | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._phones: set[str] = set()  # agents whose phones the core was last told are registered
+        self._phones_changed = asyncio.Event()
+
+    # ------------------------------------------------------------------------------ lifecycle
+
+    @contextlib.asynccontextmanager
+    async def running(self, transports: Transports) -> AsyncIterator[Switchboard]:
+        self.transports = transports
+        async with asyncio.TaskGroup() as group:
+            self._group = group
+            for work in (self.ticker.run(), self._follow_decisions(), self._watch()):
+                self._spawn(work)
+            try:
+                yield self
+            finally:
+                self._group = None
+                for call in list(self.calls.values()):
+                    self._release(call)
+                for task in list(self._tasks):  # retransmissions and pending steps end with the switchboard
+                    task.cancel()
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        if self._group is None:
+            work.close()
+            return
+        task = self._group.create_task(self._guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _guarded(work: Coroutine[Any, Any, Any]) -> None:
+        try:
+            await work
+        except Exception:  # one call's fault must not end every other call's task group
+            log.exception("call handling failed")
+
+    async def _submit(self, event: Event) -> bool:
+        """Tell the core; False (said in the log) when it refuses, as when an offer already ended."""
+        try:
+            await self.service.submit(event)
+            return True
+        except AcdError as error:
+            log.info("%s refused: %s", type(event).__name__, error)
+            return False
+
+    def _send(self, transport: str, address: tuple[str, int], data: bytes) -> None:
+        if not self.transports.send(transport, address, data):
+            log.info("no way to reach %s over %s any more", address, transport)
+
+    # --------------------------------------------------------------------------------- dispatch
+
+    def handle(self, message: Request | Response, source: Source) -> bool:
+        """Take what belongs to a call; False for what the front door answers."""
+        if isinstance(message, Response):
+            client = self._clients.get(branch_of(message.first("via") or "") or "")
+            if client is not None:
+                client(message)
+            return True
+        call_id = message.first("call-id") or ""
+        if call_id in self.calls:
+            self._from_caller(self.calls[call_id], message, source)
+            return True
+        if call_id in self.rings:
+            call, ring = self.rings[call_id]
+            self._from_agent(call, ring, message, source)
+            return True
+        return False
+
+    def _reply(self, request: Request, source: Source, status: int, reason: str, extra: tuple[tuple[str, str], ...] = (),
+               body: bytes = b"", tag: str | None = None) -> None:  # fmt: skip
+        response = answer(request, status, reason, extra, body, tag=tag)
+        if response is not None:
+            source.send(response)
+            if request.method != "INVITE":
+                self._answered.keep(branch_of(request.first("via") or ""), request.method, response)
+
+    def _repeated(self, request: Request, source: Source) -> bool:
+        """A retransmission of a request already answered: answered again the same way."""
+        earlier = self._answered.get(branch_of(request.first("via") or ""), request.method)
+        if earlier is not None:
+            source.send(earlier)
+        return earlier is not None
+
+    # ------------------------------------------------------------------------------ a new call
+
+    def arrive(self, request: Request, source: Source, queue: str) -> None:
+        """An INVITE to one of the deployment's numbers, from the trunk."""
+        if sum(call.state is not CallState.ENDED for call in self.calls.values()) >= self.settings.max_calls:
+            self._reply(request, source, 503, "Service Unavailable", (("retry-after", "30"),))
+            return
+        try:
+            sdp.read(request.body)
+        except sdp.SdpError as error:
+            self._reply(request, source, 488, f"Not Acceptable Here ({error.message})")
+            return
+        self._reply(request, source, 100, "Trying")
+        call_id = request.first("call-id") or ""
+        tag = new_tag()
+        host, port = self.transports.address
+        contact_uri = f"sip:{user_of(request.first('to') or '') or 'acd'}@{host}:{port}"
+        if source.transport == "tcp":
+            contact_uri += ";transport=tcp"
+        dialog = Dialog(
+            call_id=call_id,
+            local=f"{request.first('to')};tag={tag}",
+            remote=request.first("from") or "",
+            target=uri_of(request.first("contact") or request.first("from") or ""),
+            contact=contact_uri,
+            cseq=1000,
+            transport=source.transport,
+            address=source.address,
+            via_host=f"{host}:{port}",
+        )
+        call = Call(task_id_for(call_id), queue, dialog, request)
+        self.calls[call_id] = call
+        self._spawn(self._set_up(call, request, source, tag))
+
+    async def _set_up(self, call: Call, request: Request, source: Source, tag: str) -> None:
+        try:
+            port = await self.ports.open(self.clock)
+        except OSError as error:
+            log.warning("call refused: %s", error)
+            self._fail(call, request, source, 503, "Service Unavailable", tag)
+            return
+        body, stream = sdp.answer(request.body, self.settings.host, port.local[1], sdp.Origin(port.local[1]))
+        call.side = Side(port, stream)
+        port.remote = stream.address
+        self.by_task[call.task] = call
+        caller = user_of(request.first("from") or "")
+        attributes = {"caller": caller, "dialled": user_of(request.first("to") or "") or request.uri}
+        try:
+            decisions = await self.service.submit(
+                TaskArrived(call.task, Channel.VOICE, call.queue, attributes={k: v for k, v in attributes.items() if v})
+            )
+        except AcdError as error:
+            log.warning("call %s not queued: %s", call.task, error)
+            self._fail(call, request, source, 503, "Service Unavailable", tag, (("retry-after", "30"),))
+            return
+        rejected = next((d for d in decisions if d.kind is Kind.TASK_REJECTED and d.task == call.task), None)
+        if rejected is not None:
+            status, reason = _REJECTED.get(rejected.reason or "", (480, "Temporarily Unavailable"))
+            self._fail(call, request, source, status, reason, tag)
+            return
+        if call.cancelled:  # the caller gave up while the task was being queued
+            self._fail(call, request, source, 487, "Request Terminated", tag)
+            await self._submit(TaskCancelled(call.task))
+            return
+        call.state = CallState.WAITING
+        watch_digits(call.media, lambda digit: self._digit(call, "caller", digit))
+        self.music.play(port, stream.payload_type)
+        call.final = answer(request, 200, "OK", (("contact", f"<{call.dialog.contact}>"),), body, tag=tag)
+        self._send_final(call, source)
+
+    def _send_final(self, call: Call, source: Source) -> None:
+        final = call.final
+        assert final is not None
+        source.send(final)
+        if source.transport == "udp":
+            self._spawn(self._until_acked(call, source, final))
+
+    async def _until_acked(self, call: Call, source: Source, final: bytes) -> None:
+        if not await repeat(lambda: source.send(final), call.acked.is_set):
+            if final.startswith(b"SIP/2.0 2"):  # RFC 3261 §13.3.1.4: no ACK for the 2xx, the call is ended
+                log.info("call %s: no ACK to its answer", call.task)
+                await self._caller_gone(call, "no_ack")
+
+    def _fail(self, call: Call, request: Request, source: Source, status: int, reason: str, tag: str,
+              extra: tuple[tuple[str, str], ...] = ()) -> None:  # fmt: skip
+        call.final = answer(request, status, reason, extra, tag=tag)
+        call.state = CallState.ENDED
+        self._send_final(call, source)
+        self._release(call)
+
+    # ------------------------------------------------------------------------ from the caller
+
+    def _from_caller(self, call: Call, request: Request, source: Source) -> None:
+        method = request.method
+        if method == "ACK":
+            call.acked.set()
+            return
+        if method == "INVITE" and branch_of(request.first("via") or "") == branch_of(call.invite.first("via") or ""):
+            source.send(call.final or answer(request, 100, "Trying") or b"")  # RFC 3261 §17.2.1: a repeat
+            return
+        if self._repeated(request, source):
+            return
+        if method == "CANCEL":
+            self._reply(request, source, 200, "OK")
+            if call.state is CallState.SETTING_UP:
+                call.cancelled = True
+            return
+        if call.state is CallState.ENDED:
+            self._reply(request, source, 481, "Call/Transaction Does Not Exist")
+            return
+        if method == "BYE":
+            self._reply(request, source, 200, "OK")
+            self._spawn(self._caller_gone(call, "caller_hung_up"))
+        elif method == "INVITE" and call.side is None:
+            self._reply(request, source, 491, "Request Pending")  # RFC 3261 §14.2: our answer is on its way
+        elif method == "INVITE":  # a refresh or a new offer from the trunk: the same stream, answered again
+            self._reoffer(request, source, call.media, call.dialog)
+        elif method == "INFO":
+            self._info(call, "caller", request, source)
+        else:
+            self._reply(request, source, 405, "Method Not Allowed")
+
+    def _reoffer(self, request: Request, source: Source, side: Side, dialog: Dialog) -> sdp.Stream | None:
+        try:
+            body, stream = sdp.answer(request.body, self.settings.host, side.port.local[1], sdp.Origin(side.port.local[1], 1))
+        except sdp.SdpError as error:
+            self._reply(request, source, 488, f"Not Acceptable Here ({error.message})", tag=tag_of(dialog.local))
+            return None
+        self._reply(request, source, 200, "OK", (("contact", f"<{dialog.contact}>"),), body, tag=tag_of(dialog.local))
+        return stream
+
+    def _info(self, call: Call, who: str, request: Request, source: Source) -> None:
+        """DTMF as SIP INFO (application/dtmf-relay, as Cisco and most phones send it)."""
+        text = request.body.decode("utf-8", "replace")
+        signal = next((line.split("=", 1)[1].strip() for line in text.splitlines() if line.lower().startswith("signal=")), "")
+        if (request.first("content-type") or "").lower().startswith("application/dtmf") and not signal:
+            signal = text.strip()
+        if len(signal) == 1 and signal.upper() in "0123456789*#ABCD":
+            self._reply(request, source, 200, "OK")
+            self._digit(call, who, signal.upper())
+        else:
+            self._reply(request, source, 415 if not text else 400, "Bad Request (no DTMF signal)" if text else "Unsupported Media Type")
+
+    def _digit(self, call: Call, who: str, digit: str) -> None:
+        call.digits.append(digit)
+        self._spawn(self._submit(TaskNoted(call.task, "dtmf", {"digit": digit, "from": who})))
+
+    async def _caller_gone(self, call: Call, why: str) -> None:
+        if call.state is CallState.ENDED:
+            return
+        talking, agent = call.talking, call.agent
+        call.state = CallState.ENDED
+        call.ended_because = why
+        if talking and agent is not None:
+            self._hang_up_agent(call)
+            await self._submit(TaskCompleted(call.task, agent))
+        else:
+            await self._submit(TaskCancelled(call.task))  # its offer is revoked: the phone stops ringing
+        self._release(call)
+
+    # ------------------------------------------------------------------------- the agent's phone
+
+    async def _ring(self, call: Call, agent: str) -> None:
+        bindings = self.registrar.bindings(agent)
+        if not bindings:  # its registration lapsed between the offer and now
+            self._phones.discard(agent)
+            await self._submit(PhoneChanged(agent, False))
+            return
+        binding = bindings[0]
+        port = await self.ports.open(self.clock)
+        host, sip_port = self.transports.address
+        caller = user_of(call.dialog.remote) or "anonymous"
+        contact = f"sip:acd@{host}:{sip_port}" + (";transport=tcp" if binding.transport == "tcp" else "")
+        dialog = Dialog(
+            call_id=f"{new_tag()}{new_tag()}@{host}",
+            local=f'"{caller}" <sip:{caller}@{host}:{sip_port}>;tag={new_tag()}',
+            remote=f"<{binding.contact}>",
+            target=binding.contact,
+            contact=contact,
+            cseq=0,
+            transport=binding.transport,
+            address=binding.source,
+            via_host=f"{host}:{sip_port}",
+        )
+        first = call.media.stream.payload_type  # the caller's codec first: no transcoding if the phone has it
+        codecs = (first, *(pt for pt in sdp.OFFERED if pt != first))
+        body = sdp.offer(self.settings.host, port.local[1], sdp.Origin(port.local[1]), codecs)
+        invite, branch = dialog.request("INVITE", (("subject", f"{call.queue}"),), body)
+        ring = Ring(agent, dialog, invite, branch, Side(port, call.media.stream))
+        if call.state is not CallState.WAITING or call.ring is not None:
+            port.close()
+            return
+        call.ring = ring
+        self.rings[dialog.call_id] = (call, ring)
+        self._clients[branch] = lambda response: self._ring_answered(call, ring, response)
+        self._send(dialog.transport, dialog.address, invite)
+        if dialog.transport == "udp":
+            resend = lambda: self._send(dialog.transport, dialog.address, invite)  # noqa: E731
+            self._spawn(repeat(resend, lambda: ring.state is not RingState.CALLING, cap=float("inf")))
+
+    def _ring_answered(self, call: Call, ring: Ring, response: Response) -> None:
+        if response.cseq_method != "INVITE":
+            return  # the 200 to a CANCEL: the INVITE's own final response follows
+        status = response.status
+        if status < 200:
+            if ring.state is RingState.CALLING:
+                ring.state = RingState.RINGING
+            return
+        ring.dialog.remote = response.first("to") or ring.dialog.remote
+        if status < 300:
+            contact = response.first("contact")
+            if contact:
+                ring.dialog.target = uri_of(contact)
+            self._ack(ring)  # every 2xx, repeats included, is ACKed (RFC 3261 §13.2.2.4)
+            if ring.state in (RingState.CALLING, RingState.RINGING):
+                ring.state = RingState.ANSWERED
+                self._spawn(self._agent_answered(call, ring, response.body))
+            elif ring.state is RingState.CANCELLING:  # answered as the CANCEL crossed it: hung up at once
+                ring.state = RingState.ENDED
+                self._bye(ring.dialog)
+                self._forget_ring(call, ring)
+            return
+        self._ack_failure(ring, response)
+        was = ring.state
+        ring.state = RingState.ENDED
+        self._forget_ring(call, ring)
+        if was in (RingState.CALLING, RingState.RINGING):  # the phone said no: 486, 603, or could not
+            self._spawn(self._refused(call, ring.agent, status))
+
+    async def _refused(self, call: Call, agent: str, status: int) -> None:
+        await self._submit(OfferRefused(call.task, agent))
+
+    async def _agent_answered(self, call: Call, ring: Ring, body: bytes) -> None:
+        try:
+            stream = sdp.agreed(body)
+        except sdp.SdpError as error:
+            log.info("call %s: agent %s answered with unusable SDP: %s", call.task, ring.agent, error)
+            self._hang_up_ring(call, ring)
+            await self._submit(OfferRefused(call.task, ring.agent))
+            return
+        ring.side = Side(ring.side.port, stream)
+        ring.side.port.remote = stream.address
+        if call.state is not CallState.WAITING or not await self._submit(OfferAccepted(call.task, ring.agent)):
+            self._hang_up_ring(call, ring)  # the caller left, or the offer ended first
+            return
+        call.state, call.agent = CallState.TALKING, ring.agent
+        ring.answered.set()
+        self.music.stop(call.media.port)
+        if call.queue in self.settings.recorded_queues:
+            await self._record(call)
+        self._join(call, ring)
+
+    def _join(self, call: Call, ring: Ring) -> None:
+        recording = call.recording
+        taps = (recording.caller, recording.agent) if recording is not None else None
+        call.bridge = Bridge(call.media, ring.side, lambda who, digit: self._digit(call, who, digit), taps)
+
+    async def _record(self, call: Call) -> None:
+        path = self.settings.recordings / f"{call.task}.wav"
+        call.recording = Recording(path)
+        self.ticker.add(call.recording, call.recording.tick)
+        await self._submit(TaskNoted(call.task, "recording", {"path": str(path.resolve())}))
+
+    def _from_agent(self, call: Call, ring: Ring, request: Request, source: Source) -> None:
+        method = request.method
+        if method == "ACK" or self._repeated(request, source):
+            return
+        if method == "BYE":
+            self._reply(request, source, 200, "OK")
+            self._spawn(self._agent_gone(call, ring))
+        elif method == "INVITE":  # hold or resume (RFC 3264 §8.4)
+            stream = self._reoffer(request, source, ring.side, ring.dialog)
+            if stream is not None and call.talking:
+                self._hold_or_resume(call, ring, stream)
+        elif method == "INFO":
+            self._info(call, "agent", request, source)
+        else:
+            self._reply(request, source, 405, "Method Not Allowed")
+
+    def _hold_or_resume(self, call: Call, ring: Ring, stream: sdp.Stream) -> None:
+        ring.side = Side(ring.side.port, stream)
+        if call.bridge is not None:
+            call.bridge.close()
+            call.bridge = None
+        if stream.on_hold:
+            call.state = CallState.HELD
+            self.music.play(call.media.port, call.media.stream.payload_type)
+            self._spawn(self._submit(TaskNoted(call.task, "hold")))
+        else:
+            if not stream.address[0] in ("0.0.0.0", "::"):
+                ring.side.port.remote = stream.address
+            call.state = CallState.TALKING
+            self.music.stop(call.media.port)
+            self._join(call, ring)
+            self._spawn(self._submit(TaskNoted(call.task, "resume")))
+
+    async def _agent_gone(self, call: Call, ring: Ring) -> None:
+        ring.state = RingState.ENDED
+        self._forget_ring(call, ring)
+        if call.state is CallState.ENDED:
+            return
+        call.state = CallState.ENDED
+        call.ended_because = "agent_hung_up"
+        self._bye(call.dialog)
+        await self._submit(TaskCompleted(call.task, ring.agent))
+        self._release(call)
+
+    def _stop_ringing(self, call: Call, agent: str | None) -> None:
+        ring = call.ring
+        if ring is None or ring.agent != agent or ring.state not in (RingState.CALLING, RingState.RINGING):
+            return
+        ring.state = RingState.CANCELLING
+        cancel, _ = ring.dialog.request("CANCEL", cseq=ring.dialog.cseq, branch=ring.branch)
+        self._send(ring.dialog.transport, ring.dialog.address, cancel)
+        call.ring = None  # another phone may ring for this call while this one winds down
+
+    def _hang_up_ring(self, call: Call, ring: Ring) -> None:
+        ring.state = RingState.ENDED
+        self._bye(ring.dialog)
+        self._forget_ring(call, ring)
+
+    def _hang_up_agent(self, call: Call) -> None:
+        ring = call.ring
+        if ring is None:
+            return
+        if ring.state is RingState.ANSWERED:
+            self._hang_up_ring(call, ring)
+        else:
+            self._stop_ringing(call, ring.agent)
+
+    def _forget_ring(self, call: Call, ring: Ring) -> None:
+        if call.ring is ring:
+            call.ring = None
+        ring.side.port.close()
+        self._clients.pop(ring.branch, None)
+        # The dialog is kept a little: a BYE or a repeated 2xx may still come for it.
+        asyncio.get_running_loop().call_later(GIVE_UP, self.rings.pop, ring.dialog.call_id, None)
+
+    def _ack(self, ring: Ring) -> None:
+        ack, _ = ring.dialog.request("ACK", cseq=int(ring.dialog.cseq))
+        self._send(ring.dialog.transport, ring.dialog.address, ack)
+
+    def _ack_failure(self, ring: Ring, response: Response) -> None:
+        """RFC 3261 §17.1.1.3: the ACK of a failure is part of the INVITE's transaction (same branch)."""
+        dialog = ring.dialog
+        headers = (
+            ("via", f"SIP/2.0/{dialog.transport.upper()} {dialog.via_host};branch={ring.branch};rport"),
+            ("from", dialog.local),
+            ("to", response.first("to") or dialog.remote),
+            ("call-id", dialog.call_id),
+            ("cseq", f"{dialog.cseq} ACK"),
+        )
+        invite_uri = ring.invite.split(b" ", 2)[1].decode()
+        self._send(dialog.transport, dialog.address, build_request("ACK", invite_uri, headers))
+
+    def _bye(self, dialog: Dialog) -> None:
+        bye, branch = dialog.request("BYE")
+        finished = asyncio.Event()
+
+        def answered(response: Response) -> None:
+            if response.status >= 200:
+                finished.set()
+                self._clients.pop(branch, None)
+
+        self._clients[branch] = answered
+        self._send(dialog.transport, dialog.address, bye)
+        if dialog.transport == "udp":
+            resend = lambda: self._send(dialog.transport, dialog.address, bye)  # noqa: E731
+            self._spawn(repeat(resend, finished.is_set))
+        asyncio.get_running_loop().call_later(GIVE_UP, self._clients.pop, branch, None)
+
+    # ----------------------------------------------------------------------- the core's decisions
+
+    async def _follow_decisions(self) -> None:
+        subscription = self.service.subscribe(
+            lambda entry: entry.decision.kind in _WATCHED and entry.decision.task in self.by_task
+        )
+        try:
+            while (entry := await subscription.queue.get()) is not None:
+                decision = entry.decision
+                call = self.by_task.get(decision.task or "")
+                if call is None:
+                    continue
+                if decision.kind is Kind.OFFERED and decision.agent is not None:
+                    self._spawn(self._ring(call, decision.agent))
+                elif decision.kind in (Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED):
+                    self._stop_ringing(call, decision.agent)
+                elif call.state in (CallState.WAITING, CallState.TALKING, CallState.HELD):
+                    self._end_by_core(call, decision.reason or decision.kind.value)
+        finally:
+            self.service.unsubscribe(subscription)
+
+    def _end_by_core(self, call: Call, why: str) -> None:
+        """The core ended the task (its maximum wait with nowhere to go, or withdrawn): the call ends."""
+        call.state = CallState.ENDED
+        call.ended_because = why
+        self._hang_up_agent(call)
+        self._bye(call.dialog)
+        self._release(call)
+
+    # -------------------------------------------------------------------------------- watching
+
+    async def _watch(self) -> None:
+        """Tell the core which phones can be rung; end calls whose media stopped."""
+        while True:
+            await self._sync_phones()
+            now = time.monotonic()
+            for call in list(self.calls.values()):
+                if call.state in (CallState.WAITING, CallState.TALKING, CallState.HELD):
+                    self._check_media(call, now)
+            self._phones_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._phones_changed.wait(), WATCH_EVERY)
+
+    def phones_changed(self) -> None:
+        """A REGISTER was answered: tell the core now rather than at the next look."""
+        self._phones_changed.set()
+
+    async def _sync_phones(self) -> None:
+        registered = self.registrar.registered()
+        for agent in sorted(registered - self._phones):
+            if await self._submit(PhoneChanged(agent, True)):
+                self._phones.add(agent)
+        for agent in sorted(self._phones - registered):
+            if await self._submit(PhoneChanged(agent, False)):
+                self._phones.discard(agent)
+
+    async def mark_phones_unregistered(self, agents: list[str]) -> None:
+        """At start, no phone is registered here yet: the core is told, so it offers no call before one is."""
+        for agent in agents:
+            stored = self.service.store.agent(agent)
+            if stored is not None and stored.phone is not False:
+                await self._submit(PhoneChanged(agent, False))
+
+    def _check_media(self, call: Call, now: float) -> None:
+        limit = self.settings.media_timeout
+        silent = [("caller", call.media.port)]
+        ring = call.ring
+        if call.state is CallState.TALKING and ring is not None and ring.state is RingState.ANSWERED:
+            silent.append(("agent", ring.side.port))
+        for who, port in silent:
+            if now - port.heard_at > limit:
+                log.info("call %s: no RTP from the %s for %.0f s: ended", call.task, who, limit)
+                self._spawn(self._media_lost(call, who))
+                return
+
+    async def _media_lost(self, call: Call, who: str) -> None:
+        await self._submit(TaskNoted(call.task, "media_timeout", {"side": who}))
+        if call.state is CallState.ENDED:
+            return
+        self._bye(call.dialog)
+        await self._caller_gone(call, "media_timeout")
+
+    def _release(self, call: Call) -> None:
+        """Free what the call holds: its port, its bridge, its recording; forget it after a while."""
+        if call.bridge is not None:
+            call.bridge.close()
+        if call.recording is not None:
+            self.ticker.remove(call.recording)
+            call.recording.close()
+            call.recording = None
+        if call.side is not None:
+            self.music.stop(call.side.port)
+            call.side.port.close()
+        self.by_task.pop(call.task, None)
+        # Kept a little while (a repeated BYE or a late ACK still finds it), then forgotten.
+        asyncio.get_running_loop().call_later(GIVE_UP, self.calls.pop, call.dialog.call_id, None)
