@@ -48,6 +48,7 @@ class Ring:
     branch: str
     side: Side
     state: RingState = RingState.CALLING
+    heard: bool = False  # a response came: the INVITE is no longer repeated, and it may be cancelled
     answered: asyncio.Event = field(default_factory=asyncio.Event)
 
 

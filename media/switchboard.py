@@ -39,7 +39,7 @@ from media.rtp.port import PortRange, RtpPort
 from media.rtp.recording import Recording
 from media.rtp.ticker import Ticker
 from media.sip.checks import Request, Response
-from media.sip.dialog import Dialog, branch_of, build_request, new_tag, tag_of, uri_of, user_of
+from media.sip.dialog import Dialog, branch_of, build_request, contact_address, new_tag, tag_of, uri_of, user_of
 from media.sip.registrar import Registrar
 from media.sip.responses import answer
 from media.sip.transactions import GIVE_UP, Answered, repeat
@@ -202,7 +202,7 @@ class Switchboard:
 
     async def _set_up(self, call: Call, request: Request, source: Source, tag: str) -> None:
         try:
-            port = await self.ports.open(self.clock)
+            port = await self.ports.open(time.monotonic)
         except OSError as error:
             log.warning("call refused: %s", error)
             self._fail(call, request, source, 503, "Service Unavailable", tag)
@@ -319,8 +319,8 @@ class Switchboard:
         talking, agent = call.talking, call.agent
         call.state = CallState.ENDED
         call.ended_because = why
+        self._hang_up_agent(call)  # a phone still ringing stops at once
         if talking and agent is not None:
-            self._hang_up_agent(call)
             await self._submit(TaskCompleted(call.task, agent))
         else:
             await self._submit(TaskCancelled(call.task))  # its offer is revoked: the phone stops ringing
@@ -335,7 +335,7 @@ class Switchboard:
             await self._submit(PhoneChanged(agent, False))
             return
         binding = bindings[0]
-        port = await self.ports.open(self.clock)
+        port = await self.ports.open(time.monotonic)
         host, sip_port = self.transports.address
         caller = user_of(call.dialog.remote) or "anonymous"
         contact = f"sip:acd@{host}:{sip_port}" + (";transport=tcp" if binding.transport == "tcp" else "")
@@ -347,7 +347,10 @@ class Switchboard:
             contact=contact,
             cseq=0,
             transport=binding.transport,
-            address=binding.source,
+            # Over TCP, the stream the phone registered on if it kept it open (behind NAT), else its Contact.
+            address=binding.source
+            if binding.transport == "udp" or self.transports.has_stream(binding.source)
+            else contact_address(binding.contact),
             via_host=f"{host}:{sip_port}",
         )
         first = call.media.stream.payload_type  # the caller's codec first: no transcoding if the phone has it
@@ -364,15 +367,18 @@ class Switchboard:
         self._send(dialog.transport, dialog.address, invite)
         if dialog.transport == "udp":
             resend = lambda: self._send(dialog.transport, dialog.address, invite)  # noqa: E731
-            self._spawn(repeat(resend, lambda: ring.state is not RingState.CALLING, cap=float("inf")))
+            self._spawn(repeat(resend, lambda: ring.heard, cap=float("inf")))
 
     def _ring_answered(self, call: Call, ring: Ring, response: Response) -> None:
         if response.cseq_method != "INVITE":
             return  # the 200 to a CANCEL: the INVITE's own final response follows
         status = response.status
+        first_heard, ring.heard = not ring.heard, True
         if status < 200:
             if ring.state is RingState.CALLING:
                 ring.state = RingState.RINGING
+            elif ring.state is RingState.CANCELLING and first_heard:
+                self._cancel(ring)  # held back until now (RFC 3261 §9.1)
             return
         ring.dialog.remote = response.first("to") or ring.dialog.remote
         if status < 300:
@@ -478,9 +484,16 @@ class Switchboard:
         if ring is None or ring.agent != agent or ring.state not in (RingState.CALLING, RingState.RINGING):
             return
         ring.state = RingState.CANCELLING
+        if ring.heard:  # RFC 3261 §9.1: a CANCEL only once the phone said something (it may not have the INVITE)
+            self._cancel(ring)
+        call.ring = None  # another phone may ring for this call while this one winds down
+
+    def _cancel(self, ring: Ring) -> None:
         cancel, _ = ring.dialog.request("CANCEL", cseq=ring.dialog.cseq, branch=ring.branch)
         self._send(ring.dialog.transport, ring.dialog.address, cancel)
-        call.ring = None  # another phone may ring for this call while this one winds down
+        if ring.dialog.transport == "udp":  # until its 200, the ring's final response, or Timer F
+            resend = lambda: self._send(ring.dialog.transport, ring.dialog.address, cancel)  # noqa: E731
+            self._spawn(repeat(resend, lambda: ring.state is RingState.ENDED))
 
     def _hang_up_ring(self, call: Call, ring: Ring) -> None:
         ring.state = RingState.ENDED
@@ -547,7 +560,7 @@ class Switchboard:
             while (entry := await subscription.queue.get()) is not None:
                 decision = entry.decision
                 call = self.by_task.get(decision.task or "")
-                if call is None:
+                if call is None or call.state is CallState.ENDED:
                     continue
                 if decision.kind is Kind.OFFERED and decision.agent is not None:
                     self._spawn(self._ring(call, decision.agent))
@@ -630,6 +643,10 @@ class Switchboard:
         if call.side is not None:
             self.music.stop(call.side.port)
             call.side.port.close()
-        self.by_task.pop(call.task, None)
         # Kept a little while (a repeated BYE or a late ACK still finds it), then forgotten.
-        asyncio.get_running_loop().call_later(GIVE_UP, self.calls.pop, call.dialog.call_id, None)
+        asyncio.get_running_loop().call_later(GIVE_UP, self._forget, call)
+
+    def _forget(self, call: Call) -> None:
+        self.calls.pop(call.dialog.call_id, None)
+        if self.by_task.get(call.task) is call:
+            del self.by_task[call.task]

@@ -51,6 +51,8 @@ def agent_view(service: AcdService, agent: Agent) -> dict[str, Any]:
         "missed_offers": agent.missed_offers,
         "handled": agent.handled,
         "queues": sorted(agent.queue_steps),
+        # Whether the agent's phone can be rung: registered, unregistered, or null where no SIP endpoint says.
+        "phone": None if agent.phone is None else ("registered" if agent.phone else "unregistered"),
     }
 
 

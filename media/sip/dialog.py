@@ -51,6 +51,15 @@ def user_of(address: str) -> str:
     return rest.split("@", 1)[0].split(";", 1)[0] if "@" in rest else ""
 
 
+def contact_address(uri: str) -> tuple[str, int]:
+    """Host and port of a SIP URI (5060 where it names none): where to open a connection to reach it."""
+    rest = uri.split(":", 1)[-1].split("@", 1)[-1].split(";", 1)[0]
+    host, _, port = rest.rpartition(":") if not rest.endswith("]") else (rest, "", "")
+    if not host:
+        return rest, 5060
+    return host.strip("[]"), int(port) if port.isdigit() else 5060
+
+
 def build_request(method: str, uri: str, headers: Headers, body: bytes = b"", content_type: str = "application/sdp") -> bytes:
     lines = [f"{method} {uri} SIP/2.0", *(f"{spelled(name)}: {value}" for name, value in headers)]
     if body:

@@ -26,6 +26,7 @@ log = logging.getLogger("media.sip")
 #: by its own size).
 MAX_HEAD = 64 * 1024
 MAX_BODY = 1024 * 1024
+CONNECT_TIMEOUT = 5.0
 _CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(\S*)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -44,26 +45,60 @@ Handler = Callable[[Request | Response, Source], None]
 
 
 class Transports:
-    """The bound UDP socket and the open TCP streams: how the ACD sends its own requests."""
+    """The bound UDP socket and the TCP streams: how the ACD sends its own requests."""
 
-    def __init__(self) -> None:
+    def __init__(self, handler: Handler | None = None) -> None:
         self.address: tuple[str, int] = ("", 0)
+        self.handler = handler
         self.datagrams: asyncio.DatagramTransport | None = None
         self.streams: dict[tuple[str, int], asyncio.StreamWriter] = {}
+        self._connecting: dict[tuple[str, int], list[bytes]] = {}
+        self._opening: set[asyncio.Task[None]] = set()
+
+    def has_stream(self, address: tuple[str, int]) -> bool:
+        writer = self.streams.get(address)
+        return writer is not None and not writer.is_closing()
 
     def send(self, transport: str, address: tuple[str, int], data: bytes) -> bool:
-        """Send on UDP, or on the stream the peer opened (phones behind NAT cannot be connected to);
-        False if that stream is gone."""
+        """Send on UDP, or over TCP on the stream open with that address: the one the peer opened (a
+        phone behind NAT can only be reached so), else a new one (RFC 3261 §18.1.1)."""
         if transport == "tcp":
             writer = self.streams.get(address)
             if writer is None or writer.is_closing():
-                return False
-            writer.write(data)
+                self._connect(address, data)
+            else:
+                writer.write(data)
             return True
         if self.datagrams is None:
             return False
         self.datagrams.sendto(data, address)
         return True
+
+    def _connect(self, address: tuple[str, int], data: bytes) -> None:
+        waiting = self._connecting.get(address)
+        if waiting is not None:
+            waiting.append(data)  # sent in order once the connection is up
+            return
+        self._connecting[address] = [data]
+        task = asyncio.get_running_loop().create_task(self._open(address))
+        self._opening.add(task)
+        task.add_done_callback(self._opening.discard)
+
+    async def _open(self, address: tuple[str, int]) -> None:
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(*address, limit=MAX_HEAD), CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as error:
+            log.info("no TCP connection to %s: %s", address, error)
+            self._connecting.pop(address, None)
+            return
+        for data in self._connecting.pop(address, []):
+            writer.write(data)
+        if self.handler is not None:
+            await _stream(reader, writer, self.handler, self.streams)  # its responses and requests come back on it
+
+    def close(self) -> None:
+        for task in self._opening:
+            task.cancel()
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -152,7 +187,7 @@ async def _stream(
 async def listening(host: str, port: int, handler: Handler) -> AsyncIterator[Transports]:
     """SIP on UDP and TCP at host:port (port 0: a free one, the same for both)."""
     loop = asyncio.get_running_loop()
-    transports = Transports()
+    transports = Transports(handler)
     server = await asyncio.start_server(
         lambda r, w: _stream(r, w, handler, transports.streams), host, port, limit=MAX_HEAD
     )
@@ -167,6 +202,7 @@ async def listening(host: str, port: int, handler: Handler) -> AsyncIterator[Tra
     try:
         yield transports
     finally:
+        transports.close()
         transport.close()
         server.close()
         await server.wait_closed()
