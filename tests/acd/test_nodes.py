@@ -75,9 +75,10 @@ class Cluster:
     def start(self, name: str, *, wait: bool = True) -> Node:
         port = free_port()
         log = self.redis.directory / f"{name}.log"
+        # Tasks come through the API here, not calls: without SIP, no phone registration gates voice offers.
         command = [
             sys.executable, "-m", "acd.cli", "serve", "--config", str(self.config), "--port", str(port),
-            "--store", self.store or self.redis.url, "--node-id", name, "--log-level", "warning", "--sip", "127.0.0.1:0",
+            "--store", self.store or self.redis.url, "--node-id", name, "--log-level", "warning", "--sip", "off",
         ]  # fmt: skip
         with log.open("wb") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
