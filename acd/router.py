@@ -43,9 +43,9 @@ from acd.events import (
     OfferRefused,
     PhoneChanged,
     TaskArrived,
-    TaskNoted,
     TaskCancelled,
     TaskCompleted,
+    TaskNoted,
     WrapUpEnded,
 )
 from acd.model import PHONE_CHANNELS, Agent, AgentState, Channel, Outcome, Place, Presence, Strategy, Task

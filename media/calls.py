@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from media.outbound import Leg
 from media.rtp.bridge import Bridge, Side
 from media.rtp.recording import Recording
 from media.sip.checks import Request
@@ -25,31 +26,9 @@ class CallState(StrEnum):
     ENDED = "ended"
 
 
-class RingState(StrEnum):
-    CALLING = "calling"  # INVITE sent, nothing heard yet
-    RINGING = "ringing"  # a provisional response came
-    ANSWERED = "answered"
-    CANCELLING = "cancelling"  # the offer ended first: CANCEL sent, waiting for the final response
-    ENDED = "ended"
-
-
 def task_id_for(call_id: str) -> str:
     """The task of an inbound call: a Call-ID can be long and hold any character, the id is short and safe."""
     return "call-" + hashlib.sha256(call_id.encode()).hexdigest()[:20]
-
-
-@dataclass(eq=False, slots=True)
-class Ring:
-    """The INVITE that rings one agent's phone, then the agent's leg once answered."""
-
-    agent: str
-    dialog: Dialog
-    invite: bytes
-    branch: str
-    side: Side
-    state: RingState = RingState.CALLING
-    heard: bool = False  # a response came: the INVITE is no longer repeated, and it may be cancelled
-    answered: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(eq=False, slots=True)
@@ -65,7 +44,7 @@ class Call:
     final: bytes | None = None  # the final response to the INVITE, repeated until the ACK over UDP
     acked: asyncio.Event = field(default_factory=asyncio.Event)
     cancelled: bool = False  # CANCEL came before the INVITE was answered
-    ring: Ring | None = None
+    ring: Leg | None = None  # the agent's phone: ringing, then the agent's leg once answered
     agent: str | None = None  # the agent talking to the caller (after answer)
     bridge: Bridge | None = None
     recording: Recording | None = None

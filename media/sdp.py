@@ -95,7 +95,9 @@ def answer(offer_body: bytes, host: str, port: int, origin: Origin) -> tuple[byt
     return serialize_sdp(description).encode(), stream
 
 
-def offer(host: str, port: int, origin: Origin, codecs: tuple[int, ...] = OFFERED, direction: str = "sendrecv") -> bytes:
+def offer(
+    host: str, port: int, origin: Origin, codecs: tuple[int, ...] = OFFERED, direction: str = "sendrecv"
+) -> bytes:
     """An offer of the ACD's codecs (the preferred first) with telephone-events."""
     session, version = origin.next()
     description = build_sdp(host, port, codecs[0], CODECS[codecs[0]], dtmf_payload_type=TELEPHONE_EVENT,

@@ -32,14 +32,15 @@ from acd.events import (
 from acd.model import Channel
 from acd.service import AcdService
 from media import sdp
-from media.calls import Call, CallState, Ring, RingState, task_id_for
+from media.calls import Call, CallState, task_id_for
+from media.outbound import Leg, LegState, Outbound
 from media.rtp.bridge import Bridge, Side, watch_digits
 from media.rtp.music import Music, MusicPlayer
 from media.rtp.port import PortRange, RtpPort
 from media.rtp.recording import Recording
 from media.rtp.ticker import Ticker
 from media.sip.checks import Request, Response
-from media.sip.dialog import Dialog, branch_of, build_request, contact_address, new_tag, tag_of, uri_of, user_of
+from media.sip.dialog import Dialog, branch_of, contact_address, new_tag, tag_of, uri_of, user_of
 from media.sip.registrar import Registrar
 from media.sip.responses import answer
 from media.sip.transactions import GIVE_UP, Answered, repeat
@@ -78,8 +79,8 @@ class Switchboard:
         self.transports = Transports()
         self.calls: dict[str, Call] = {}  # by the caller's Call-ID
         self.by_task: dict[str, Call] = {}
-        self.rings: dict[str, tuple[Call, Ring]] = {}  # by the ring's Call-ID
-        self._clients: dict[str, Callable[[Response], None]] = {}  # the ACD's requests by branch
+        self.rings: dict[str, tuple[Call, Leg]] = {}  # agents' legs by their Call-ID
+        self.outbound = Outbound(lambda: self.transports, self._spawn)
         self._answered = Answered()
         self._group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -128,18 +129,12 @@ class Switchboard:
             log.info("%s refused: %s", type(event).__name__, error)
             return False
 
-    def _send(self, transport: str, address: tuple[str, int], data: bytes) -> None:
-        if not self.transports.send(transport, address, data):
-            log.info("no way to reach %s over %s any more", address, transport)
-
     # --------------------------------------------------------------------------------- dispatch
 
     def handle(self, message: Request | Response, source: Source) -> bool:
         """Take what belongs to a call; False for what the front door answers."""
         if isinstance(message, Response):
-            client = self._clients.get(branch_of(message.first("via") or "") or "")
-            if client is not None:
-                client(message)
+            self.outbound.dispatch(message)
             return True
         call_id = message.first("call-id") or ""
         if call_id in self.calls:
@@ -244,10 +239,11 @@ class Switchboard:
             self._spawn(self._until_acked(call, source, final))
 
     async def _until_acked(self, call: Call, source: Source, final: bytes) -> None:
-        if not await repeat(lambda: source.send(final), call.acked.is_set):
-            if final.startswith(b"SIP/2.0 2"):  # RFC 3261 §13.3.1.4: no ACK for the 2xx, the call is ended
-                log.info("call %s: no ACK to its answer", call.task)
-                await self._caller_gone(call, "no_ack")
+        acked = await repeat(lambda: source.send(final), call.acked.is_set)
+        if not acked and final.startswith(b"SIP/2.0 2"):  # RFC 3261 §13.3.1.4: no ACK for the 2xx, the call ends
+            log.info("call %s: no ACK to its answer", call.task)
+            self.outbound.bye(call.dialog)
+            await self._caller_gone(call, "no_ack")
 
     def _fail(self, call: Call, request: Request, source: Source, status: int, reason: str, tag: str,
               extra: tuple[tuple[str, str], ...] = ()) -> None:  # fmt: skip
@@ -290,7 +286,9 @@ class Switchboard:
 
     def _reoffer(self, request: Request, source: Source, side: Side, dialog: Dialog) -> sdp.Stream | None:
         try:
-            body, stream = sdp.answer(request.body, self.settings.host, side.port.local[1], sdp.Origin(side.port.local[1], 1))
+            body, stream = sdp.answer(
+                request.body, self.settings.host, side.port.local[1], sdp.Origin(side.port.local[1], 1)
+            )
         except sdp.SdpError as error:
             self._reply(request, source, 488, f"Not Acceptable Here ({error.message})", tag=tag_of(dialog.local))
             return None
@@ -300,14 +298,21 @@ class Switchboard:
     def _info(self, call: Call, who: str, request: Request, source: Source) -> None:
         """DTMF as SIP INFO (application/dtmf-relay, as Cisco and most phones send it)."""
         text = request.body.decode("utf-8", "replace")
-        signal = next((line.split("=", 1)[1].strip() for line in text.splitlines() if line.lower().startswith("signal=")), "")
+        signal = next(
+            (line.split("=", 1)[1].strip() for line in text.splitlines() if line.lower().startswith("signal=")), ""
+        )
         if (request.first("content-type") or "").lower().startswith("application/dtmf") and not signal:
             signal = text.strip()
         if len(signal) == 1 and signal.upper() in "0123456789*#ABCD":
             self._reply(request, source, 200, "OK")
             self._digit(call, who, signal.upper())
         else:
-            self._reply(request, source, 415 if not text else 400, "Bad Request (no DTMF signal)" if text else "Unsupported Media Type")
+            self._reply(
+                request,
+                source,
+                415 if not text else 400,
+                "Bad Request (no DTMF signal)" if text else "Unsupported Media Type",
+            )
 
     def _digit(self, call: Call, who: str, digit: str) -> None:
         call.digits.append(digit)
@@ -336,98 +341,81 @@ class Switchboard:
             return
         binding = bindings[0]
         port = await self.ports.open(time.monotonic)
+        if call.state is not CallState.WAITING or call.ring is not None:
+            port.close()  # the caller left, or another phone rings, while the port opened
+            return
+        # Over TCP, the stream the phone registered on if it kept it open (behind NAT), else its Contact.
+        reachable_on_source = binding.transport == "udp" or self.transports.has_stream(binding.source)
+        address = binding.source if reachable_on_source else contact_address(binding.contact)
+        leg = self._leg(
+            call, binding.contact, binding.transport, address, port, self._agent_answered, self._agent_refused
+        )
+        leg.agent = agent
+        call.ring = leg
+        self.rings[leg.dialog.call_id] = (call, leg)
+        self.outbound.place(leg)
+
+    def _leg(self, call: Call, target: str, transport: str, address: tuple[str, int], port: RtpPort,
+             on_answer: Callable[[Call, Leg, bytes], None], on_refusal: Callable[[Call, Leg, int], None]) -> Leg:  # fmt: skip
+        """An outbound INVITE for `call` to `target`, showing the caller's number, offering the caller's codec first."""
         host, sip_port = self.transports.address
         caller = user_of(call.dialog.remote) or "anonymous"
-        contact = f"sip:acd@{host}:{sip_port}" + (";transport=tcp" if binding.transport == "tcp" else "")
         dialog = Dialog(
             call_id=f"{new_tag()}{new_tag()}@{host}",
             local=f'"{caller}" <sip:{caller}@{host}:{sip_port}>;tag={new_tag()}',
-            remote=f"<{binding.contact}>",
-            target=binding.contact,
-            contact=contact,
+            remote=f"<{target}>",
+            target=target,
+            contact=f"sip:acd@{host}:{sip_port}" + (";transport=tcp" if transport == "tcp" else ""),
             cseq=0,
-            transport=binding.transport,
-            # Over TCP, the stream the phone registered on if it kept it open (behind NAT), else its Contact.
-            address=binding.source
-            if binding.transport == "udp" or self.transports.has_stream(binding.source)
-            else contact_address(binding.contact),
+            transport=transport,
+            address=address,
             via_host=f"{host}:{sip_port}",
         )
-        first = call.media.stream.payload_type  # the caller's codec first: no transcoding if the phone has it
+        first = call.media.stream.payload_type  # the caller's codec first: no transcoding if the far end has it
         codecs = (first, *(pt for pt in sdp.OFFERED if pt != first))
         body = sdp.offer(self.settings.host, port.local[1], sdp.Origin(port.local[1]), codecs)
-        invite, branch = dialog.request("INVITE", (("subject", f"{call.queue}"),), body)
-        ring = Ring(agent, dialog, invite, branch, Side(port, call.media.stream))
-        if call.state is not CallState.WAITING or call.ring is not None:
-            port.close()
-            return
-        call.ring = ring
-        self.rings[dialog.call_id] = (call, ring)
-        self._clients[branch] = lambda response: self._ring_answered(call, ring, response)
-        self._send(dialog.transport, dialog.address, invite)
-        if dialog.transport == "udp":
-            resend = lambda: self._send(dialog.transport, dialog.address, invite)  # noqa: E731
-            self._spawn(repeat(resend, lambda: ring.heard, cap=float("inf")))
+        invite, branch = dialog.request("INVITE", (("subject", call.queue),), body)
+        return Leg(
+            dialog, invite, branch, Side(port, call.media.stream),
+            on_answer=lambda leg, answer: on_answer(call, leg, answer),
+            on_refusal=lambda leg, status: on_refusal(call, leg, status),
+        )  # fmt: skip
 
-    def _ring_answered(self, call: Call, ring: Ring, response: Response) -> None:
-        if response.cseq_method != "INVITE":
-            return  # the 200 to a CANCEL: the INVITE's own final response follows
-        status = response.status
-        first_heard, ring.heard = not ring.heard, True
-        if status < 200:
-            if ring.state is RingState.CALLING:
-                ring.state = RingState.RINGING
-            elif ring.state is RingState.CANCELLING and first_heard:
-                self._cancel(ring)  # held back until now (RFC 3261 §9.1)
-            return
-        ring.dialog.remote = response.first("to") or ring.dialog.remote
-        if status < 300:
-            contact = response.first("contact")
-            if contact:
-                ring.dialog.target = uri_of(contact)
-            self._ack(ring)  # every 2xx, repeats included, is ACKed (RFC 3261 §13.2.2.4)
-            if ring.state in (RingState.CALLING, RingState.RINGING):
-                ring.state = RingState.ANSWERED
-                self._spawn(self._agent_answered(call, ring, response.body))
-            elif ring.state is RingState.CANCELLING:  # answered as the CANCEL crossed it: hung up at once
-                ring.state = RingState.ENDED
-                self._bye(ring.dialog)
-                self._forget_ring(call, ring)
-            return
-        self._ack_failure(ring, response)
-        was = ring.state
-        ring.state = RingState.ENDED
-        self._forget_ring(call, ring)
-        if was in (RingState.CALLING, RingState.RINGING):  # the phone said no: 486, 603, or could not
-            self._spawn(self._refused(call, ring.agent, status))
+    def _agent_refused(self, call: Call, leg: Leg, status: int) -> None:
+        """486, 603, or a phone that could not be rung: the offer is refused, the task goes back."""
+        if call.ring is leg:
+            call.ring = None
+        if leg.agent is not None:
+            self._spawn(self._submit(OfferRefused(call.task, leg.agent)))
 
-    async def _refused(self, call: Call, agent: str, status: int) -> None:
-        await self._submit(OfferRefused(call.task, agent))
+    def _agent_answered(self, call: Call, leg: Leg, body: bytes) -> None:
+        self._spawn(self._take_answer(call, leg, body))
 
-    async def _agent_answered(self, call: Call, ring: Ring, body: bytes) -> None:
+    async def _take_answer(self, call: Call, leg: Leg, body: bytes) -> None:
+        agent = leg.agent or ""
         try:
             stream = sdp.agreed(body)
         except sdp.SdpError as error:
-            log.info("call %s: agent %s answered with unusable SDP: %s", call.task, ring.agent, error)
-            self._hang_up_ring(call, ring)
-            await self._submit(OfferRefused(call.task, ring.agent))
+            log.info("call %s: agent %s answered with unusable SDP: %s", call.task, agent, error)
+            self._hang_up_leg(call, leg)
+            await self._submit(OfferRefused(call.task, agent))
             return
-        ring.side = Side(ring.side.port, stream)
-        ring.side.port.remote = stream.address
-        if call.state is not CallState.WAITING or not await self._submit(OfferAccepted(call.task, ring.agent)):
-            self._hang_up_ring(call, ring)  # the caller left, or the offer ended first
+        leg.side = Side(leg.side.port, stream)
+        leg.side.port.remote = stream.address
+        if call.state is not CallState.WAITING or not await self._submit(OfferAccepted(call.task, agent)):
+            self._hang_up_leg(call, leg)  # the caller left, or the offer ended first
             return
-        call.state, call.agent = CallState.TALKING, ring.agent
-        ring.answered.set()
+        call.state, call.agent = CallState.TALKING, agent
+        leg.answered.set()
         self.music.stop(call.media.port)
         if call.queue in self.settings.recorded_queues:
             await self._record(call)
-        self._join(call, ring)
+        self._join(call, leg)
 
-    def _join(self, call: Call, ring: Ring) -> None:
+    def _join(self, call: Call, leg: Leg) -> None:
         recording = call.recording
         taps = (recording.caller, recording.agent) if recording is not None else None
-        call.bridge = Bridge(call.media, ring.side, lambda who, digit: self._digit(call, who, digit), taps)
+        call.bridge = Bridge(call.media, leg.side, lambda who, digit: self._digit(call, who, digit), taps)
 
     async def _record(self, call: Call) -> None:
         path = self.settings.recordings / f"{call.task}.wav"
@@ -435,24 +423,24 @@ class Switchboard:
         self.ticker.add(call.recording, call.recording.tick)
         await self._submit(TaskNoted(call.task, "recording", {"path": str(path.resolve())}))
 
-    def _from_agent(self, call: Call, ring: Ring, request: Request, source: Source) -> None:
+    def _from_agent(self, call: Call, leg: Leg, request: Request, source: Source) -> None:
         method = request.method
         if method == "ACK" or self._repeated(request, source):
             return
         if method == "BYE":
             self._reply(request, source, 200, "OK")
-            self._spawn(self._agent_gone(call, ring))
+            self._spawn(self._agent_gone(call, leg))
         elif method == "INVITE":  # hold or resume (RFC 3264 §8.4)
-            stream = self._reoffer(request, source, ring.side, ring.dialog)
+            stream = self._reoffer(request, source, leg.side, leg.dialog)
             if stream is not None and call.talking:
-                self._hold_or_resume(call, ring, stream)
+                self._hold_or_resume(call, leg, stream)
         elif method == "INFO":
             self._info(call, "agent", request, source)
         else:
             self._reply(request, source, 405, "Method Not Allowed")
 
-    def _hold_or_resume(self, call: Call, ring: Ring, stream: sdp.Stream) -> None:
-        ring.side = Side(ring.side.port, stream)
+    def _hold_or_resume(self, call: Call, leg: Leg, stream: sdp.Stream) -> None:
+        leg.side = Side(leg.side.port, stream)
         if call.bridge is not None:
             call.bridge.close()
             call.bridge = None
@@ -461,94 +449,46 @@ class Switchboard:
             self.music.play(call.media.port, call.media.stream.payload_type)
             self._spawn(self._submit(TaskNoted(call.task, "hold")))
         else:
-            if not stream.address[0] in ("0.0.0.0", "::"):
-                ring.side.port.remote = stream.address
+            if stream.address[0] not in ("0.0.0.0", "::"):
+                leg.side.port.remote = stream.address
             call.state = CallState.TALKING
             self.music.stop(call.media.port)
-            self._join(call, ring)
+            self._join(call, leg)
             self._spawn(self._submit(TaskNoted(call.task, "resume")))
 
-    async def _agent_gone(self, call: Call, ring: Ring) -> None:
-        ring.state = RingState.ENDED
-        self._forget_ring(call, ring)
+    async def _agent_gone(self, call: Call, leg: Leg) -> None:
+        self._forget_leg(call, leg)
         if call.state is CallState.ENDED:
             return
         call.state = CallState.ENDED
         call.ended_because = "agent_hung_up"
-        self._bye(call.dialog)
-        await self._submit(TaskCompleted(call.task, ring.agent))
+        self.outbound.bye(call.dialog)
+        await self._submit(TaskCompleted(call.task, leg.agent or ""))
         self._release(call)
 
     def _stop_ringing(self, call: Call, agent: str | None) -> None:
-        ring = call.ring
-        if ring is None or ring.agent != agent or ring.state not in (RingState.CALLING, RingState.RINGING):
-            return
-        ring.state = RingState.CANCELLING
-        if ring.heard:  # RFC 3261 §9.1: a CANCEL only once the phone said something (it may not have the INVITE)
-            self._cancel(ring)
-        call.ring = None  # another phone may ring for this call while this one winds down
+        leg = call.ring
+        if leg is not None and leg.agent == agent and leg.live:
+            self._hang_up_agent(call)  # another phone may ring for this call while this one winds down
 
-    def _cancel(self, ring: Ring) -> None:
-        cancel, _ = ring.dialog.request("CANCEL", cseq=ring.dialog.cseq, branch=ring.branch)
-        self._send(ring.dialog.transport, ring.dialog.address, cancel)
-        if ring.dialog.transport == "udp":  # until its 200, the ring's final response, or Timer F
-            resend = lambda: self._send(ring.dialog.transport, ring.dialog.address, cancel)  # noqa: E731
-            self._spawn(repeat(resend, lambda: ring.state is RingState.ENDED))
-
-    def _hang_up_ring(self, call: Call, ring: Ring) -> None:
-        ring.state = RingState.ENDED
-        self._bye(ring.dialog)
-        self._forget_ring(call, ring)
+    def _hang_up_leg(self, call: Call, leg: Leg) -> None:
+        self.outbound.hang_up(leg)
+        self._forget_leg(call, leg)
 
     def _hang_up_agent(self, call: Call) -> None:
-        ring = call.ring
-        if ring is None:
-            return
-        if ring.state is RingState.ANSWERED:
-            self._hang_up_ring(call, ring)
-        else:
-            self._stop_ringing(call, ring.agent)
+        """CANCEL a ringing phone (the leg ends at its final response) or BYE an answered one."""
+        leg = call.ring
+        if leg is not None:
+            self.outbound.stop(leg)
+            self._forget_leg(call, leg, close=False)
 
-    def _forget_ring(self, call: Call, ring: Ring) -> None:
-        if call.ring is ring:
+    def _forget_leg(self, call: Call, leg: Leg, *, close: bool = True) -> None:
+        if call.ring is leg:
             call.ring = None
-        ring.side.port.close()
-        self._clients.pop(ring.branch, None)
+        if close:
+            self.outbound.forget(leg)
         # The dialog is kept a little: a BYE or a repeated 2xx may still come for it.
-        asyncio.get_running_loop().call_later(GIVE_UP, self.rings.pop, ring.dialog.call_id, None)
-
-    def _ack(self, ring: Ring) -> None:
-        ack, _ = ring.dialog.request("ACK", cseq=int(ring.dialog.cseq))
-        self._send(ring.dialog.transport, ring.dialog.address, ack)
-
-    def _ack_failure(self, ring: Ring, response: Response) -> None:
-        """RFC 3261 §17.1.1.3: the ACK of a failure is part of the INVITE's transaction (same branch)."""
-        dialog = ring.dialog
-        headers = (
-            ("via", f"SIP/2.0/{dialog.transport.upper()} {dialog.via_host};branch={ring.branch};rport"),
-            ("from", dialog.local),
-            ("to", response.first("to") or dialog.remote),
-            ("call-id", dialog.call_id),
-            ("cseq", f"{dialog.cseq} ACK"),
-        )
-        invite_uri = ring.invite.split(b" ", 2)[1].decode()
-        self._send(dialog.transport, dialog.address, build_request("ACK", invite_uri, headers))
-
-    def _bye(self, dialog: Dialog) -> None:
-        bye, branch = dialog.request("BYE")
-        finished = asyncio.Event()
-
-        def answered(response: Response) -> None:
-            if response.status >= 200:
-                finished.set()
-                self._clients.pop(branch, None)
-
-        self._clients[branch] = answered
-        self._send(dialog.transport, dialog.address, bye)
-        if dialog.transport == "udp":
-            resend = lambda: self._send(dialog.transport, dialog.address, bye)  # noqa: E731
-            self._spawn(repeat(resend, finished.is_set))
-        asyncio.get_running_loop().call_later(GIVE_UP, self._clients.pop, branch, None)
+        asyncio.get_running_loop().call_later(GIVE_UP, self.rings.pop, leg.dialog.call_id, None)
 
     # ----------------------------------------------------------------------- the core's decisions
 
@@ -576,7 +516,7 @@ class Switchboard:
         call.state = CallState.ENDED
         call.ended_because = why
         self._hang_up_agent(call)
-        self._bye(call.dialog)
+        self.outbound.bye(call.dialog)
         self._release(call)
 
     # -------------------------------------------------------------------------------- watching
@@ -617,7 +557,7 @@ class Switchboard:
         limit = self.settings.media_timeout
         silent = [("caller", call.media.port)]
         ring = call.ring
-        if call.state is CallState.TALKING and ring is not None and ring.state is RingState.ANSWERED:
+        if call.state is CallState.TALKING and ring is not None and ring.state is LegState.ANSWERED:
             silent.append(("agent", ring.side.port))
         for who, port in silent:
             if now - port.heard_at > limit:
@@ -629,7 +569,7 @@ class Switchboard:
         await self._submit(TaskNoted(call.task, "media_timeout", {"side": who}))
         if call.state is CallState.ENDED:
             return
-        self._bye(call.dialog)
+        self.outbound.bye(call.dialog)
         await self._caller_gone(call, "media_timeout")
 
     def _release(self, call: Call) -> None:

@@ -118,7 +118,9 @@ def _read(directory: Path, section: str, problems: list[Problem]) -> tuple[Any, 
     if data is None:
         data = expected()
     if not isinstance(data, expected):
-        problems.append(Problem(name, 1, section, f"the file must hold a YAML {'mapping' if expected is dict else 'list'}"))
+        problems.append(
+            Problem(name, 1, section, f"the file must hold a YAML {'mapping' if expected is dict else 'list'}")
+        )
         return None, {}
     return data, lines
 

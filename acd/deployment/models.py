@@ -61,11 +61,17 @@ class Settings(Model):
     sip_realm: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")] = "acd.demo"
     #: The digest algorithms REGISTER is challenged with, the preferred first (RFC 8760). Phones take the
     #: first they support, but some older ones (and sipp) take the first whatever it is: put MD5 first for them.
-    sip_digest_algorithms: Annotated[list[Literal["SHA-256", "MD5"]], Field(min_length=1, max_length=2)] = ["SHA-256", "MD5"]
+    sip_digest_algorithms: Annotated[list[Literal["SHA-256", "MD5"]], Field(min_length=1, max_length=2)] = [
+        "SHA-256",
+        "MD5",
+    ]
     #: Calls a node holds at once (waiting or talking); one more is refused 503 with Retry-After.
     max_calls: int = Field(default=500, ge=1, le=100_000)
     #: The UDP ports calls' audio uses, first and last (a firewall opens these).
-    rtp_ports: tuple[Annotated[int, Field(ge=1024, le=65535)], Annotated[int, Field(ge=1024, le=65535)]] = (20000, 29999)
+    rtp_ports: tuple[Annotated[int, Field(ge=1024, le=65535)], Annotated[int, Field(ge=1024, le=65535)]] = (
+        20000,
+        29999,
+    )
     #: A call from which no RTP came for this many seconds is ended (the caller's line dropped).
     media_timeout: Annotated[float, Field(gt=0, le=3600)] = 30
     #: Music for waiting callers: a mono 16-bit 8 kHz WAV file, relative to the configuration directory

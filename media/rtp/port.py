@@ -81,7 +81,9 @@ class RtpPort(asyncio.DatagramProtocol):
         if self.transport is None or self.remote is None:
             return
         self._sequence = (self._sequence + 1) & 0xFFFF
-        self.transport.sendto(header(payload_type, marker, self._sequence, timestamp, self._ssrc) + payload, self.remote)
+        self.transport.sendto(
+            header(payload_type, marker, self._sequence, timestamp, self._ssrc) + payload, self.remote
+        )
         self.sent += 1
 
     def close(self) -> None:
@@ -116,4 +118,3 @@ class PortRange:
             protocol.local = (self.host, port)
             return protocol
         raise OSError(f"no free RTP port in {self.first}-{self.last}")
-

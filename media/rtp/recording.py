@@ -22,7 +22,7 @@ class Recording:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = wave.open(str(path), "wb")
+        self._file = wave.open(str(path), "wb")  # noqa: SIM115 (open for the call's length; close() ends it)
         self._file.setnchannels(2)
         self._file.setsampwidth(2)
         self._file.setframerate(8000)

@@ -60,7 +60,9 @@ def contact_address(uri: str) -> tuple[str, int]:
     return host.strip("[]"), int(port) if port.isdigit() else 5060
 
 
-def build_request(method: str, uri: str, headers: Headers, body: bytes = b"", content_type: str = "application/sdp") -> bytes:
+def build_request(
+    method: str, uri: str, headers: Headers, body: bytes = b"", content_type: str = "application/sdp"
+) -> bytes:
     lines = [f"{method} {uri} SIP/2.0", *(f"{spelled(name)}: {value}" for name, value in headers)]
     if body:
         lines.append(f"Content-Type: {content_type}")

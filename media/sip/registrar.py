@@ -121,7 +121,13 @@ class Registrar:
         if age is None:
             return "", None, challenge
         if age > NONCE_LIFETIME:
-            return "", None, Outcome(401, "Unauthorized", challenges(self.realm, self.nonces.issue(now), self.algorithms, stale=True))
+            return (
+                "",
+                None,
+                Outcome(
+                    401, "Unauthorized", challenges(self.realm, self.nonces.issue(now), self.algorithms, stale=True)
+                ),
+            )
         account = self.accounts.get(credentials.username)
         if account is None:
             return "", None, Outcome(403, "Forbidden")

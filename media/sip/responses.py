@@ -17,7 +17,13 @@ Headers = tuple[tuple[str, str], ...]
 
 
 def answer(
-    request: Request | bytes, status: int, reason: str, extra: Headers = (), body: bytes = b"", *, tag: str | None = None
+    request: Request | bytes,
+    status: int,
+    reason: str,
+    extra: Headers = (),
+    body: bytes = b"",
+    *,
+    tag: str | None = None,
 ) -> bytes | None:
     """The response, or None when the request has no Via to route an answer by (then it is dropped).
 

@@ -17,7 +17,9 @@ T1, T2 = 0.5, 4.0
 GIVE_UP = 64 * T1
 
 
-async def repeat(send: Callable[[], None], done: Callable[[], bool], *, cap: float = T2, limit: float = GIVE_UP) -> bool:
+async def repeat(
+    send: Callable[[], None], done: Callable[[], bool], *, cap: float = T2, limit: float = GIVE_UP
+) -> bool:
     """Send again at T1, 2·T1… (at most `cap` apart) until `done()`; False when `limit` passed first."""
     interval, waited = T1, 0.0
     while waited < limit:

@@ -148,7 +148,10 @@ def _received(data: bytes, source: Source, handler: Handler, *, reliable: bool) 
 
 
 async def _stream(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler, streams: dict[tuple[str, int], asyncio.StreamWriter]
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    handler: Handler,
+    streams: dict[tuple[str, int], asyncio.StreamWriter],
 ) -> None:
     peer = writer.get_extra_info("peername")[:2]
     source = Source("tcp", peer, writer.write)

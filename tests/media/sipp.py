@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -66,7 +66,9 @@ class Centre:
             "-i", "127.0.0.1", "-p", str(port or free_port()), "-nostdin", "-timeout", str(int(timeout)),
             "-timeout_error", "-trace_err", "-error_file", str(self.directory / f"{name}.errors"), *args,
         ]  # fmt: skip
-        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.directory)
+        return subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.directory
+        )
 
 
 def finished(process: subprocess.Popen[str], centre: Centre, timeout: float = 60) -> None:
@@ -109,7 +111,7 @@ class Phone:
         self.centre, self.agent, self.transport = centre, agent, transport
         self.port = free_port()
 
-    def __enter__(self) -> Phone:
+    def __enter__(self) -> Self:
         reply = self.centre.admin.post(f"/api/v1/agents/{self.agent}/login")
         assert reply.status_code == 200, reply.text
         self.register()
@@ -129,7 +131,15 @@ class Phone:
     def answer(self, scenario: str, *args: str) -> subprocess.Popen[str]:
         """Start the phone's side of the next call: `scenario` answers (or not) the ACD's INVITE."""
         return self.centre.sipp(
-            scenario, "-s", self.agent, "-mp", str(free_port()), "-rtp_echo", *args, port=self.port, transport=self.transport
+            scenario,
+            "-s",
+            self.agent,
+            "-mp",
+            str(free_port()),
+            "-rtp_echo",
+            *args,
+            port=self.port,
+            transport=self.transport,
         )
 
     def __exit__(self, *exc: object) -> None:

@@ -45,7 +45,9 @@ def core_says(centre: Centre, task: str, kind: str, seconds: float = 20) -> None
 
 
 @pytest.mark.parametrize(("agent", "transport"), [("cmartin", "u1"), ("jbernard", "t1")])
-def test_a_caller_reaches_an_agent_who_answers_then_the_caller_hangs_up(centre: Centre, agent: str, transport: str) -> None:
+def test_a_caller_reaches_an_agent_who_answers_then_the_caller_hangs_up(
+    centre: Centre, agent: str, transport: str
+) -> None:
     with Phone(centre, agent, transport) as phone:
         ringing = phone.answer("agent_answers.xml")
         task, calling = caller(centre, "caller.xml", "-d", "3000", transport=transport)

@@ -37,7 +37,15 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
 
 
 def pjsip(centre: Centre, name: str, *args: str) -> subprocess.Popen[str]:
-    command = [sys.executable, str(PHONE), "--server", f"127.0.0.1:{centre.sip}", "--log", str(centre.directory / f"{name}.log"), *args]
+    command = [
+        sys.executable,
+        str(PHONE),
+        "--server",
+        f"127.0.0.1:{centre.sip}",
+        "--log",
+        str(centre.directory / f"{name}.log"),
+        *args,
+    ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -51,14 +59,21 @@ def said(process: subprocess.Popen[str], timeout: float = 90) -> list[str]:
     ("agent", "caller_codec", "agent_codec"),
     [("tmoreau", "PCMU", "PCMU"), ("csimon", "PCMA", "G722"), ("mfrancois", "G722", "PCMU")],
 )
-def test_the_caller_and_the_agent_hear_each_other(centre: Centre, agent: str, caller_codec: str, agent_codec: str) -> None:
-    heard_by_agent, heard_by_caller = centre.directory / f"{agent}-hears.wav", centre.directory / f"caller-of-{agent}-hears.wav"
+def test_the_caller_and_the_agent_hear_each_other(
+    centre: Centre, agent: str, caller_codec: str, agent_codec: str
+) -> None:
+    heard_by_agent, heard_by_caller = (
+        centre.directory / f"{agent}-hears.wav",
+        centre.directory / f"caller-of-{agent}-hears.wav",
+    )
     assert centre.admin.post(f"/api/v1/agents/{agent}/login").status_code == 200
     phone = pjsip(
         centre, f"{agent}-phone", "--user", agent, "--password", "phone-demo", "--answer", "--unregister",
         "--tone", str(AGENT_TONE), "--record", str(heard_by_agent), "--codec", agent_codec,
     )  # fmt: skip
-    until("the phone registered", lambda: centre.admin.get(f"/api/v1/agents/{agent}").json()["phone"] == "registered", 30)
+    until(
+        "the phone registered", lambda: centre.admin.get(f"/api/v1/agents/{agent}").json()["phone"] == "registered", 30
+    )
     caller = pjsip(
         centre, f"caller-of-{agent}", "--call", TVA, "--seconds", "7", "--tone", str(CALLER_TONE),
         "--record", str(heard_by_caller), "--codec", caller_codec,
