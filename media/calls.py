@@ -16,6 +16,7 @@ from media.rtp.bridge import Bridge, Side
 from media.rtp.recording import Recording
 from media.sip.checks import Request
 from media.sip.dialog import Dialog
+from media.sip.session_timer import SessionTimer
 
 
 class CallState(StrEnum):
@@ -49,6 +50,9 @@ class Call:
     bridge: Bridge | None = None
     recording: Recording | None = None
     digits: list[str] = field(default_factory=list)
+    timer: SessionTimer | None = None  # the session timer agreed with the caller (RFC 4028)
+    refreshed_at: float = 0.0  # when the caller's dialog was last refreshed (monotonic clock)
+    answer: bytes = b""  # the ACD's last SDP to the caller: what its own refresh re-INVITE offers again
     ended_because: str | None = None
 
     @property

@@ -33,6 +33,7 @@ from acd.model import Channel
 from acd.service import AcdService
 from media import sdp
 from media.calls import Call, CallState, task_id_for
+from media.errors import MediaError
 from media.outbound import Leg, LegState, Outbound
 from media.rtp.bridge import Bridge, Side, watch_digits
 from media.rtp.music import Music, MusicPlayer
@@ -43,6 +44,7 @@ from media.sip.checks import Request, Response
 from media.sip.dialog import Dialog, branch_of, contact_address, new_tag, tag_of, uri_of, user_of
 from media.sip.registrar import Registrar
 from media.sip.responses import answer
+from media.sip import session_timer
 from media.sip.transactions import GIVE_UP, Answered, repeat
 from media.sip.transport import Source, Transports
 
@@ -51,6 +53,12 @@ log = logging.getLogger("media.calls")
 _WATCHED = frozenset({Kind.OFFERED, Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED, Kind.TASK_ENDED, Kind.TASK_REJECTED})
 #: How often phones' registrations and calls' media are looked at.
 WATCH_EVERY = 1.0
+_REASONS = {
+    400: "Bad Request",
+    422: "Session Interval Too Small",
+    488: "Not Acceptable Here",
+    500: "Server Internal Error",
+}
 #: Why a call is refused when the core does not queue it.
 _REJECTED = {"queue_full": (486, "Busy Here"), "no_queue_to_take_it": (486, "Busy Here")}
 
@@ -170,8 +178,12 @@ class Switchboard:
             return
         try:
             sdp.read(request.body)
-        except sdp.SdpError as error:
-            self._reply(request, source, 488, f"Not Acceptable Here ({error.message})")
+            timer = session_timer.negotiate(request)
+        except session_timer.IntervalTooSmall:
+            self._reply(request, source, 422, "Session Interval Too Small", (("min-se", str(session_timer.MIN_SE)),))
+            return
+        except MediaError as error:
+            self._reply(request, source, error.status, f"{_REASONS[error.status]} ({error.message})")
             return
         self._reply(request, source, 100, "Trying")
         call_id = request.first("call-id") or ""
@@ -191,7 +203,7 @@ class Switchboard:
             address=source.address,
             via_host=f"{host}:{port}",
         )
-        call = Call(task_id_for(call_id), queue, dialog, request)
+        call = Call(task_id_for(call_id), queue, dialog, request, timer=timer, refreshed_at=time.monotonic())
         self.calls[call_id] = call
         self._spawn(self._set_up(call, request, source, tag))
 
@@ -228,7 +240,10 @@ class Switchboard:
         call.state = CallState.WAITING
         watch_digits(call.media, lambda digit: self._digit(call, "caller", digit))
         self.music.play(port, stream.payload_type)
-        call.final = answer(request, 200, "OK", (("contact", f"<{call.dialog.contact}>"),), body, tag=tag)
+        call.answer = body
+        agreed = call.timer.headers() if call.timer is not None else ()
+        extra = (("contact", f"<{call.dialog.contact}>"), ("supported", "timer"), *agreed)
+        call.final = answer(request, 200, "OK", extra, body, tag=tag)
         self._send_final(call, source)
 
     def _send_final(self, call: Call, source: Source) -> None:
@@ -242,8 +257,7 @@ class Switchboard:
         acked = await repeat(lambda: source.send(final), call.acked.is_set)
         if not acked and final.startswith(b"SIP/2.0 2"):  # RFC 3261 §13.3.1.4: no ACK for the 2xx, the call ends
             log.info("call %s: no ACK to its answer", call.task)
-            self.outbound.bye(call.dialog)
-            await self._caller_gone(call, "no_ack")
+            await self._caller_gone(call, "no_ack", hang_up=True)
 
     def _fail(self, call: Call, request: Request, source: Source, status: int, reason: str, tag: str,
               extra: tuple[tuple[str, str], ...] = ()) -> None:  # fmt: skip
@@ -277,14 +291,39 @@ class Switchboard:
             self._spawn(self._caller_gone(call, "caller_hung_up"))
         elif method == "INVITE" and call.side is None:
             self._reply(request, source, 491, "Request Pending")  # RFC 3261 §14.2: our answer is on its way
-        elif method == "INVITE":  # a refresh or a new offer from the trunk: the same stream, answered again
-            self._reoffer(request, source, call.media, call.dialog)
+        elif method in ("INVITE", "UPDATE"):  # a refresh or a new offer from the trunk: the same stream again
+            self._refreshed(call, request, source)
         elif method == "INFO":
             self._info(call, "caller", request, source)
         else:
             self._reply(request, source, 405, "Method Not Allowed")
 
-    def _reoffer(self, request: Request, source: Source, side: Side, dialog: Dialog) -> sdp.Stream | None:
+    def _refreshed(self, call: Call, request: Request, source: Source) -> None:
+        """A re-INVITE or UPDATE from the caller: the session is refreshed (RFC 4028 §10), its timer renewed."""
+        try:
+            timer = session_timer.negotiate(request) or call.timer
+        except session_timer.IntervalTooSmall:
+            self._reply(request, source, 422, "Session Interval Too Small", (("min-se", str(session_timer.MIN_SE)),))
+            return
+        except MediaError as error:
+            self._reply(request, source, error.status, _REASONS[error.status], tag=tag_of(call.dialog.local))
+            return
+        call.timer, call.refreshed_at = timer, time.monotonic()
+        agreed = timer.headers() if timer is not None else ()
+        if request.body:
+            self._reoffer(request, source, call.media, call.dialog, agreed)
+        else:
+            self._reply(
+                request,
+                source,
+                200,
+                "OK",
+                (("contact", f"<{call.dialog.contact}>"), *agreed),
+                tag=tag_of(call.dialog.local),
+            )
+
+    def _reoffer(self, request: Request, source: Source, side: Side, dialog: Dialog,
+                 extra: tuple[tuple[str, str], ...] = ()) -> sdp.Stream | None:  # fmt: skip
         try:
             body, stream = sdp.answer(
                 request.body, self.settings.host, side.port.local[1], sdp.Origin(side.port.local[1], 1)
@@ -292,7 +331,9 @@ class Switchboard:
         except sdp.SdpError as error:
             self._reply(request, source, 488, f"Not Acceptable Here ({error.message})", tag=tag_of(dialog.local))
             return None
-        self._reply(request, source, 200, "OK", (("contact", f"<{dialog.contact}>"),), body, tag=tag_of(dialog.local))
+        self._reply(
+            request, source, 200, "OK", (("contact", f"<{dialog.contact}>"), *extra), body, tag=tag_of(dialog.local)
+        )
         return stream
 
     def _info(self, call: Call, who: str, request: Request, source: Source) -> None:
@@ -318,9 +359,12 @@ class Switchboard:
         call.digits.append(digit)
         self._spawn(self._submit(TaskNoted(call.task, "dtmf", {"digit": digit, "from": who})))
 
-    async def _caller_gone(self, call: Call, why: str) -> None:
+    async def _caller_gone(self, call: Call, why: str, *, hang_up: bool = False) -> None:
+        """The caller's leg ended (it hung up; or, with `hang_up`, the ACD ends it): the task follows."""
         if call.state is CallState.ENDED:
             return
+        if hang_up:
+            self.outbound.bye(call.dialog)
         talking, agent = call.talking, call.agent
         call.state = CallState.ENDED
         call.ended_because = why
@@ -529,6 +573,7 @@ class Switchboard:
             for call in list(self.calls.values()):
                 if call.state in (CallState.WAITING, CallState.TALKING, CallState.HELD):
                     self._check_media(call, now)
+                    self._check_session(call, now)
             self._phones_changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._phones_changed.wait(), WATCH_EVERY)
@@ -565,12 +610,29 @@ class Switchboard:
                 self._spawn(self._media_lost(call, who))
                 return
 
-    async def _media_lost(self, call: Call, who: str) -> None:
-        await self._submit(TaskNoted(call.task, "media_timeout", {"side": who}))
+    def _check_session(self, call: Call, now: float) -> None:
+        """RFC 4028: refresh the session when the ACD is the refresher; end it when nobody did in time."""
+        timer = call.timer
+        if timer is None:
+            return
+        if now >= timer.deadline(call.refreshed_at):
+            log.info("call %s: its session was not refreshed in %d s: ended", call.task, timer.interval)
+            self._spawn(self._media_lost(call, "session", note="session_expired"))
+        elif timer.refresher == "uas" and now >= timer.refresh_at(call.refreshed_at):
+            call.refreshed_at = now  # one refresh at a time; its 2xx confirms the session goes on
+            self._spawn(self._refresh(call, timer))
+
+    async def _refresh(self, call: Call, timer: session_timer.SessionTimer) -> None:
+        extra = (("session-expires", f"{timer.interval};refresher=uas"), ("supported", "timer"))
+        response = await self.outbound.request(call.dialog, "INVITE", extra, call.answer)
+        if response.status in (408, 481):  # the caller is gone (RFC 4028 §10)
+            await self._media_lost(call, "session", note="session_expired")
+
+    async def _media_lost(self, call: Call, who: str, note: str = "media_timeout") -> None:
         if call.state is CallState.ENDED:
             return
-        self.outbound.bye(call.dialog)
-        await self._caller_gone(call, "media_timeout")
+        await self._submit(TaskNoted(call.task, note, {"side": who}))
+        await self._caller_gone(call, note, hang_up=True)
 
     def _release(self, call: Call) -> None:
         """Free what the call holds: its port, its bridge, its recording; forget it after a while."""

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 #: Methods this server acts on; others it knows answer 405, unknown ones 501 (RFC 3261 §8.2.1).
 ALLOWED = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER", "INFO", "REFER", "NOTIFY", "UPDATE")
 KNOWN = frozenset((*ALLOWED, "PRACK", "SUBSCRIBE", "MESSAGE", "PUBLISH"))
-#: Option tags a Require may name: none yet (session timers and Replaces come with the call path), so a
-#: request that requires any is refused 420 rather than taken on a promise.
-SUPPORTED: frozenset[str] = frozenset()
+#: Option tags a Require may name: session timers (RFC 4028). Any other is refused 420 rather than taken
+#: on a promise.
+SUPPORTED: frozenset[str] = frozenset({"timer"})
 URI_SCHEMES = frozenset({"sip", "sips", "tel"})
 ACCEPTED_BODIES = ("application/sdp",)
 MAX_CSEQ = 2**31 - 1

@@ -12,7 +12,7 @@ from media.sip.checks import COMPACT, Request
 
 SERVER = "acd"
 _COPIED = ("via", "from", "to", "call-id", "cseq")
-_SPELLING = {"call-id": "Call-ID", "cseq": "CSeq", "www-authenticate": "WWW-Authenticate"}
+_SPELLING = {"call-id": "Call-ID", "cseq": "CSeq", "www-authenticate": "WWW-Authenticate", "min-se": "Min-SE"}
 Headers = tuple[tuple[str, str], ...]
 
 
