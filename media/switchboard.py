@@ -40,11 +40,11 @@ from media.rtp.music import Music, MusicPlayer
 from media.rtp.port import PortRange, RtpPort
 from media.rtp.recording import Recording
 from media.rtp.ticker import Ticker
+from media.sip import session_timer
 from media.sip.checks import Request, Response
 from media.sip.dialog import Dialog, branch_of, contact_address, new_tag, tag_of, uri_of, user_of
 from media.sip.registrar import Registrar
 from media.sip.responses import answer
-from media.sip import session_timer
 from media.sip.transactions import GIVE_UP, Answered, repeat
 from media.sip.transport import Source, Transports
 
