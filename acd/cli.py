@@ -61,12 +61,16 @@ def _serve(args: argparse.Namespace) -> int:
         shared = SharedState(args.store, deployment.settings.name, node)
         log.info("node %s of deployment %s, state shared in %s", node, deployment.settings.name, args.store)
     service = AcdService(deployment, shared=shared)
-    also = []
+    sip = None
     if args.sip:
         from media.sip.endpoint import sip_endpoint
 
-        also.append(sip_endpoint(service, args.sip, Path(args.config)))
-    app = create_app(service, also=also)
+        sip = sip_endpoint(service, args.sip, Path(args.config))
+    app = create_app(service, also=[sip[0]] if sip else [])
+    if sip:
+        from media import api
+
+        api.install(app, sip[1])
     # SIGTERM is how a service manager stops the ACD. uvicorn shuts down gracefully, then raises the signal again
     # with the handler it found: the default one would kill the process (status 143) after a clean stop.
     signal.signal(signal.SIGTERM, _exit_cleanly)

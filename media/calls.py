@@ -24,6 +24,9 @@ class CallState(StrEnum):
     WAITING = "waiting"  # answered, in queue, hearing music (a phone may be ringing)
     TALKING = "talking"  # bridged to an agent
     HELD = "held"  # the agent put the caller on hold: music again
+    CONSULTING = "consulting"  # the agent talks to a colleague or an office; the caller hears music
+    TRANSFERRING = "transferring"  # handed to an outside number that rings; the caller hears music
+    OUTSIDE = "outside"  # bridged to an outside party: the agent's part is over, the call has no task
     ENDED = "ended"
 
 
@@ -46,6 +49,8 @@ class Call:
     acked: asyncio.Event = field(default_factory=asyncio.Event)
     cancelled: bool = False  # CANCEL came before the INVITE was answered
     ring: Leg | None = None  # the agent's phone: ringing, then the agent's leg once answered
+    consult: Leg | None = None  # the colleague or office the agent consults, or the outside party
+    transfers: int = 0  # how many times the call was put back in a queue (each time a new task)
     agent: str | None = None  # the agent talking to the caller (after answer)
     bridge: Bridge | None = None
     recording: Recording | None = None
@@ -63,4 +68,9 @@ class Call:
 
     @property
     def talking(self) -> bool:
-        return self.state in (CallState.TALKING, CallState.HELD)
+        """An agent is on the call (talking, holding, or consulting with the caller on hold)."""
+        return self.state in (CallState.TALKING, CallState.HELD, CallState.CONSULTING)
+
+    @property
+    def live(self) -> bool:
+        return self.state not in (CallState.SETTING_UP, CallState.ENDED)

@@ -46,6 +46,7 @@ class Leg:
     agent: str | None = None  # the agent whose phone this is, for an offer
     state: LegState = LegState.CALLING
     heard: bool = False  # a response came: the INVITE is no longer repeated, and it may be cancelled
+    referred: bool = False  # its phone sent a REFER: it hangs up by itself once told the outcome (RFC 5589 §6.1)
     answered: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property

@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +47,12 @@ from media.sip.registrar import Registrar
 from media.sip.responses import answer
 from media.sip.transactions import GIVE_UP, Answered, repeat
 from media.sip.transport import Source, Transports
+from media.transfers import Transfers
 
 log = logging.getLogger("media.calls")
 
+#: States of a call whose task is over: what the core decides about that task no longer concerns the call.
+_TASK_DONE = frozenset({CallState.ENDED, CallState.TRANSFERRING, CallState.OUTSIDE})
 _WATCHED = frozenset({Kind.OFFERED, Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED, Kind.TASK_ENDED, Kind.TASK_REJECTED})
 #: How often phones' registrations and calls' media are looked at.
 WATCH_EVERY = 1.0
@@ -72,6 +75,9 @@ class MediaSettings:
     media_timeout: float
     recordings: Path
     recorded_queues: frozenset[str]
+    numbers: Mapping[str, str] = field(default_factory=dict)  # dialled number -> the queue its calls enter
+    queues: frozenset[str] = frozenset()  # the voice queues a call may be transferred to
+    trunk: tuple[str, int] | None = None  # where calls to outside numbers go (UDP)
 
 
 class Switchboard:
@@ -88,7 +94,8 @@ class Switchboard:
         self.calls: dict[str, Call] = {}  # by the caller's Call-ID
         self.by_task: dict[str, Call] = {}
         self.rings: dict[str, tuple[Call, Leg]] = {}  # agents' legs by their Call-ID
-        self.outbound = Outbound(lambda: self.transports, self._spawn)
+        self.outbound = Outbound(lambda: self.transports, self.spawn)
+        self.transfers = Transfers(self)
         self._answered = Answered()
         self._group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -103,17 +110,17 @@ class Switchboard:
         async with asyncio.TaskGroup() as group:
             self._group = group
             for work in (self.ticker.run(), self._follow_decisions(), self._watch()):
-                self._spawn(work)
+                self.spawn(work)
             try:
                 yield self
             finally:
                 self._group = None
                 for call in list(self.calls.values()):
-                    self._release(call)
+                    self.release(call)
                 for task in list(self._tasks):  # retransmissions and pending steps end with the switchboard
                     task.cancel()
 
-    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         if self._group is None:
             work.close()
             return
@@ -128,7 +135,7 @@ class Switchboard:
         except Exception:  # one call's fault must not end every other call's task group
             log.exception("call handling failed")
 
-    async def _submit(self, event: Event) -> bool:
+    async def submit(self, event: Event) -> bool:
         """Tell the core; False (said in the log) when it refuses, as when an offer already ended."""
         try:
             await self.service.submit(event)
@@ -154,7 +161,7 @@ class Switchboard:
             return True
         return False
 
-    def _reply(self, request: Request, source: Source, status: int, reason: str, extra: tuple[tuple[str, str], ...] = (),
+    def reply(self, request: Request, source: Source, status: int, reason: str, extra: tuple[tuple[str, str], ...] = (),
                body: bytes = b"", tag: str | None = None) -> None:  # fmt: skip
         response = answer(request, status, reason, extra, body, tag=tag)
         if response is not None:
@@ -174,18 +181,18 @@ class Switchboard:
     def arrive(self, request: Request, source: Source, queue: str) -> None:
         """An INVITE to one of the deployment's numbers, from the trunk."""
         if sum(call.state is not CallState.ENDED for call in self.calls.values()) >= self.settings.max_calls:
-            self._reply(request, source, 503, "Service Unavailable", (("retry-after", "30"),))
+            self.reply(request, source, 503, "Service Unavailable", (("retry-after", "30"),))
             return
         try:
             sdp.read(request.body)
             timer = session_timer.negotiate(request)
         except session_timer.IntervalTooSmall:
-            self._reply(request, source, 422, "Session Interval Too Small", (("min-se", str(session_timer.MIN_SE)),))
+            self.reply(request, source, 422, "Session Interval Too Small", (("min-se", str(session_timer.MIN_SE)),))
             return
         except MediaError as error:
-            self._reply(request, source, error.status, f"{_REASONS[error.status]} ({error.message})")
+            self.reply(request, source, error.status, f"{_REASONS[error.status]} ({error.message})")
             return
-        self._reply(request, source, 100, "Trying")
+        self.reply(request, source, 100, "Trying")
         call_id = request.first("call-id") or ""
         tag = new_tag()
         host, port = self.transports.address
@@ -205,7 +212,7 @@ class Switchboard:
         )
         call = Call(task_id_for(call_id), queue, dialog, request, timer=timer, refreshed_at=time.monotonic())
         self.calls[call_id] = call
-        self._spawn(self._set_up(call, request, source, tag))
+        self.spawn(self._set_up(call, request, source, tag))
 
     async def _set_up(self, call: Call, request: Request, source: Source, tag: str) -> None:
         try:
@@ -235,7 +242,7 @@ class Switchboard:
             return
         if call.cancelled:  # the caller gave up while the task was being queued
             self._fail(call, request, source, 487, "Request Terminated", tag)
-            await self._submit(TaskCancelled(call.task))
+            await self.submit(TaskCancelled(call.task))
             return
         call.state = CallState.WAITING
         watch_digits(call.media, lambda digit: self._digit(call, "caller", digit))
@@ -251,7 +258,7 @@ class Switchboard:
         assert final is not None
         source.send(final)
         if source.transport == "udp":
-            self._spawn(self._until_acked(call, source, final))
+            self.spawn(self._until_acked(call, source, final))
 
     async def _until_acked(self, call: Call, source: Source, final: bytes) -> None:
         acked = await repeat(lambda: source.send(final), call.acked.is_set)
@@ -264,7 +271,7 @@ class Switchboard:
         call.final = answer(request, status, reason, extra, tag=tag)
         call.state = CallState.ENDED
         self._send_final(call, source)
-        self._release(call)
+        self.release(call)
 
     # ------------------------------------------------------------------------ from the caller
 
@@ -279,41 +286,41 @@ class Switchboard:
         if self._repeated(request, source):
             return
         if method == "CANCEL":
-            self._reply(request, source, 200, "OK")
+            self.reply(request, source, 200, "OK")
             if call.state is CallState.SETTING_UP:
                 call.cancelled = True
             return
         if call.state is CallState.ENDED:
-            self._reply(request, source, 481, "Call/Transaction Does Not Exist")
+            self.reply(request, source, 481, "Call/Transaction Does Not Exist")
             return
         if method == "BYE":
-            self._reply(request, source, 200, "OK")
-            self._spawn(self._caller_gone(call, "caller_hung_up"))
+            self.reply(request, source, 200, "OK")
+            self.spawn(self._caller_gone(call, "caller_hung_up"))
         elif method == "INVITE" and call.side is None:
-            self._reply(request, source, 491, "Request Pending")  # RFC 3261 §14.2: our answer is on its way
+            self.reply(request, source, 491, "Request Pending")  # RFC 3261 §14.2: our answer is on its way
         elif method in ("INVITE", "UPDATE"):  # a refresh or a new offer from the trunk: the same stream again
             self._refreshed(call, request, source)
         elif method == "INFO":
             self._info(call, "caller", request, source)
         else:
-            self._reply(request, source, 405, "Method Not Allowed")
+            self.reply(request, source, 405, "Method Not Allowed")
 
     def _refreshed(self, call: Call, request: Request, source: Source) -> None:
         """A re-INVITE or UPDATE from the caller: the session is refreshed (RFC 4028 §10), its timer renewed."""
         try:
             timer = session_timer.negotiate(request) or call.timer
         except session_timer.IntervalTooSmall:
-            self._reply(request, source, 422, "Session Interval Too Small", (("min-se", str(session_timer.MIN_SE)),))
+            self.reply(request, source, 422, "Session Interval Too Small", (("min-se", str(session_timer.MIN_SE)),))
             return
         except MediaError as error:
-            self._reply(request, source, error.status, _REASONS[error.status], tag=tag_of(call.dialog.local))
+            self.reply(request, source, error.status, _REASONS[error.status], tag=tag_of(call.dialog.local))
             return
         call.timer, call.refreshed_at = timer, time.monotonic()
         agreed = timer.headers() if timer is not None else ()
         if request.body:
             self._reoffer(request, source, call.media, call.dialog, agreed)
         else:
-            self._reply(
+            self.reply(
                 request,
                 source,
                 200,
@@ -329,9 +336,9 @@ class Switchboard:
                 request.body, self.settings.host, side.port.local[1], sdp.Origin(side.port.local[1], 1)
             )
         except sdp.SdpError as error:
-            self._reply(request, source, 488, f"Not Acceptable Here ({error.message})", tag=tag_of(dialog.local))
+            self.reply(request, source, 488, f"Not Acceptable Here ({error.message})", tag=tag_of(dialog.local))
             return None
-        self._reply(
+        self.reply(
             request, source, 200, "OK", (("contact", f"<{dialog.contact}>"), *extra), body, tag=tag_of(dialog.local)
         )
         return stream
@@ -345,10 +352,10 @@ class Switchboard:
         if (request.first("content-type") or "").lower().startswith("application/dtmf") and not signal:
             signal = text.strip()
         if len(signal) == 1 and signal.upper() in "0123456789*#ABCD":
-            self._reply(request, source, 200, "OK")
+            self.reply(request, source, 200, "OK")
             self._digit(call, who, signal.upper())
         else:
-            self._reply(
+            self.reply(
                 request,
                 source,
                 415 if not text else 400,
@@ -357,7 +364,7 @@ class Switchboard:
 
     def _digit(self, call: Call, who: str, digit: str) -> None:
         call.digits.append(digit)
-        self._spawn(self._submit(TaskNoted(call.task, "dtmf", {"digit": digit, "from": who})))
+        self.spawn(self.submit(TaskNoted(call.task, "dtmf", {"digit": digit, "from": who})))
 
     async def _caller_gone(self, call: Call, why: str, *, hang_up: bool = False) -> None:
         """The caller's leg ended (it hung up; or, with `hang_up`, the ACD ends it): the task follows."""
@@ -365,15 +372,26 @@ class Switchboard:
             return
         if hang_up:
             self.outbound.bye(call.dialog)
-        talking, agent = call.talking, call.agent
+        talking, agent, had_task = (
+            call.talking,
+            call.agent,
+            call.state not in (CallState.TRANSFERRING, CallState.OUTSIDE),
+        )
         call.state = CallState.ENDED
         call.ended_because = why
         self._hang_up_agent(call)  # a phone still ringing stops at once
+        self._hang_up_consulted(call)
         if talking and agent is not None:
-            await self._submit(TaskCompleted(call.task, agent))
-        else:
-            await self._submit(TaskCancelled(call.task))  # its offer is revoked: the phone stops ringing
-        self._release(call)
+            await self.submit(TaskCompleted(call.task, agent))
+        elif had_task:
+            await self.submit(TaskCancelled(call.task))  # its offer is revoked: the phone stops ringing
+        self.release(call)
+
+    def _hang_up_consulted(self, call: Call) -> None:
+        leg, call.consult = call.consult, None
+        if leg is not None:
+            self.outbound.stop(leg)
+            self.forget_leg(call, leg, close=False)
 
     # ------------------------------------------------------------------------- the agent's phone
 
@@ -381,7 +399,7 @@ class Switchboard:
         bindings = self.registrar.bindings(agent)
         if not bindings:  # its registration lapsed between the offer and now
             self._phones.discard(agent)
-            await self._submit(PhoneChanged(agent, False))
+            await self.submit(PhoneChanged(agent, False))
             return
         binding = bindings[0]
         port = await self.ports.open(time.monotonic)
@@ -391,7 +409,7 @@ class Switchboard:
         # Over TCP, the stream the phone registered on if it kept it open (behind NAT), else its Contact.
         reachable_on_source = binding.transport == "udp" or self.transports.has_stream(binding.source)
         address = binding.source if reachable_on_source else contact_address(binding.contact)
-        leg = self._leg(
+        leg = self.leg_for(
             call, binding.contact, binding.transport, address, port, self._agent_answered, self._agent_refused
         )
         leg.agent = agent
@@ -399,7 +417,7 @@ class Switchboard:
         self.rings[leg.dialog.call_id] = (call, leg)
         self.outbound.place(leg)
 
-    def _leg(self, call: Call, target: str, transport: str, address: tuple[str, int], port: RtpPort,
+    def leg_for(self, call: Call, target: str, transport: str, address: tuple[str, int], port: RtpPort,
              on_answer: Callable[[Call, Leg, bytes], None], on_refusal: Callable[[Call, Leg, int], None]) -> Leg:  # fmt: skip
         """An outbound INVITE for `call` to `target`, showing the caller's number, offering the caller's codec first."""
         host, sip_port = self.transports.address
@@ -430,10 +448,10 @@ class Switchboard:
         if call.ring is leg:
             call.ring = None
         if leg.agent is not None:
-            self._spawn(self._submit(OfferRefused(call.task, leg.agent)))
+            self.spawn(self.submit(OfferRefused(call.task, leg.agent)))
 
     def _agent_answered(self, call: Call, leg: Leg, body: bytes) -> None:
-        self._spawn(self._take_answer(call, leg, body))
+        self.spawn(self._take_answer(call, leg, body))
 
     async def _take_answer(self, call: Call, leg: Leg, body: bytes) -> None:
         agent = leg.agent or ""
@@ -442,46 +460,48 @@ class Switchboard:
         except sdp.SdpError as error:
             log.info("call %s: agent %s answered with unusable SDP: %s", call.task, agent, error)
             self._hang_up_leg(call, leg)
-            await self._submit(OfferRefused(call.task, agent))
+            await self.submit(OfferRefused(call.task, agent))
             return
         leg.side = Side(leg.side.port, stream)
         leg.side.port.remote = stream.address
-        if call.state is not CallState.WAITING or not await self._submit(OfferAccepted(call.task, agent)):
+        if call.state is not CallState.WAITING or not await self.submit(OfferAccepted(call.task, agent)):
             self._hang_up_leg(call, leg)  # the caller left, or the offer ended first
             return
         call.state, call.agent = CallState.TALKING, agent
         leg.answered.set()
         self.music.stop(call.media.port)
         if call.queue in self.settings.recorded_queues:
-            await self._record(call)
-        self._join(call, leg)
+            await self.record(call)
+        self.join(call, leg)
 
-    def _join(self, call: Call, leg: Leg) -> None:
+    def join(self, call: Call, leg: Leg) -> None:
         recording = call.recording
         taps = (recording.caller, recording.agent) if recording is not None else None
         call.bridge = Bridge(call.media, leg.side, lambda who, digit: self._digit(call, who, digit), taps)
 
-    async def _record(self, call: Call) -> None:
+    async def record(self, call: Call) -> None:
         path = self.settings.recordings / f"{call.task}.wav"
         call.recording = Recording(path)
         self.ticker.add(call.recording, call.recording.tick)
-        await self._submit(TaskNoted(call.task, "recording", {"path": str(path.resolve())}))
+        await self.submit(TaskNoted(call.task, "recording", {"path": str(path.resolve())}))
 
     def _from_agent(self, call: Call, leg: Leg, request: Request, source: Source) -> None:
         method = request.method
         if method == "ACK" or self._repeated(request, source):
             return
         if method == "BYE":
-            self._reply(request, source, 200, "OK")
-            self._spawn(self._agent_gone(call, leg))
+            self.reply(request, source, 200, "OK")
+            self.spawn(self._agent_gone(call, leg))
         elif method == "INVITE":  # hold or resume (RFC 3264 §8.4)
             stream = self._reoffer(request, source, leg.side, leg.dialog)
-            if stream is not None and call.talking:
+            if stream is not None and call.state in (CallState.TALKING, CallState.HELD) and leg is call.ring:
                 self._hold_or_resume(call, leg, stream)
         elif method == "INFO":
             self._info(call, "agent", request, source)
+        elif method == "REFER" and leg is call.ring:
+            self.transfers.referred(call, leg, request, source)
         else:
-            self._reply(request, source, 405, "Method Not Allowed")
+            self.reply(request, source, 405, "Method Not Allowed")
 
     def _hold_or_resume(self, call: Call, leg: Leg, stream: sdp.Stream) -> None:
         leg.side = Side(leg.side.port, stream)
@@ -491,24 +511,34 @@ class Switchboard:
         if stream.on_hold:
             call.state = CallState.HELD
             self.music.play(call.media.port, call.media.stream.payload_type)
-            self._spawn(self._submit(TaskNoted(call.task, "hold")))
+            self.spawn(self.submit(TaskNoted(call.task, "hold")))
         else:
             if stream.address[0] not in ("0.0.0.0", "::"):
                 leg.side.port.remote = stream.address
             call.state = CallState.TALKING
             self.music.stop(call.media.port)
-            self._join(call, leg)
-            self._spawn(self._submit(TaskNoted(call.task, "resume")))
+            self.join(call, leg)
+            self.spawn(self.submit(TaskNoted(call.task, "resume")))
 
     async def _agent_gone(self, call: Call, leg: Leg) -> None:
-        self._forget_leg(call, leg)
-        if call.state is CallState.ENDED:
+        current = leg is call.ring or leg is call.consult
+        self.forget_leg(call, leg)
+        if call.state is CallState.ENDED or not current:
+            return  # the call is over, or this leg's part in it was (an agent hanging up after a transfer)
+        if leg is call.consult or call.state is CallState.CONSULTING:
+            await self.transfers.consulted_hung_up(call, leg)
+            return
+        if call.state is CallState.OUTSIDE:  # the outside party hung up: the caller's leg ends too
+            call.state = CallState.ENDED
+            call.ended_because = "outside_hung_up"
+            self.outbound.bye(call.dialog)
+            self.release(call)
             return
         call.state = CallState.ENDED
         call.ended_because = "agent_hung_up"
         self.outbound.bye(call.dialog)
-        await self._submit(TaskCompleted(call.task, leg.agent or ""))
-        self._release(call)
+        await self.submit(TaskCompleted(call.task, leg.agent or ""))
+        self.release(call)
 
     def _stop_ringing(self, call: Call, agent: str | None) -> None:
         leg = call.ring
@@ -517,18 +547,20 @@ class Switchboard:
 
     def _hang_up_leg(self, call: Call, leg: Leg) -> None:
         self.outbound.hang_up(leg)
-        self._forget_leg(call, leg)
+        self.forget_leg(call, leg)
 
     def _hang_up_agent(self, call: Call) -> None:
         """CANCEL a ringing phone (the leg ends at its final response) or BYE an answered one."""
         leg = call.ring
         if leg is not None:
             self.outbound.stop(leg)
-            self._forget_leg(call, leg, close=False)
+            self.forget_leg(call, leg, close=False)
 
-    def _forget_leg(self, call: Call, leg: Leg, *, close: bool = True) -> None:
+    def forget_leg(self, call: Call, leg: Leg, *, close: bool = True) -> None:
         if call.ring is leg:
             call.ring = None
+        if call.consult is leg:
+            call.consult = None
         if close:
             self.outbound.forget(leg)
         # The dialog is kept a little: a BYE or a repeated 2xx may still come for it.
@@ -544,10 +576,10 @@ class Switchboard:
             while (entry := await subscription.queue.get()) is not None:
                 decision = entry.decision
                 call = self.by_task.get(decision.task or "")
-                if call is None or call.state is CallState.ENDED:
-                    continue
+                if call is None or call.task != decision.task or call.state in _TASK_DONE:
+                    continue  # an ended call, a task the call had before a transfer, or one handed outside
                 if decision.kind is Kind.OFFERED and decision.agent is not None:
-                    self._spawn(self._ring(call, decision.agent))
+                    self.spawn(self._ring(call, decision.agent))
                 elif decision.kind in (Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED):
                     self._stop_ringing(call, decision.agent)
                 elif call.state in (CallState.WAITING, CallState.TALKING, CallState.HELD):
@@ -555,13 +587,28 @@ class Switchboard:
         finally:
             self.service.unsubscribe(subscription)
 
+    def entered_at(self, call: Call) -> float | None:
+        """When the call's task first entered a queue: a transfer back to a queue keeps the caller's place."""
+        task = self.service.store.task(call.task)
+        return task.entered_at if task is not None else None
+
+    def stop_recording(self, call: Call) -> None:
+        if call.recording is not None:
+            self.ticker.remove(call.recording)
+            call.recording.close()
+            call.recording = None
+
+    def end(self, call: Call, why: str) -> None:
+        self._end_by_core(call, why)
+
     def _end_by_core(self, call: Call, why: str) -> None:
         """The core ended the task (its maximum wait with nowhere to go, or withdrawn): the call ends."""
         call.state = CallState.ENDED
         call.ended_because = why
         self._hang_up_agent(call)
+        self._hang_up_consulted(call)
         self.outbound.bye(call.dialog)
-        self._release(call)
+        self.release(call)
 
     # -------------------------------------------------------------------------------- watching
 
@@ -585,10 +632,10 @@ class Switchboard:
     async def _sync_phones(self) -> None:
         registered = self.registrar.registered()
         for agent in sorted(registered - self._phones):
-            if await self._submit(PhoneChanged(agent, True)):
+            if await self.submit(PhoneChanged(agent, True)):
                 self._phones.add(agent)
         for agent in sorted(self._phones - registered):
-            if await self._submit(PhoneChanged(agent, False)):
+            if await self.submit(PhoneChanged(agent, False)):
                 self._phones.discard(agent)
 
     async def mark_phones_unregistered(self, agents: list[str]) -> None:
@@ -596,7 +643,7 @@ class Switchboard:
         for agent in agents:
             stored = self.service.store.agent(agent)
             if stored is not None and stored.phone is not False:
-                await self._submit(PhoneChanged(agent, False))
+                await self.submit(PhoneChanged(agent, False))
 
     def _check_media(self, call: Call, now: float) -> None:
         limit = self.settings.media_timeout
@@ -607,7 +654,7 @@ class Switchboard:
         for who, port in silent:
             if now - port.heard_at > limit:
                 log.info("call %s: no RTP from the %s for %.0f s: ended", call.task, who, limit)
-                self._spawn(self._media_lost(call, who))
+                self.spawn(self._media_lost(call, who))
                 return
 
     def _check_session(self, call: Call, now: float) -> None:
@@ -617,10 +664,10 @@ class Switchboard:
             return
         if now >= timer.deadline(call.refreshed_at):
             log.info("call %s: its session was not refreshed in %d s: ended", call.task, timer.interval)
-            self._spawn(self._media_lost(call, "session", note="session_expired"))
+            self.spawn(self._media_lost(call, "session", note="session_expired"))
         elif timer.refresher == "uas" and now >= timer.refresh_at(call.refreshed_at):
             call.refreshed_at = now  # one refresh at a time; its 2xx confirms the session goes on
-            self._spawn(self._refresh(call, timer))
+            self.spawn(self._refresh(call, timer))
 
     async def _refresh(self, call: Call, timer: session_timer.SessionTimer) -> None:
         extra = (("session-expires", f"{timer.interval};refresher=uas"), ("supported", "timer"))
@@ -631,17 +678,14 @@ class Switchboard:
     async def _media_lost(self, call: Call, who: str, note: str = "media_timeout") -> None:
         if call.state is CallState.ENDED:
             return
-        await self._submit(TaskNoted(call.task, note, {"side": who}))
+        await self.submit(TaskNoted(call.task, note, {"side": who}))
         await self._caller_gone(call, note, hang_up=True)
 
-    def _release(self, call: Call) -> None:
+    def release(self, call: Call) -> None:
         """Free what the call holds: its port, its bridge, its recording; forget it after a while."""
         if call.bridge is not None:
             call.bridge.close()
-        if call.recording is not None:
-            self.ticker.remove(call.recording)
-            call.recording.close()
-            call.recording = None
+        self.stop_recording(call)
         if call.side is not None:
             self.music.stop(call.side.port)
             call.side.port.close()

@@ -65,6 +65,9 @@ class Settings(Model):
         "SHA-256",
         "MD5",
     ]
+    #: The trunk's address (host:port, UDP) where calls to outside numbers go: transfers to a second-level
+    #: office. None: only transfers to the deployment's queues.
+    sip_trunk: Annotated[str, Field(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$")] | None = None
     #: Calls a node holds at once (waiting or talking); one more is refused 503 with Retry-After.
     max_calls: int = Field(default=500, ge=1, le=100_000)
     #: The UDP ports calls' audio uses, first and last (a firewall opens these).

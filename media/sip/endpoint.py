@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
+from acd.model import Channel
 from acd.service import AcdService
 from media.rtp.music import Music
 from media.sip.checks import Request, Response
@@ -21,8 +22,9 @@ from media.switchboard import MediaSettings, Switchboard
 
 def sip_endpoint(
     service: AcdService, address: tuple[str, int], config: Path
-) -> Callable[[], AbstractAsyncContextManager[Switchboard]]:
-    """SIP on UDP and TCP at `address` with calls' media on the same host, for as long as the application runs."""
+) -> tuple[Callable[[], AbstractAsyncContextManager[Switchboard]], Switchboard]:
+    """SIP on UDP and TCP at `address` with calls' media on the same host, for as long as the application
+    runs (the first of the pair), and the switchboard the calls' API acts on."""
     deployment = service.deployment
     settings = deployment.settings
     accounts = {
@@ -41,9 +43,12 @@ def sip_endpoint(
         media_timeout=settings.media_timeout,
         recordings=Path(settings.recordings),
         recorded_queues=frozenset(queue.id for queue in deployment.queues if queue.record),
+        numbers={entry.number: entry.queue for entry in deployment.numbers},
+        queues=frozenset(queue.id for queue in deployment.queues if Channel.VOICE in queue.channels),
+        trunk=_host_port(settings.sip_trunk) if settings.sip_trunk else None,
     )
     switchboard = Switchboard(service, registrar, media)
-    numbers = {entry.number: entry.queue for entry in deployment.numbers}
+    numbers = media.numbers
 
     def store_available() -> bool:
         return service.engine is None or service.engine.shared.reachable
@@ -61,4 +66,9 @@ def sip_endpoint(
             async with switchboard.running(transports):
                 yield switchboard
 
-    return running
+    return running, switchboard
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host, int(port)

@@ -40,6 +40,16 @@ def demo_config(directory: Path, settings: str = "") -> Path:
     return config
 
 
+def tva_for_every_lons_agent(config: Path, *, record: bool = False) -> None:
+    """lons-tva (the demo's number +33199000101) taken at once by any agent of Lons, with no skill to wait for."""
+    queues = config / "queues.yaml"
+    text = queues.read_text()
+    start = text.index("- id: lons-tva\n")
+    end = text.index("- id: ", start + 1)
+    tva = "- id: lons-tva\n  name: TVA\n  site: lons\n  channels: [voice]\n  teams: [lons-a, lons-b, lons-c]\n"
+    queues.write_text(text[:start] + tva + ("  record: true\n" if record else "") + text[end:])
+
+
 @dataclass
 class Centre:
     """A running `acd serve` with SIP, and an administrator's HTTP client."""

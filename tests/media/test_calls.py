@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from media.calls import task_id_for
-from tests.media.sipp import Centre, Phone, demo_config, finished, running_centre
+from tests.media.sipp import Centre, Phone, demo_config, finished, running_centre, tva_for_every_lons_agent
 from tests.servers import free_port, until
 
 TVA = "+33199000101"  # the demo's number for lons-tva, served by the lons plateaux
@@ -24,13 +24,7 @@ TVA = "+33199000101"  # the demo's number for lons-tva, served by the lons plate
 def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
     directory = tmp_path_factory.mktemp("calls")
     config = demo_config(directory, "offer_timeout: 4\nmedia_timeout: 8\n")
-    queues = config / "queues.yaml"
-    text = queues.read_text()
-    start = text.index("- id: lons-tva\n")
-    end = text.index("- id: ", start + 1)
-    # Every agent of Lons takes its calls at once (no skill to wait for), and they are recorded.
-    tva = "- id: lons-tva\n  name: TVA\n  site: lons\n  channels: [voice]\n  teams: [lons-a, lons-b, lons-c]\n  record: true\n"
-    queues.write_text(text[:start] + tva + text[end:])
+    tva_for_every_lons_agent(config, record=True)
     with running_centre(directory, config) as running:
         yield running
 

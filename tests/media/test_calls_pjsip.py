@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.media.sipp import Centre, demo_config, running_centre
+from tests.media.sipp import Centre, demo_config, running_centre, tva_for_every_lons_agent
 from tests.servers import until
 
 PHONE = Path(__file__).with_name("pjsip_phone.py")
@@ -26,12 +26,7 @@ TVA = "+33199000101"
 def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
     directory = tmp_path_factory.mktemp("pjsip")
     config = demo_config(directory, "offer_timeout: 10\n")
-    queues = config / "queues.yaml"
-    text = queues.read_text()
-    start = text.index("- id: lons-tva\n")
-    end = text.index("- id: ", start + 1)
-    tva = "- id: lons-tva\n  name: TVA\n  site: lons\n  channels: [voice]\n  teams: [lons-a, lons-b, lons-c]\n"
-    queues.write_text(text[:start] + tva + text[end:])
+    tva_for_every_lons_agent(config)
     with running_centre(directory, config) as running:
         yield running
 

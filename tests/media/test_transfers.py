@@ -1,0 +1,166 @@
+"""Transfers through a running `acd serve`: blind by REFER from the agent's phone or by the API, to a
+queue (the call enters the ACD again) or to an outside number through the trunk (an office played by
+sipp), and attended by the API (consult, then complete or return)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from media.calls import task_id_for
+from tests.media.sipp import Centre, Phone, demo_config, finished, running_centre, tva_for_every_lons_agent
+from tests.servers import free_port, until
+
+TVA = "+33199000101"
+OFFICE = "+33384000000"  # the second-level office, outside: through the trunk
+
+
+@pytest.fixture(scope="module")
+def office_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def centre(tmp_path_factory: pytest.TempPathFactory, office_port: int) -> Iterator[Centre]:
+    directory = tmp_path_factory.mktemp("transfers")
+    config = demo_config(directory, f"offer_timeout: 6\nsip_trunk: 127.0.0.1:{office_port}\n")
+    tva_for_every_lons_agent(config)
+    with running_centre(directory, config) as running:
+        yield running
+
+
+def caller(centre: Centre, scenario: str, *args: str) -> tuple[str, subprocess.Popen[str]]:
+    process = centre.sipp(scenario, "-s", TVA, "-mp", str(free_port()), *args)
+    return f"1-{process.pid}@127.0.0.1", process
+
+
+def office(centre: Centre, port: int, scenario: str = "agent_answers.xml") -> subprocess.Popen[str]:
+    """The office on the trunk's address: answers (echoing what it hears) and waits to be hung up."""
+    return centre.sipp(scenario, "-s", "office", "-mp", str(free_port()), "-rtp_echo", port=port)
+
+
+def answered(centre: Centre, task: str) -> None:
+    until(f"{task} answered", lambda: "offer_accepted" in centre.kinds(task), 20)
+
+
+def _call(centre: Centre, task: str) -> dict[str, Any]:
+    calls = centre.admin.get("/api/v1/calls").json()
+    return next((call for call in calls if call["task"] == task), {})
+
+
+def call_state(centre: Centre, task: str) -> str | None:
+    return _call(centre, task).get("state")
+
+
+def test_a_refer_to_a_queue_number_puts_the_caller_back_in_the_acd_for_another_agent(centre: Centre) -> None:
+    with Phone(centre, "cmartin") as first:
+        referring = first.answer("agent_refers.xml", "-set", "target", TVA)
+        call_id, calling = caller(centre, "caller.xml", "-d", "9000")
+        finished(referring, centre)  # 202, NOTIFY 200, then its own BYE
+        first_task = task_id_for(call_id)
+        assert centre.admin.get("/api/v1/agents/cmartin").json()["state"] == "wrap_up"
+        with Phone(centre, "sdubois") as second:
+            talking = second.answer("agent_answers.xml")
+            finished(calling, centre)
+            finished(talking, centre)  # the caller hung up on the second agent
+    kinds = centre.kinds(first_task)
+    assert kinds[:3] == ["task_queued", "offered", "offer_accepted"] and "task_completed" in kinds, kinds
+    notes = [e for e in centre.events(task=first_task) if e["kind"] == "task_noted"]
+    assert [(n["reason"], n["data"]) for n in notes] == [("transferred", {"to": TVA})]
+    second_task = task_id_for(f"{call_id}/1")
+    events = centre.events(task=second_task)
+    assert [e["agent"] for e in events if e["kind"] == "offer_accepted"] == ["sdubois"]
+    assert "task_completed" in [e["kind"] for e in events]
+
+
+def test_a_refer_to_an_outside_number_goes_through_the_trunk(centre: Centre, office_port: int) -> None:
+    at_office = office(centre, office_port)
+    with Phone(centre, "athomas") as agent:
+        referring = agent.answer("agent_refers.xml", "-set", "target", OFFICE)
+        call_id, calling = caller(centre, "caller.xml", "-d", "6000")
+        finished(referring, centre)
+        finished(calling, centre)
+        finished(at_office, centre)  # the office answered, then was hung up when the caller left
+    assert "task_completed" in centre.kinds(task_id_for(call_id))
+
+
+def test_a_blind_transfer_by_the_api_hangs_up_the_agent_and_queues_the_call_again(centre: Centre) -> None:
+    with Phone(centre, "lrobert") as first:
+        talking = first.answer("agent_answers.xml")
+        call_id, calling = caller(centre, "caller.xml", "-d", "9000")
+        task = task_id_for(call_id)
+        answered(centre, task)
+        reply = centre.admin.post(f"/api/v1/calls/{task}/transfer", json={"to": "lons-tva"})
+        assert reply.status_code == 200 and reply.json()["state"] == "waiting", reply.text
+        finished(talking, centre)  # the ACD hung the first agent's phone up
+    with Phone(centre, "nrichard") as second:
+        talking = second.answer("agent_answers.xml")
+        finished(calling, centre)
+        finished(talking, centre)
+    assert [e["agent"] for e in centre.events(task=f"{task_id_for(call_id + '/1')}") if e["kind"] == "offered"] == [
+        "nrichard"
+    ]
+
+
+@dataclass
+class Consultation:
+    task: str
+    agent: subprocess.Popen[str]  # the agent's phone, talking
+    caller: subprocess.Popen[str]
+    office: subprocess.Popen[str]
+
+
+@contextmanager
+def consulting(centre: Centre, agent: str, office_port: int) -> Iterator[Consultation]:
+    """A caller talking to `agent`, who consults the office by the API; yields once the office answered."""
+    with Phone(centre, agent) as phone:
+        talking = phone.answer("agent_answers.xml")
+        call_id, calling = caller(centre, "caller.xml", "-d", "8000")
+        task = task_id_for(call_id)
+        answered(centre, task)
+        at_office = office(centre, office_port)
+        assert centre.admin.post(f"/api/v1/calls/{task}/consult", json={"to": OFFICE}).json()["state"] == "consulting"
+        until("the office answers", lambda: _call(centre, task)["other_party"] == "answered", 20)
+        yield Consultation(task, talking, calling, at_office)
+
+
+def test_a_consultation_completed_joins_the_caller_to_the_office(centre: Centre, office_port: int) -> None:
+    with consulting(centre, "epetit", office_port) as consultation:
+        reply = centre.admin.post(f"/api/v1/calls/{consultation.task}/consult/complete")
+        assert reply.json()["state"] == "outside"  # the agent's task is over: the office has the caller
+        finished(consultation.agent, centre)  # the agent's part is over: hung up
+        finished(consultation.caller, centre)
+        finished(consultation.office, centre)  # hung up when the caller left
+
+
+def test_a_consultation_cancelled_returns_the_agent_to_the_caller(centre: Centre, office_port: int) -> None:
+    with consulting(centre, "hdurand", office_port) as consultation:
+        reply = centre.admin.post(f"/api/v1/calls/{consultation.task}/consult/cancel")
+        assert reply.json()["state"] == "talking"
+        finished(consultation.office, centre)  # hung up
+        finished(consultation.caller, centre)
+        finished(consultation.agent, centre)  # the agent was with the caller until the caller hung up
+    notes = [e["reason"] for e in centre.events(task=consultation.task) if e["kind"] == "task_noted"]
+    assert notes == ["consulting", "consult_ended"], notes
+
+
+def test_bad_transfer_requests_are_refused_and_change_nothing(centre: Centre) -> None:
+    reply = centre.admin.post("/api/v1/calls/call-nothing/transfer", json={"to": "lons-tva"})
+    assert (reply.status_code, reply.json()["error"]) == (404, "no-such-call")
+    call_id, calling = caller(centre, "caller_is_hung_up.xml")
+    task = task_id_for(call_id)
+    until("the call waits", lambda: call_state(centre, task) == "waiting", 20)
+    misspelt = centre.admin.post(f"/api/v1/calls/{task}/transfer", json={"target": "lons-tva"})
+    assert misspelt.status_code == 422
+    no_agent = centre.admin.post(f"/api/v1/calls/{task}/transfer", json={"to": "lons-tva"})
+    assert (no_agent.status_code, no_agent.json()["error"]) == (409, "not-transferable")
+    nothing = centre.admin.post(f"/api/v1/calls/{task}/consult/complete")
+    assert nothing.status_code == 409
+    assert call_state(centre, task) == "waiting"
+    assert centre.admin.delete(f"/api/v1/tasks/{task}").status_code == 200
+    finished(calling, centre)
