@@ -167,11 +167,11 @@ class Switchboard:
         if response is not None:
             source.send(response)
             if request.method != "INVITE":
-                self._answered.keep(branch_of(request.first("via") or ""), request.method, response)
+                self._answered.keep(_transaction(request), request.method, response)
 
     def _repeated(self, request: Request, source: Source) -> bool:
         """A retransmission of a request already answered: answered again the same way."""
-        earlier = self._answered.get(branch_of(request.first("via") or ""), request.method)
+        earlier = self._answered.get(_transaction(request), request.method)
         if earlier is not None:
             source.send(earlier)
         return earlier is not None
@@ -221,7 +221,12 @@ class Switchboard:
             log.warning("call refused: %s", error)
             self._fail(call, request, source, 503, "Service Unavailable", tag)
             return
-        body, stream = sdp.answer(request.body, self.settings.host, port.local[1], sdp.Origin(port.local[1]))
+        try:
+            body, stream = sdp.answer(request.body, self.settings.host, port.local[1], sdp.Origin(port.local[1]))
+        except sdp.SdpError as error:  # no codec the bridge carries
+            port.close()
+            self._fail(call, request, source, 488, f"Not Acceptable Here ({error.message})", tag)
+            return
         call.side = Side(port, stream)
         port.remote = stream.address
         self.by_task[call.task] = call
@@ -696,3 +701,14 @@ class Switchboard:
         self.calls.pop(call.dialog.call_id, None)
         if self.by_task.get(call.task) is call:
             del self.by_task[call.task]
+
+
+def _transaction(request: Request) -> str | None:
+    """What tells a retransmission (RFC 3261 §17.2.3: the top Via's branch and sent-by), with the Call-ID:
+    a client that reuses branches across calls still has each call's requests taken as new."""
+    via = request.first("via") or ""
+    branch = branch_of(via)
+    if branch is None:
+        return None
+    sent_by = via.split(";", 1)[0].split()[-1] if via.split(";", 1)[0].split() else ""
+    return f"{branch} {sent_by} {request.first('call-id')}"

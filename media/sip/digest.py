@@ -105,7 +105,9 @@ def expected_response(credentials: Credentials, method: str, ha1_hex: str) -> st
     return _hash(algorithm, f"{ha1_hex}:{params['nonce']}:{params['nc']}:{params['cnonce']}:{qop}:{ha2}")
 
 
-def challenges(realm: str, nonce: str, algorithms: Sequence[str], *, stale: bool = False) -> tuple[tuple[str, str], ...]:
+def challenges(
+    realm: str, nonce: str, algorithms: Sequence[str], *, stale: bool = False
+) -> tuple[tuple[str, str], ...]:
     """WWW-Authenticate values, one per algorithm in the order of preference."""
     flag = ", stale=true" if stale else ""
     return tuple(

@@ -33,18 +33,18 @@ async def repeat(
 
 
 class Answered:
-    """The last responses sent to requests outside INVITE, by (branch, method), to answer repeats alike."""
+    """The last responses sent to requests outside INVITE, by transaction and method, to answer repeats alike."""
 
     def __init__(self, size: int = 4096) -> None:
         self._responses: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._size = size
 
-    def keep(self, branch: str | None, method: str, response: bytes | None) -> None:
-        if branch is None or response is None:
+    def keep(self, transaction: str | None, method: str, response: bytes | None) -> None:
+        if transaction is None or response is None:
             return
-        self._responses[(branch, method)] = response
+        self._responses[(transaction, method)] = response
         if len(self._responses) > self._size:
             self._responses.popitem(last=False)
 
-    def get(self, branch: str | None, method: str) -> bytes | None:
-        return self._responses.get((branch, method)) if branch is not None else None
+    def get(self, transaction: str | None, method: str) -> bytes | None:
+        return self._responses.get((transaction, method)) if transaction is not None else None
