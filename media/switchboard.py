@@ -587,7 +587,7 @@ class Switchboard:
                     self.spawn(self._ring(call, decision.agent))
                 elif decision.kind in (Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED):
                     self._stop_ringing(call, decision.agent)
-                elif call.state in (CallState.WAITING, CallState.TALKING, CallState.HELD):
+                elif call.state is not CallState.SETTING_UP:  # (set-up answers a refusal by itself)
                     self._end_by_core(call, decision.reason or decision.kind.value)
         finally:
             self.service.unsubscribe(subscription)
@@ -623,7 +623,7 @@ class Switchboard:
             await self._sync_phones()
             now = time.monotonic()
             for call in list(self.calls.values()):
-                if call.state in (CallState.WAITING, CallState.TALKING, CallState.HELD):
+                if call.live and call.side is not None:  # answered: its media and session are watched
                     self._check_media(call, now)
                     self._check_session(call, now)
             self._phones_changed.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import wave
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -159,10 +160,28 @@ def load_deployment(directory: Path) -> Deployment:
     for loc, message in check_references(deployment):
         section = str(loc[0])
         problems.append(Problem(f"{section}.yaml", _line_of(lines.get(section, {}), loc), field_path(loc), message))
-    music = directory / (deployment.settings.music_on_hold or ".")
-    if deployment.settings.music_on_hold is not None and not music.is_file():
-        where = _line_of(lines.get("settings", {}), ("settings", "music_on_hold"))
-        problems.append(Problem("settings.yaml", where, "music_on_hold", f"no such file: {music}"))
+    if deployment.settings.music_on_hold is not None:
+        trouble = _music_trouble(directory / deployment.settings.music_on_hold)
+        if trouble:
+            where = _line_of(lines.get("settings", {}), ("settings", "music_on_hold"))
+            problems.append(Problem("settings.yaml", where, "music_on_hold", trouble))
     if problems:
         raise ConfigError(problems)
     return deployment
+
+
+def _music_trouble(path: Path) -> str | None:
+    """What is wrong with a music file, if anything: it must be a mono 16-bit 8 kHz WAV (telephony's)."""
+    if not path.is_file():
+        return f"no such file: {path}"
+    try:
+        with wave.open(str(path), "rb") as audio:
+            shape = (audio.getnchannels(), audio.getsampwidth() * 8, audio.getframerate())
+            frames = audio.getnframes()
+    except (wave.Error, EOFError) as error:
+        return f"{path.name} is not a WAV file ({error})"
+    if shape != (1, 16, 8000):
+        return f"{path.name} is {shape[0]} channel(s), {shape[1]}-bit, {shape[2]} Hz: mono 16-bit 8000 Hz needed"
+    if frames < 160:
+        return f"{path.name} is shorter than 20 ms"
+    return None

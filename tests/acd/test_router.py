@@ -6,8 +6,20 @@ import pytest
 
 from acd import router as router_module
 from acd.decisions import Kind
-from acd.errors import InvalidEvent, TransitionError
-from acd.events import AgentLoggedIn, AgentReady, ClockTicked, NodeLost, OfferAccepted, TaskArrived, TaskCancelled
+from acd.errors import InvalidEvent, TransitionError, UnknownAgent, UnknownTask
+from acd.events import (
+    AgentLoggedIn,
+    AgentReady,
+    ClockTicked,
+    NodeLost,
+    OfferAccepted,
+    PhoneChanged,
+    TaskArrived,
+    TaskCancelled,
+    TaskCompleted,
+    TaskNoted,
+    WrapUpEnded,
+)
 from acd.model import Channel, Place
 from tests.acd import builders
 from tests.acd.stores import RouterFactory
@@ -154,4 +166,49 @@ def test_an_event_fires_at_most_its_share_of_due_timers_before_it(make_router: R
     assert steps == [f"t{i}" for i in range(router_module.TIMERS_PER_EVENT)]  # the earliest, in order
     assert router.store.task("late").place is Place.QUEUED  # the event itself applied all the same
     out = router.process(ClockTicked(), T0 + 60)
-    assert [d.task for d in out if d.kind is Kind.TASK_OVERFLOW_STEP] == [f"t{i}" for i in range(router_module.TIMERS_PER_EVENT, count)]
+    assert [d.task for d in out if d.kind is Kind.TASK_OVERFLOW_STEP] == [
+        f"t{i}" for i in range(router_module.TIMERS_PER_EVENT, count)
+    ]
+
+
+def test_an_agent_whose_phone_is_unregistered_gets_no_call_but_still_chats(make_router: RouterFactory) -> None:
+    router = make_router()
+    router.process(AgentLoggedIn("ana"), T0)
+    router.process(PhoneChanged("ana", False), T0)
+    assert kinds(router.process(TaskArrived("v", Channel.VOICE, "lons-tva"), T0 + 1)) == ["task_queued"]
+    out = router.process(TaskArrived("c", Channel.CHAT, "lons-chat"), T0 + 2)
+    assert [(d.kind, d.task) for d in out if d.kind is Kind.OFFERED] == [(Kind.OFFERED, "c")]
+    router.process(OfferAccepted("c", "ana"), T0 + 3)
+    router.process(TaskCompleted("c", "ana"), T0 + 4)
+    router.process(WrapUpEnded("c", "ana"), T0 + 5)
+    out = router.process(PhoneChanged("ana", True), T0 + 6)  # registered again: the waiting call comes
+    assert [(d.kind, d.task, d.agent) for d in out if d.kind is Kind.OFFERED] == [(Kind.OFFERED, "v", "ana")]
+
+
+def test_a_phone_lost_while_it_rings_gives_the_call_back_without_blaming_the_agent(make_router: RouterFactory) -> None:
+    router = make_router()
+    router.process(AgentLoggedIn("ana"), T0)
+    router.process(TaskArrived("v", Channel.VOICE, "lons-tva"), T0)
+    out = router.process(PhoneChanged("ana", False), T0 + 1)
+    revoked = [d for d in out if d.kind is Kind.OFFER_REVOKED]
+    assert [(d.task, d.reason) for d in revoked] == [("v", "phone_unregistered")]
+    assert router.store.task("v").place is Place.QUEUED and router.store.agent("ana").missed_offers == 0
+
+
+def test_a_note_on_a_task_moves_nothing_and_a_note_on_no_task_is_refused(make_router: RouterFactory) -> None:
+    router = make_router()
+    router.process(TaskArrived("v", Channel.VOICE, "lons-tva"), T0)
+    (noted,) = router.process(TaskNoted("v", "dtmf", {"digit": "5", "from": "caller"}), T0 + 1)
+    assert (noted.kind, noted.task, noted.reason, dict(noted.data)) == (
+        Kind.TASK_NOTED,
+        "v",
+        "dtmf",
+        {"digit": "5", "from": "caller"},
+    )
+    assert router.store.task("v").place is Place.QUEUED
+    with pytest.raises(UnknownTask):
+        router.process(TaskNoted("nothing", "dtmf"), T0 + 2)
+    with pytest.raises(UnknownAgent):
+        router.process(PhoneChanged("nobody", True), T0 + 2)
+    with pytest.raises(InvalidEvent, match="registered must be true or false"):
+        PhoneChanged("ana", "yes")  # type: ignore[arg-type]

@@ -34,6 +34,7 @@ from acd.events import (
     NodeLost,
     OfferAccepted,
     OfferRefused,
+    PhoneChanged,
     TaskArrived,
     TaskCancelled,
     TaskCompleted,
@@ -80,6 +81,8 @@ def may_serve(config: Deployment, agent: Agent, task: Task) -> bool:
 
 
 def room_for(config: Deployment, agent: Agent, channel: Channel, used: int) -> bool:
+    if channel in (Channel.VOICE, Channel.CALLBACK) and agent.phone is False:
+        return False  # its phone cannot be rung
     limit = config.settings.capacity.get(channel, 0)
     return limit > 0 and used + CAPACITY_UNITS // limit <= CAPACITY_UNITS
 
@@ -154,6 +157,10 @@ class RouterMachine(RuleBasedStateMachine):
     @rule(node=st.sampled_from(["n1", "n2"]))
     def lose_node(self, node: str) -> None:
         self.send(NodeLost(node))
+
+    @rule(agent=st.sampled_from(AGENT_IDS), registered=st.booleans())
+    def phone(self, agent: str, registered: bool) -> None:
+        self.send(PhoneChanged(agent, registered))
 
     @rule(agent=st.sampled_from(AGENT_IDS))
     def logout(self, agent: str) -> None:

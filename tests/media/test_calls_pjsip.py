@@ -109,3 +109,17 @@ def _power(samples: array[int], rate: int, frequency: float) -> float:
     for sample in samples:
         previous, before = sample + coefficient * previous - before, previous
     return previous * previous + before * before - coefficient * previous * before
+
+
+def test_a_waiting_caller_hears_the_music_on_hold_of_the_configuration(centre: Centre) -> None:
+    # No agent is ready (each test above ends its agent's day): the caller waits, hearing config/'s music,
+    # an arpeggio of C5, E5 and G5.
+    heard = centre.directory / "waiting-caller-hears.wav"
+    caller = pjsip(
+        centre, "waiting-caller", "--call", TVA, "--seconds", "4", "--tone", str(CALLER_TONE), "--record", str(heard)
+    )
+    assert said(caller) == ["call hung up"]
+    samples, rate = last_seconds(heard, 3)
+    music = sum(_power(samples, rate, frequency) for frequency in (523.25, 659.25, 783.99))
+    anything_else = sum(_power(samples, rate, frequency) for frequency in (CALLER_TONE, AGENT_TONE, 600, 900))
+    assert music > 20 * anything_else, (music, anything_else)

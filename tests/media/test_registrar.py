@@ -87,9 +87,10 @@ def test_a_phone_registers_after_the_challenge(registrar: Registrar, clock: Cloc
     (binding,) = registrar.bindings("ana")
     assert (binding.contact, binding.source, binding.transport) == ("sip:ana@192.0.2.7:5062", ("192.0.2.7", 5062), "udp")
     clock.now += 599
-    assert registrar.bindings("ana")
+    assert registrar.bindings("ana") and registrar.registered() == {"ana"}
     clock.now += 1
     assert registrar.bindings("ana") == []  # lapsed: no phone to ring
+    assert registrar.registered() == set()  # what the switchboard tells the core (PhoneChanged)
 
 
 def test_a_wrong_password_is_asked_again_and_binds_nothing(registrar: Registrar) -> None:

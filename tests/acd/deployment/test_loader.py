@@ -139,3 +139,19 @@ def test_phones_belong_to_known_agents_once_and_hold_ha1s_of_the_right_length(co
 def test_an_ha1_of_the_wrong_length_is_refused(config: Path) -> None:
     edit(config, "phones.yaml", "{MD5: 1664e6a1b498b6813cd7dc8e378c6091,", "{MD5: 1664e6a1,")
     assert "phones[0]: Value error, an MD5 HA1 is 32 hexadecimal digits" in refused(config)
+
+
+def test_the_music_on_hold_must_be_a_telephony_wav_file(config: Path) -> None:
+    import wave
+
+    (config / "music-on-hold.wav").unlink()
+    assert refused(config) == f"settings.yaml:12: music_on_hold: no such file: {config / 'music-on-hold.wav'}"
+    with wave.open(str(config / "music-on-hold.wav"), "wb") as audio:  # CD quality: not what a phone hears
+        audio.setnchannels(2)
+        audio.setsampwidth(2)
+        audio.setframerate(44100)
+        audio.writeframes(bytes(4 * 44100))
+    expected = "music-on-hold.wav is 2 channel(s), 16-bit, 44100 Hz: mono 16-bit 8000 Hz needed"
+    assert refused(config) == f"settings.yaml:12: music_on_hold: {expected}"
+    (config / "music-on-hold.wav").write_bytes(b"RIFF, but not really")
+    assert refused(config).startswith("settings.yaml:12: music_on_hold: music-on-hold.wav is not a WAV file")
