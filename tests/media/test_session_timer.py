@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from media.sip.checks import Request, check
+from media.calls import task_id_for
 from media.sip.session_timer import IntervalTooSmall, MalformedSessionExpires, SessionTimer, negotiate
-from tests.media.sipp import Centre, finished
-from tests.media.test_calls import TVA, centre  # noqa: F401  (the running centre of the call tests)
+from tests.media.sipp import Centre, demo_config, finished, running_centre
+
+TVA = "+33199000101"
+
+
+@pytest.fixture(scope="module")
+def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
+    directory = tmp_path_factory.mktemp("timers")
+    # These callers send no audio: the media timeout waits longer than any session timer here.
+    with running_centre(directory, demo_config(directory, "media_timeout: 300\n")) as running:
+        yield running
 
 
 def invite(*headers: str) -> Request:
@@ -53,9 +65,22 @@ def test_a_session_ends_at_its_deadline_and_the_acd_refreshes_at_half_time() -> 
     assert SessionTimer(1800, "uas").headers() == (("session-expires", "1800;refresher=uas"),)
 
 
-def test_a_caller_asking_for_a_timer_gets_it_and_refreshes_by_update(centre: Centre) -> None:  # noqa: F811
+def test_a_caller_asking_for_a_timer_gets_it_and_refreshes_by_update(centre: Centre) -> None:
     finished(centre.sipp("caller_session_timer.xml", "-s", TVA, "-d", "500"), centre)
 
 
-def test_a_caller_asking_for_too_short_a_timer_is_refused_422(centre: Centre) -> None:  # noqa: F811
+def test_a_caller_asking_for_too_short_a_timer_is_refused_422(centre: Centre) -> None:
     finished(centre.sipp("caller_short_timer.xml", "-s", TVA), centre)
+
+
+def test_a_session_is_refreshed_by_the_acd_or_ended_at_its_deadline(centre: Centre) -> None:
+    # Both callers at once (a minute: RFC 4028's shortest interval is 90 s, its deadline 60 s in):
+    # one refreshes nothing and is hung up by its deadline; the other cannot refresh, so the ACD does,
+    # by re-INVITE at half the interval, which the caller answers before hanging up itself.
+    forgotten = centre.sipp("caller_never_refreshes.xml", "-s", TVA, timeout=120)
+    refreshed = centre.sipp("caller_refreshed.xml", "-s", TVA, "-d", "1000", timeout=120)
+    finished(refreshed, centre, timeout=120)
+    finished(forgotten, centre, timeout=120)
+    task = task_id_for(f"1-{forgotten.pid}@127.0.0.1")
+    notes = [(e["reason"], e["data"]) for e in centre.events(task=task) if e["kind"] == "task_noted"]
+    assert notes == [("session_expired", {"side": "session"})]
