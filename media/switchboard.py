@@ -23,7 +23,6 @@ from acd.events import (
     Event,
     OfferAccepted,
     OfferRefused,
-    PhoneChanged,
     TaskArrived,
     TaskCancelled,
     TaskCompleted,
@@ -34,7 +33,8 @@ from acd.service import AcdService
 from media import sdp
 from media.calls import Call, CallState, task_id_for
 from media.errors import MediaError
-from media.outbound import Leg, LegState, Outbound
+from media.midcall import MidCall
+from media.outbound import Leg, Outbound
 from media.rtp.bridge import Bridge, Side, watch_digits
 from media.rtp.music import Music, MusicPlayer
 from media.rtp.port import PortRange, RtpPort
@@ -42,20 +42,19 @@ from media.rtp.recording import Recording
 from media.rtp.ticker import Ticker
 from media.sip import session_timer
 from media.sip.checks import Request, Response
-from media.sip.dialog import Dialog, branch_of, contact_address, new_tag, tag_of, uri_of, user_of
+from media.sip.dialog import Dialog, branch_of, contact_address, new_tag, uri_of, user_of
 from media.sip.registrar import Registrar
 from media.sip.responses import answer
 from media.sip.transactions import GIVE_UP, Answered, repeat
 from media.sip.transport import Source, Transports
 from media.transfers import Transfers
+from media.watch import Watch
 
 log = logging.getLogger("media.calls")
 
 #: States of a call whose task is over: what the core decides about that task no longer concerns the call.
 _TASK_DONE = frozenset({CallState.ENDED, CallState.TRANSFERRING, CallState.OUTSIDE})
 _WATCHED = frozenset({Kind.OFFERED, Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED, Kind.TASK_ENDED, Kind.TASK_REJECTED})
-#: How often phones' registrations and calls' media are looked at.
-WATCH_EVERY = 1.0
 _REASONS = {
     400: "Bad Request",
     422: "Session Interval Too Small",
@@ -99,8 +98,8 @@ class Switchboard:
         self._answered = Answered()
         self._group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._phones: set[str] = set()  # agents whose phones the core was last told are registered
-        self._phones_changed = asyncio.Event()
+        self.watch = Watch(self)
+        self.midcall = MidCall(self)
 
     # ------------------------------------------------------------------------------ lifecycle
 
@@ -109,7 +108,7 @@ class Switchboard:
         self.transports = transports
         async with asyncio.TaskGroup() as group:
             self._group = group
-            for work in (self.ticker.run(), self._follow_decisions(), self._watch()):
+            for work in (self.ticker.run(), self._follow_decisions(), self.watch.run()):
                 self.spawn(work)
             try:
                 yield self
@@ -250,7 +249,7 @@ class Switchboard:
             await self.submit(TaskCancelled(call.task))
             return
         call.state = CallState.WAITING
-        watch_digits(call.media, lambda digit: self._digit(call, "caller", digit))
+        watch_digits(call.media, lambda digit: self.midcall.digit(call, "caller", digit))
         self.music.play(port, stream.payload_type)
         call.answer = body
         agreed = call.timer.headers() if call.timer is not None else ()
@@ -304,72 +303,11 @@ class Switchboard:
         elif method == "INVITE" and call.side is None:
             self.reply(request, source, 491, "Request Pending")  # RFC 3261 §14.2: our answer is on its way
         elif method in ("INVITE", "UPDATE"):  # a refresh or a new offer from the trunk: the same stream again
-            self._refreshed(call, request, source)
+            self.midcall.refreshed(call, request, source)
         elif method == "INFO":
-            self._info(call, "caller", request, source)
+            self.midcall.info(call, "caller", request, source)
         else:
             self.reply(request, source, 405, "Method Not Allowed")
-
-    def _refreshed(self, call: Call, request: Request, source: Source) -> None:
-        """A re-INVITE or UPDATE from the caller: the session is refreshed (RFC 4028 §10), its timer renewed."""
-        try:
-            timer = session_timer.negotiate(request) or call.timer
-        except session_timer.IntervalTooSmall:
-            self.reply(request, source, 422, "Session Interval Too Small", (("min-se", str(session_timer.MIN_SE)),))
-            return
-        except MediaError as error:
-            self.reply(request, source, error.status, _REASONS[error.status], tag=tag_of(call.dialog.local))
-            return
-        call.timer, call.refreshed_at = timer, time.monotonic()
-        agreed = timer.headers() if timer is not None else ()
-        if request.body:
-            self._reoffer(request, source, call.media, call.dialog, agreed)
-        else:
-            self.reply(
-                request,
-                source,
-                200,
-                "OK",
-                (("contact", f"<{call.dialog.contact}>"), *agreed),
-                tag=tag_of(call.dialog.local),
-            )
-
-    def _reoffer(self, request: Request, source: Source, side: Side, dialog: Dialog,
-                 extra: tuple[tuple[str, str], ...] = ()) -> sdp.Stream | None:  # fmt: skip
-        try:
-            body, stream = sdp.answer(
-                request.body, self.settings.host, side.port.local[1], sdp.Origin(side.port.local[1], 1)
-            )
-        except sdp.SdpError as error:
-            self.reply(request, source, 488, f"Not Acceptable Here ({error.message})", tag=tag_of(dialog.local))
-            return None
-        self.reply(
-            request, source, 200, "OK", (("contact", f"<{dialog.contact}>"), *extra), body, tag=tag_of(dialog.local)
-        )
-        return stream
-
-    def _info(self, call: Call, who: str, request: Request, source: Source) -> None:
-        """DTMF as SIP INFO (application/dtmf-relay, as Cisco and most phones send it)."""
-        text = request.body.decode("utf-8", "replace")
-        signal = next(
-            (line.split("=", 1)[1].strip() for line in text.splitlines() if line.lower().startswith("signal=")), ""
-        )
-        if (request.first("content-type") or "").lower().startswith("application/dtmf") and not signal:
-            signal = text.strip()
-        if len(signal) == 1 and signal.upper() in "0123456789*#ABCD":
-            self.reply(request, source, 200, "OK")
-            self._digit(call, who, signal.upper())
-        else:
-            self.reply(
-                request,
-                source,
-                415 if not text else 400,
-                "Bad Request (no DTMF signal)" if text else "Unsupported Media Type",
-            )
-
-    def _digit(self, call: Call, who: str, digit: str) -> None:
-        call.digits.append(digit)
-        self.spawn(self.submit(TaskNoted(call.task, "dtmf", {"digit": digit, "from": who})))
 
     async def _caller_gone(self, call: Call, why: str, *, hang_up: bool = False) -> None:
         """The caller's leg ended (it hung up; or, with `hang_up`, the ACD ends it): the task follows."""
@@ -403,8 +341,7 @@ class Switchboard:
     async def _ring(self, call: Call, agent: str) -> None:
         bindings = self.registrar.bindings(agent)
         if not bindings:  # its registration lapsed between the offer and now
-            self._phones.discard(agent)
-            await self.submit(PhoneChanged(agent, False))
+            await self.watch.phone_lost(agent)
             return
         binding = bindings[0]
         port = await self.ports.open(time.monotonic)
@@ -482,7 +419,7 @@ class Switchboard:
     def join(self, call: Call, leg: Leg) -> None:
         recording = call.recording
         taps = (recording.caller, recording.agent) if recording is not None else None
-        call.bridge = Bridge(call.media, leg.side, lambda who, digit: self._digit(call, who, digit), taps)
+        call.bridge = Bridge(call.media, leg.side, lambda who, digit: self.midcall.digit(call, who, digit), taps)
 
     async def record(self, call: Call) -> None:
         path = self.settings.recordings / f"{call.task}.wav"
@@ -498,32 +435,15 @@ class Switchboard:
             self.reply(request, source, 200, "OK")
             self.spawn(self._agent_gone(call, leg))
         elif method == "INVITE":  # hold or resume (RFC 3264 §8.4)
-            stream = self._reoffer(request, source, leg.side, leg.dialog)
+            stream = self.midcall.reoffer(request, source, leg.side, leg.dialog)
             if stream is not None and call.state in (CallState.TALKING, CallState.HELD) and leg is call.ring:
-                self._hold_or_resume(call, leg, stream)
+                self.midcall.hold_or_resume(call, leg, stream)
         elif method == "INFO":
-            self._info(call, "agent", request, source)
+            self.midcall.info(call, "agent", request, source)
         elif method == "REFER" and leg is call.ring:
             self.transfers.referred(call, leg, request, source)
         else:
             self.reply(request, source, 405, "Method Not Allowed")
-
-    def _hold_or_resume(self, call: Call, leg: Leg, stream: sdp.Stream) -> None:
-        leg.side = Side(leg.side.port, stream)
-        if call.bridge is not None:
-            call.bridge.close()
-            call.bridge = None
-        if stream.on_hold:
-            call.state = CallState.HELD
-            self.music.play(call.media.port, call.media.stream.payload_type)
-            self.spawn(self.submit(TaskNoted(call.task, "hold")))
-        else:
-            if stream.address[0] not in ("0.0.0.0", "::"):
-                leg.side.port.remote = stream.address
-            call.state = CallState.TALKING
-            self.music.stop(call.media.port)
-            self.join(call, leg)
-            self.spawn(self.submit(TaskNoted(call.task, "resume")))
 
     async def _agent_gone(self, call: Call, leg: Leg) -> None:
         current = leg is call.ring or leg is call.consult
@@ -588,7 +508,7 @@ class Switchboard:
                 elif decision.kind in (Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED):
                     self._stop_ringing(call, decision.agent)
                 elif call.state is not CallState.SETTING_UP:  # (set-up answers a refusal by itself)
-                    self._end_by_core(call, decision.reason or decision.kind.value)
+                    self.end(call, decision.reason or decision.kind.value)
         finally:
             self.service.unsubscribe(subscription)
 
@@ -604,9 +524,6 @@ class Switchboard:
             call.recording = None
 
     def end(self, call: Call, why: str) -> None:
-        self._end_by_core(call, why)
-
-    def _end_by_core(self, call: Call, why: str) -> None:
         """The core ended the task (its maximum wait with nowhere to go, or withdrawn): the call ends."""
         call.state = CallState.ENDED
         call.ended_because = why
@@ -615,72 +532,8 @@ class Switchboard:
         self.outbound.bye(call.dialog)
         self.release(call)
 
-    # -------------------------------------------------------------------------------- watching
-
-    async def _watch(self) -> None:
-        """Tell the core which phones can be rung; end calls whose media stopped."""
-        while True:
-            await self._sync_phones()
-            now = time.monotonic()
-            for call in list(self.calls.values()):
-                if call.live and call.side is not None:  # answered: its media and session are watched
-                    self._check_media(call, now)
-                    self._check_session(call, now)
-            self._phones_changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._phones_changed.wait(), WATCH_EVERY)
-
-    def phones_changed(self) -> None:
-        """A REGISTER was answered: tell the core now rather than at the next look."""
-        self._phones_changed.set()
-
-    async def _sync_phones(self) -> None:
-        registered = self.registrar.registered()
-        for agent in sorted(registered - self._phones):
-            if await self.submit(PhoneChanged(agent, True)):
-                self._phones.add(agent)
-        for agent in sorted(self._phones - registered):
-            if await self.submit(PhoneChanged(agent, False)):
-                self._phones.discard(agent)
-
-    async def mark_phones_unregistered(self, agents: list[str]) -> None:
-        """At start, no phone is registered here yet: the core is told, so it offers no call before one is."""
-        for agent in agents:
-            stored = self.service.store.agent(agent)
-            if stored is not None and stored.phone is not False:
-                await self.submit(PhoneChanged(agent, False))
-
-    def _check_media(self, call: Call, now: float) -> None:
-        limit = self.settings.media_timeout
-        silent = [("caller", call.media.port)]
-        ring = call.ring
-        if call.state is CallState.TALKING and ring is not None and ring.state is LegState.ANSWERED:
-            silent.append(("agent", ring.side.port))
-        for who, port in silent:
-            if now - port.heard_at > limit:
-                log.info("call %s: no RTP from the %s for %.0f s: ended", call.task, who, limit)
-                self.spawn(self._media_lost(call, who))
-                return
-
-    def _check_session(self, call: Call, now: float) -> None:
-        """RFC 4028: refresh the session when the ACD is the refresher; end it when nobody did in time."""
-        timer = call.timer
-        if timer is None:
-            return
-        if now >= timer.deadline(call.refreshed_at):
-            log.info("call %s: its session was not refreshed in %d s: ended", call.task, timer.interval)
-            self.spawn(self._media_lost(call, "session", note="session_expired"))
-        elif timer.refresher == "uas" and now >= timer.refresh_at(call.refreshed_at):
-            call.refreshed_at = now  # one refresh at a time; its 2xx confirms the session goes on
-            self.spawn(self._refresh(call, timer))
-
-    async def _refresh(self, call: Call, timer: session_timer.SessionTimer) -> None:
-        extra = (("session-expires", f"{timer.interval};refresher=uas"), ("supported", "timer"))
-        response = await self.outbound.request(call.dialog, "INVITE", extra, call.answer)
-        if response.status in (408, 481):  # the caller is gone (RFC 4028 §10)
-            await self._media_lost(call, "session", note="session_expired")
-
-    async def _media_lost(self, call: Call, who: str, note: str = "media_timeout") -> None:
+    async def media_lost(self, call: Call, who: str, note: str = "media_timeout") -> None:
+        """The call's media stopped, or its session was not refreshed: it ends, and its events say why."""
         if call.state is CallState.ENDED:
             return
         await self.submit(TaskNoted(call.task, note, {"side": who}))

@@ -53,7 +53,7 @@ def sip_endpoint(
     def store_available() -> bool:
         return service.engine is None or service.engine.shared.reachable
 
-    door = FrontDoor(registrar, numbers, store_available, switchboard.arrive, switchboard.phones_changed)
+    door = FrontDoor(registrar, numbers, store_available, switchboard.arrive, switchboard.watch.phones_changed)
 
     def handle(message: Request | Response, source: Source) -> None:
         if not switchboard.handle(message, source) and isinstance(message, Request):
@@ -62,7 +62,7 @@ def sip_endpoint(
     @contextlib.asynccontextmanager
     async def running() -> AsyncIterator[Switchboard]:
         async with listening(address[0], address[1], handle) as transports:
-            await switchboard.mark_phones_unregistered(sorted({phone.agent for phone in deployment.phones}))
+            await switchboard.watch.mark_phones_unregistered(sorted({phone.agent for phone in deployment.phones}))
             async with switchboard.running(transports):
                 yield switchboard
 

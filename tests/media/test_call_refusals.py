@@ -65,14 +65,19 @@ class Trunk:
             if not reply.startswith("SIP/2.0 1"):
                 return reply
 
-    def ack_and_bye(self, reply: str, call_id: str) -> None:
+    def in_dialog(self, reply: str, call_id: str, method: str, cseq: int, body: str = "", kind: str = "") -> None:
+        """A request in the dialog the final response `reply` made."""
         to = next(line for line in reply.split("\r\n") if line.startswith("To:"))
-        for method, cseq in (("ACK", 1), ("BYE", 2)):
-            self.send((
-                f"{method} sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{self.port};branch=z9hG4bK{method}\r\n"
-                f"From: <sip:caller@127.0.0.1>;tag=c1\r\n{to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n"
-                "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-            ).encode())  # fmt: skip
+        content = f"Content-Type: {kind}\r\n" if kind else ""
+        self.send((
+            f"{method} sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{self.port};branch=z9hG4bK{method}{cseq}\r\n"
+            f"From: <sip:caller@127.0.0.1>;tag=c1\r\n{to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n"
+            f"Max-Forwards: 70\r\n{content}Content-Length: {len(body)}\r\n\r\n{body}"
+        ).encode())  # fmt: skip
+
+    def ack_and_bye(self, reply: str, call_id: str) -> None:
+        self.in_dialog(reply, call_id, "ACK", 1)
+        self.in_dialog(reply, call_id, "BYE", 2)
 
 
 @pytest.fixture
@@ -140,3 +145,24 @@ def test_a_repeated_invite_is_answered_alike_and_makes_one_task(centre: Centre, 
     task = task_id_for("repeated")
     until("the call abandoned", lambda: "task_ended" in centre.kinds(task), 10)
     assert centre.kinds(task).count("task_queued") == 1
+
+
+def test_keys_by_sip_info_are_taken_and_bad_ones_refused(centre: Centre, trunk: Trunk) -> None:
+    trunk.send(trunk.invite(TVA, "keys"))
+    answer = trunk.final()
+    assert answer.startswith("SIP/2.0 200 ")
+    trunk.in_dialog(answer, "keys", "ACK", 1)
+    for cseq, body, kind, expected in [
+        (2, "", "", "200"),  # an empty INFO: a keep-alive
+        (3, "hello", "text/plain", "415"),
+        (4, "Signal=X\r\nDuration=160\r\n", "application/dtmf-relay", "400"),
+        (5, "Signal=7\r\nDuration=160\r\n", "application/dtmf-relay", "200"),
+        (6, "9", "application/dtmf", "200"),
+    ]:
+        trunk.in_dialog(answer, "keys", "INFO", cseq, body, kind)
+        assert trunk.final().startswith(f"SIP/2.0 {expected} ")
+    trunk.in_dialog(answer, "keys", "BYE", 7)
+    assert trunk.final().startswith("SIP/2.0 200 ")
+    task = task_id_for("keys")
+    keys = [e["data"]["digit"] for e in centre.events(task=task) if e["kind"] == "task_noted"]
+    assert keys == ["7", "9"]

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from media.sip.checks import Request, check
 from media.calls import task_id_for
+from media.sip.checks import Request, check
 from media.sip.session_timer import IntervalTooSmall, MalformedSessionExpires, SessionTimer, negotiate
 from tests.media.sipp import Centre, demo_config, finished, running_centre
 

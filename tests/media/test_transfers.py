@@ -164,3 +164,21 @@ def test_bad_transfer_requests_are_refused_and_change_nothing(centre: Centre) ->
     assert call_state(centre, task) == "waiting"
     assert centre.admin.delete(f"/api/v1/tasks/{task}").status_code == 200
     finished(calling, centre)
+
+
+def test_a_consultation_with_a_colleague_rings_its_phone_then_joins_the_caller_to_it(centre: Centre) -> None:
+    with Phone(centre, "tmoreau") as agent, Phone(centre, "csimon") as colleague:
+        # Only the first agent takes calls; the colleague is rung by the consultation alone.
+        centre.admin.put("/api/v1/agents/csimon/state", json={"state": "not_ready", "reason": "break"})
+        talking = agent.answer("agent_answers.xml")
+        call_id, calling = caller(centre, "caller.xml", "-d", "8000")
+        task = task_id_for(call_id)
+        answered(centre, task)
+        consulted = colleague.answer("agent_answers.xml")
+        assert centre.admin.post(f"/api/v1/calls/{task}/consult", json={"to": "csimon"}).status_code == 200
+        until("the colleague answers", lambda: _call(centre, task)["other_party"] == "answered", 20)
+        assert centre.admin.post(f"/api/v1/calls/{task}/consult/complete").json()["state"] == "outside"
+        finished(talking, centre)  # the first agent's part is over
+        finished(calling, centre)
+        finished(consulted, centre)  # the colleague was with the caller until the caller hung up
+    assert centre.admin.get("/api/v1/agents/tmoreau").json()["state"] == "wrap_up"
