@@ -80,12 +80,10 @@ class MediaSettings:
 
 
 class Switchboard:
-    def __init__(self, service: AcdService, registrar: Registrar, settings: MediaSettings,
-                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+    def __init__(self, service: AcdService, registrar: Registrar, settings: MediaSettings) -> None:
         self.service = service
         self.registrar = registrar
         self.settings = settings
-        self.clock = clock
         self.ports = PortRange(settings.host, *settings.ports)
         self.ticker = Ticker()
         self.music = MusicPlayer(settings.music, self.ticker)
@@ -229,6 +227,10 @@ class Switchboard:
         call.side = Side(port, stream)
         port.remote = stream.address
         self.by_task[call.task] = call
+        if call.cancelled:  # the caller gave up before it was queued: no task at all
+            port.close()
+            self._fail(call, request, source, 487, "Request Terminated", tag)
+            return
         caller = user_of(request.first("from") or "")
         attributes = {"caller": caller, "dialled": user_of(request.first("to") or "") or request.uri}
         try:
@@ -265,8 +267,11 @@ class Switchboard:
             self.spawn(self._until_acked(call, source, final))
 
     async def _until_acked(self, call: Call, source: Source, final: bytes) -> None:
-        acked = await repeat(lambda: source.send(final), call.acked.is_set)
-        if not acked and final.startswith(b"SIP/2.0 2"):  # RFC 3261 §13.3.1.4: no ACK for the 2xx, the call ends
+        answered = final.startswith(b"SIP/2.0 2")
+        # A 2xx stops with the ACK, or when the call ends first (the caller's BYE overtook a lost ACK).
+        done = (lambda: call.acked.is_set() or call.state is CallState.ENDED) if answered else call.acked.is_set
+        acked = await repeat(lambda: source.send(final), done)
+        if not acked and answered:  # RFC 3261 §13.3.1.4: no ACK for the 2xx, the call ends
             log.info("call %s: no ACK to its answer", call.task)
             await self._caller_gone(call, "no_ack", hang_up=True)
 
@@ -409,6 +414,9 @@ class Switchboard:
         if call.state is not CallState.WAITING or not await self.submit(OfferAccepted(call.task, agent)):
             self._hang_up_leg(call, leg)  # the caller left, or the offer ended first
             return
+        if not call.live:  # the caller left while the answer was being taken: the task is
+            await self.submit(TaskCompleted(call.task, agent))  # the agent's now, and ends with its wrap-up
+            return
         call.state, call.agent = CallState.TALKING, agent
         leg.answered.set()
         self.music.stop(call.media.port)
@@ -446,12 +454,16 @@ class Switchboard:
             self.reply(request, source, 405, "Method Not Allowed")
 
     async def _agent_gone(self, call: Call, leg: Leg) -> None:
-        current = leg is call.ring or leg is call.consult
+        """A BYE from a leg the ACD placed: the agent's phone, a consulted party, or an outside one."""
+        consulted, agent_leg = leg is call.consult, leg is call.ring
         self.forget_leg(call, leg)
-        if call.state is CallState.ENDED or not current:
+        if call.state is CallState.ENDED or not (consulted or agent_leg):
             return  # the call is over, or this leg's part in it was (an agent hanging up after a transfer)
-        if leg is call.consult or call.state is CallState.CONSULTING:
-            await self.transfers.consulted_hung_up(call, leg)
+        if call.state is CallState.CONSULTING:
+            if consulted:
+                await self.transfers.consulted_hung_up(call, leg)
+            else:
+                await self.transfers.agent_left_consultation(call)
             return
         if call.state is CallState.OUTSIDE:  # the outside party hung up: the caller's leg ends too
             call.state = CallState.ENDED

@@ -230,6 +230,21 @@ class Transfers:
         self._back_to_caller(call)
         await self.board.submit(TaskNoted(call.task, "consult_ended"))
 
+    async def agent_left_consultation(self, call: Call) -> None:
+        """The agent hung up while consulting: as on a PBX, that completes the transfer if the consulted
+        party answered; if it still rings, the call ends (the caller is not left alone with music)."""
+        leg = call.consult
+        if leg is not None and leg.state is LegState.ANSWERED:
+            await self.complete(call)
+            return
+        if leg is not None:
+            self.board.outbound.stop(leg)
+            call.consult = None
+        agent = call.agent
+        self.board.end(call, "agent_hung_up")
+        if agent is not None:
+            await self.board.submit(TaskCompleted(call.task, agent))
+
     async def consulted_hung_up(self, call: Call, leg: Leg) -> None:
         if call.state is CallState.CONSULTING:
             call.consult = None

@@ -182,3 +182,18 @@ def test_a_consultation_with_a_colleague_rings_its_phone_then_joins_the_caller_t
         finished(calling, centre)
         finished(consulted, centre)  # the colleague was with the caller until the caller hung up
     assert centre.admin.get("/api/v1/agents/tmoreau").json()["state"] == "wrap_up"
+
+
+def test_an_agent_hanging_up_while_consulting_hands_the_caller_to_the_office(centre: Centre, office_port: int) -> None:
+    with Phone(centre, "lleroy") as agent:
+        hangs_up = agent.answer("agent_hangs_up.xml", "-d", "4000")
+        call_id, calling = caller(centre, "caller.xml", "-d", "9000")
+        task = task_id_for(call_id)
+        answered(centre, task)
+        at_office = office(centre, office_port)
+        assert centre.admin.post(f"/api/v1/calls/{task}/consult", json={"to": OFFICE}).status_code == 200
+        finished(hangs_up, centre)  # the agent hangs up while consulting: a transfer, as on a PBX
+        until("the office has the caller", lambda: call_state(centre, task) == "outside", 10)
+        finished(calling, centre)
+        finished(at_office, centre)  # hung up when the caller left
+    assert "task_completed" in centre.kinds(task)
