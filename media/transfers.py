@@ -80,12 +80,15 @@ class Transfers:
         queue = self.queue_for(target)
         if queue is None:
             self._require_trunk(target)
-        agent_leg = call.ring
-        await self._release_agent(call, target)
+        # The agent's leg leaves the call first: its phone's BYE (after a REFER) must not end the call.
+        agent_leg, call.state = call.ring, CallState.TRANSFERRING
         if agent_leg is not None:
-            self.board.forget_leg(call, agent_leg, close=False)  # its phone hangs up (after a REFER) or is hung up
+            self.board.forget_leg(call, agent_leg, close=False)
             if agent_leg.state is LegState.ANSWERED and not agent_leg.referred:
                 self.board.outbound.hang_up(agent_leg)
+        await self._agent_done(call, self._detach_agent(call), target)
+        if not call.live:
+            return  # the caller hung up meanwhile
         if queue is not None:
             await self.requeue(call, queue, target)
         else:
@@ -103,13 +106,17 @@ class Transfers:
         if not target.lstrip("+").isdigit():
             raise NoRoute(f"{target!r} is no queue and not a number to call")
 
-    async def _release_agent(self, call: Call, target: str) -> None:
-        """The agent's task ends here: completed, with where the call went kept in its events."""
+    def _detach_agent(self, call: Call) -> str | None:
+        """Take the agent off the call (its bridge, the recording of its part); the agent it was."""
         if call.bridge is not None:
             call.bridge.close()
             call.bridge = None
         self.board.stop_recording(call)
         agent, call.agent = call.agent, None
+        return agent
+
+    async def _agent_done(self, call: Call, agent: str | None, target: str) -> None:
+        """The agent's task ends here: completed (its wrap-up starts), where the call went in its events."""
         await self.board.submit(TaskNoted(call.task, "transferred", {"to": target}))
         if agent is not None:
             await self.board.submit(TaskCompleted(call.task, agent))
@@ -117,6 +124,8 @@ class Transfers:
     async def requeue(self, call: Call, queue: str, why: str) -> None:
         """The call enters `queue` again as a new task, keeping the caller's place (its first entry time)."""
         board = self.board
+        if call.state is CallState.ENDED:
+            return
         entered = board.entered_at(call)
         call.transfers += 1
         previous, call.task = call.task, task_id_for(f"{call.dialog.call_id}/{call.transfers}")
@@ -142,6 +151,9 @@ class Transfers:
         call.state = CallState.TRANSFERRING
         board.music.play(call.media.port, call.media.stream.payload_type)
         port = await board.ports.open(time.monotonic)
+        if not call.live:  # the caller hung up while the port opened
+            port.close()
+            return
         leg = board.leg_for(call, f"sip:{number}@{trunk[0]}:{trunk[1]}", "udp", trunk, port,
                             self._outside_answered, self._outside_refused)  # fmt: skip
         call.consult = leg
@@ -186,6 +198,9 @@ class Transfers:
         call.state = CallState.CONSULTING
         board.music.play(call.media.port, call.media.stream.payload_type)
         port = await board.ports.open(time.monotonic)
+        if call.state is not CallState.CONSULTING:  # the caller or the agent hung up while the port opened
+            port.close()
+            return
         leg = board.leg_for(call, destination, transport, address, port, self._consulted, self._consult_refused)
         call.consult = leg
         board.rings[leg.dialog.call_id] = (call, leg)
@@ -212,13 +227,14 @@ class Transfers:
         if call.state is not CallState.CONSULTING or leg is None or leg.state is not LegState.ANSWERED:
             raise NotTransferable(f"call {call.task} has no answered consultation to complete")
         agent_leg = call.ring
-        await self._release_agent(call, user_of(leg.dialog.target) or leg.dialog.target)
         if agent_leg is not None:
-            self.board.outbound.hang_up(agent_leg)
+            self.board.outbound.stop(agent_leg)
             self.board.forget_leg(call, agent_leg, close=False)
+        agent = self._detach_agent(call)
         call.state = CallState.OUTSIDE
         self.board.music.stop(call.media.port)
-        call.bridge = Bridge(call.media, leg.side, lambda who, digit: None)
+        call.bridge = Bridge(call.media, leg.side, lambda who, digit: None)  # joined before the core is told
+        await self._agent_done(call, agent, user_of(leg.dialog.target) or leg.dialog.target)
 
     async def back(self, call: Call) -> None:
         """End the consultation: the agent talks to the caller again."""
