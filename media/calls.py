@@ -54,7 +54,6 @@ class Call:
     agent: str | None = None  # the agent talking to the caller (after answer)
     bridge: Bridge | None = None
     recording: Recording | None = None
-    digits: list[str] = field(default_factory=list)
     timer: SessionTimer | None = None  # the session timer agreed with the caller (RFC 4028)
     refreshed_at: float = 0.0  # when the caller's dialog was last refreshed (monotonic clock)
     answer: bytes = b""  # the ACD's last SDP to the caller: what its own refresh re-INVITE offers again

@@ -107,5 +107,4 @@ class MidCall:
         self.digit(call, who, signal)
 
     def digit(self, call: Call, who: str, digit: str) -> None:
-        call.digits.append(digit)
         self.board.spawn(self.board.submit(TaskNoted(call.task, "dtmf", {"digit": digit, "from": who})))

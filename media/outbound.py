@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -47,7 +47,6 @@ class Leg:
     state: LegState = LegState.CALLING
     heard: bool = False  # a response came: the INVITE is no longer repeated, and it may be cancelled
     referred: bool = False  # its phone sent a REFER: it hangs up by itself once told the outcome (RFC 5589 §6.1)
-    answered: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def live(self) -> bool:

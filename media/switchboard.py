@@ -418,7 +418,6 @@ class Switchboard:
             await self.submit(TaskCompleted(call.task, agent))  # the agent's now, and ends with its wrap-up
             return
         call.state, call.agent = CallState.TALKING, agent
-        leg.answered.set()
         self.music.stop(call.media.port)
         if call.queue in self.settings.recorded_queues:
             await self.record(call)
@@ -553,6 +552,7 @@ class Switchboard:
 
     def release(self, call: Call) -> None:
         """Free what the call holds: its port, its bridge, its recording; forget it after a while."""
+        log.info("call %s ended: %s", call.task, call.ended_because or "refused")
         if call.bridge is not None:
             call.bridge.close()
         self.stop_recording(call)
