@@ -80,7 +80,7 @@ class MidCall:
             board.spawn(board.submit(TaskNoted(call.task, "hold")))
         else:
             if stream.address[0] not in ("0.0.0.0", "::"):
-                leg.side.port.remote = stream.address
+                leg.side.port.expect(stream.address)
             call.state = CallState.TALKING
             board.music.stop(call.media.port)
             board.join(call, leg)

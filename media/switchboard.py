@@ -225,7 +225,7 @@ class Switchboard:
             self._fail(call, request, source, 488, f"Not Acceptable Here ({error.message})", tag)
             return
         call.side = Side(port, stream)
-        port.remote = stream.address
+        port.expect(stream.address)
         self.by_task[call.task] = call
         if call.cancelled:  # the caller gave up before it was queued: no task at all
             port.close()
@@ -410,7 +410,7 @@ class Switchboard:
             await self.submit(OfferRefused(call.task, agent))
             return
         leg.side = Side(leg.side.port, stream)
-        leg.side.port.remote = stream.address
+        leg.side.port.expect(stream.address)
         if call.state is not CallState.WAITING or not await self.submit(OfferAccepted(call.task, agent)):
             self._hang_up_leg(call, leg)  # the caller left, or the offer ended first
             return

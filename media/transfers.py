@@ -283,5 +283,5 @@ def _side(leg: Leg, body: bytes) -> Side | None:
     except sdp.SdpError as error:
         log.info("answer with unusable SDP: %s", error)
         return None
-    leg.side.port.remote = stream.address
+    leg.side.port.expect(stream.address)
     return Side(leg.side.port, stream)

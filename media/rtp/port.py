@@ -1,8 +1,10 @@
 """One UDP port per call leg: what comes in goes to the leg's listener, what goes out is the leg's stream.
 
-The remote address is the one the peer's SDP gave until its first packet arrives, then wherever its
-packets come from (symmetric RTP, as rtpengine and Asterisk's `rtp_symmetric` do: a phone behind NAT
-cannot know the address its packets leave from). The outgoing stream has the ACD's own SSRC and
+The remote address is the one the peer's SDP gave until its first packet arrives, then where that
+packet came from (symmetric RTP, as rtpengine and Asterisk's `rtp_symmetric` do: a phone behind NAT
+cannot know the address its packets leave from). Once latched, packets from anywhere else are dropped
+(nobody can take over a call's audio by sending to its port) unless the latched source has been
+silent for `RELATCH_AFTER` seconds (the phone's NAT binding changed). The outgoing stream has the ACD's own SSRC and
 numbering, whatever it carries (music, then the agent, then music again): a phone sees one stream whose
 timestamps go on from where they were (RFC 3550 §5.1), not three that jump.
 """
@@ -21,6 +23,8 @@ log = logging.getLogger("media.rtp")
 
 #: Samples in a 20 ms frame at the 8 kHz RTP clock (G.722 too: RFC 3551 §4.5.2 keeps its clock at 8 kHz).
 FRAME_SAMPLES = 160
+#: Seconds the latched source must be silent before packets from another address take its place.
+RELATCH_AFTER = 2.0
 
 Listener = Callable[[RtpPacket], None]
 
@@ -33,6 +37,7 @@ class RtpPort(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.local: tuple[str, int] = ("", 0)
         self.remote: tuple[str, int] | None = None
+        self.latched = False  # whether `remote` is where the peer's packets come from (not only its SDP)
         self.listener: Listener | None = None
         self.heard_at = clock()  # when the peer last sent RTP (a start counts as heard)
         self.received = self.sent = 0
@@ -48,16 +53,24 @@ class RtpPort(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if is_rtcp(data):
             return  # reports are not relayed: each leg is its own RTP session
+        now = self.clock()
+        if addr != self.remote and self.latched and now - self.heard_at < RELATCH_AFTER:
+            return  # not the peer: its source is alive elsewhere
         try:
             packet = RtpPacket.parse(data)
         except RtpError as error:
             log.debug("dropped a datagram from %s: %s", addr, error)
             return
-        self.remote = addr
-        self.heard_at = self.clock()
+        self.remote, self.latched = addr, True
+        self.heard_at = now
         self.received += 1
         if self.listener is not None:
             self.listener(packet)
+
+    def expect(self, address: tuple[str, int]) -> None:
+        """Where the peer's SDP says to send: used until its own packets say otherwise."""
+        if not self.latched:
+            self.remote = address
 
     def send(self, payload: bytes, payload_type: int, *, samples: int = FRAME_SAMPLES, marker: bool = False) -> None:
         """A frame of the ACD's own (music, a prompt): its timestamp follows the previous frame's."""
