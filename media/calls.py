@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from media.outbound import Leg
 from media.rtp.bridge import Bridge, Side
 from media.rtp.recording import Recording
+from media.sdp import Origin
 from media.sip.checks import Request
 from media.sip.dialog import Dialog
 from media.sip.session_timer import SessionTimer
@@ -57,6 +59,8 @@ class Call:
     timer: SessionTimer | None = None  # the session timer agreed with the caller (RFC 4028)
     refreshed_at: float = 0.0  # when the caller's dialog was last refreshed (monotonic clock)
     answer: bytes = b""  # the ACD's last SDP to the caller: what its own refresh re-INVITE offers again
+    # The o= line of the ACD's descriptions to the caller: one session, a version that grows (RFC 4566).
+    origin: Origin = field(default_factory=lambda: Origin(secrets.randbelow(2**31)))
     ended_because: str | None = None
 
     @property

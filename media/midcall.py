@@ -50,16 +50,16 @@ class MidCall:
         call.timer, call.refreshed_at = timer, time.monotonic()
         agreed = timer.headers() if timer is not None else ()
         if request.body:
-            self.reoffer(request, source, call.media, call.dialog, agreed)
+            self.reoffer(request, source, call.media, call.dialog, call.origin, agreed)
         else:
             self.board.reply(request, source, 200, "OK", (("contact", f"<{call.dialog.contact}>"), *agreed), tag=tag)
 
-    def reoffer(self, request: Request, source: Source, side: Side, dialog: Dialog,
+    def reoffer(self, request: Request, source: Source, side: Side, dialog: Dialog, origin: sdp.Origin,
                 extra: tuple[tuple[str, str], ...] = ()) -> sdp.Stream | None:  # fmt: skip
         """Answer a new offer on the same port; the stream it agrees on, or None (488 sent)."""
         port = side.port.local[1]
         try:
-            body, stream = sdp.answer(request.body, self.board.settings.host, port, sdp.Origin(port, 1))
+            body, stream = sdp.answer(request.body, self.board.settings.host, port, origin)
         except sdp.SdpError as error:
             self.board.reply(request, source, 488, f"Not Acceptable Here ({error.message})", tag=tag_of(dialog.local))
             return None

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from media.rtp.bridge import Side
+from media.sdp import Origin
 from media.sip.checks import Response
 from media.sip.dialog import Dialog, Headers, branch_of, build_request, uri_of
 from media.sip.transactions import GIVE_UP, repeat
@@ -41,6 +42,7 @@ class Leg:
     invite: bytes
     branch: str
     side: Side  # its RTP port; the stream is the one offered until the answer says otherwise
+    origin: Origin  # the o= line of the ACD's descriptions on this leg: its version grows with each
     on_answer: Callable[[Leg, bytes], None]  # the far end answered with this SDP
     on_refusal: Callable[[Leg, int], None]  # it said no (the status), or could not be reached (408)
     agent: str | None = None  # the agent whose phone this is, for an offer

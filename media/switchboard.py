@@ -219,7 +219,7 @@ class Switchboard:
             self._fail(call, request, source, 503, "Service Unavailable", tag)
             return
         try:
-            body, stream = sdp.answer(request.body, self.settings.host, port.local[1], sdp.Origin(port.local[1]))
+            body, stream = sdp.answer(request.body, self.settings.host, port.local[1], call.origin)
         except sdp.SdpError as error:  # no codec the bridge carries
             port.close()
             self._fail(call, request, source, 488, f"Not Acceptable Here ({error.message})", tag)
@@ -382,10 +382,11 @@ class Switchboard:
         )
         first = call.media.stream.payload_type  # the caller's codec first: no transcoding if the far end has it
         codecs = (first, *(pt for pt in sdp.OFFERED if pt != first))
-        body = sdp.offer(self.settings.host, port.local[1], sdp.Origin(port.local[1]), codecs)
+        origin = sdp.Origin(port.local[1])
+        body = sdp.offer(self.settings.host, port.local[1], origin, codecs)
         invite, branch = dialog.request("INVITE", (("subject", call.queue),), body)
         return Leg(
-            dialog, invite, branch, Side(port, call.media.stream),
+            dialog, invite, branch, Side(port, call.media.stream), origin,
             on_answer=lambda leg, answer: on_answer(call, leg, answer),
             on_refusal=lambda leg, status: on_refusal(call, leg, status),
         )  # fmt: skip
@@ -442,7 +443,7 @@ class Switchboard:
             self.reply(request, source, 200, "OK")
             self.spawn(self._agent_gone(call, leg))
         elif method == "INVITE":  # hold or resume (RFC 3264 §8.4)
-            stream = self.midcall.reoffer(request, source, leg.side, leg.dialog)
+            stream = self.midcall.reoffer(request, source, leg.side, leg.dialog, leg.origin)
             if stream is not None and call.state in (CallState.TALKING, CallState.HELD) and leg is call.ring:
                 self.midcall.hold_or_resume(call, leg, stream)
         elif method == "INFO":
