@@ -89,7 +89,7 @@ class Response:
 
 
 Verdict = Request | Refusal | Response
-_STATUS_LINE = re.compile(r"SIP/2\.0 ([1-6][0-9][0-9]) ?(.*)")
+_STATUS_LINE = re.compile(r"SIP/2\.0 ([1-6][0-9][0-9])(?: (.*))?")  # the reason may be empty
 
 
 class _Refused(Exception):
@@ -150,7 +150,7 @@ def _response(start: str, lines: list[str], rest: bytes) -> Response:
         return Response(0, "malformed status line" if match is None else "missing headers")
     length = dict(headers).get("content-length")
     body = rest[: int(length)] if length is not None and length.isdigit() else rest
-    return Response(int(match.group(1)), match.group(2), tuple(headers), body)
+    return Response(int(match.group(1)), match.group(2) or "", tuple(headers), body)
 
 
 def _headers(lines: list[str]) -> list[tuple[str, str]]:

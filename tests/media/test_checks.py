@@ -100,3 +100,24 @@ def test_aiosipua_reads_as_well_formed_what_the_checks_refuse(name: str) -> None
 
     assert isinstance(SipMessage.parse(message(name)), SipRequest)
     assert isinstance(check(message(name)), Refusal)
+
+
+def test_a_response_to_the_acds_own_request_is_read_and_a_malformed_one_marked_to_drop() -> None:
+    ok = check(
+        b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKabc\r\nFrom: <sip:a@b>;tag=1\r\n"
+        b"To: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 4\r\n\r\nbodyextra"
+    )
+    assert isinstance(ok, Response)
+    assert (ok.status, ok.reason, ok.cseq_method, ok.body, ok.first("to")) == (
+        180,
+        "Ringing",
+        "INVITE",
+        b"body",
+        "<sip:c@d>;tag=2",
+    )
+    no_call_id = check(
+        b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>\r\nTo: <sip:c@d>\r\nCSeq: 1 BYE\r\n\r\n"
+    )
+    assert no_call_id == Response(0, "missing headers")
+    assert check(b"SIP/2.0 2000 Much Too OK\r\n\r\n") == Response(0, "malformed status line")
+    assert check(b"SIP/2.0 200 OK\r\nno colon here\r\n\r\n") == Response(0, "malformed header line")
