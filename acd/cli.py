@@ -61,16 +61,17 @@ def _serve(args: argparse.Namespace) -> int:
         shared = SharedState(args.store, deployment.settings.name, node)
         log.info("node %s of deployment %s, state shared in %s", node, deployment.settings.name, args.store)
     service = AcdService(deployment, shared=shared)
-    sip = None
+    also, switchboard = [], None
     if args.sip:
         from media.sip.endpoint import sip_endpoint
 
-        sip = sip_endpoint(service, args.sip, Path(args.config))
-    app = create_app(service, also=[sip[0]] if sip else [])
-    if sip:
+        runner, switchboard = sip_endpoint(service, args.sip, Path(args.config))
+        also.append(runner)
+    app = create_app(service, also=also)
+    if switchboard is not None:
         from media import api
 
-        api.install(app, sip[1])
+        api.install(app, switchboard)  # the calls' routes: /api/v1/calls
     # SIGTERM is how a service manager stops the ACD. uvicorn shuts down gracefully, then raises the signal again
     # with the handler it found: the default one would kill the process (status 143) after a clean stop.
     signal.signal(signal.SIGTERM, _exit_cleanly)

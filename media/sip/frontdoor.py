@@ -2,6 +2,7 @@
 
 OPTIONS says what this server does; an INVITE to a number the deployment does not serve gets 404, and
 while the shared store cannot be reached a call gets 503 with Retry-After (it would be lost otherwise);
+any other INVITE to a served number goes to the switchboard (`on_call`) with the queue it enters;
 REGISTER goes to the registrar (digest authentication, SHA-256 or MD5); a BYE, CANCEL or other
 in-dialog request for no known call gets 481; ACK gets nothing.
 """
