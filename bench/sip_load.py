@@ -458,6 +458,8 @@ def main() -> int:
                 f"p99 delay {mine.delay_p99_ms:.2f} ms vs {peer.delay_p99_ms:.2f} ms"
             )
     for name, rows in (("acd", ours), ("kamailio+rtpengine", theirs)):
+        if not rows:
+            continue
         held = [row.load for row in rows if row.failed == 0 and row.delay_p99_ms <= DELAY_TARGET_MS]
         print(f"{name}: largest load held with 0 failed calls and p99 added delay <= {DELAY_TARGET_MS:g} ms: "
               f"{max(held) if held else 0}")  # fmt: skip
