@@ -34,7 +34,7 @@ class TransferTarget(BaseModel):
 def calls_router(board: Switchboard) -> APIRouter:
     router = APIRouter(prefix="/api/v1/calls", tags=["calls"])
 
-    def on_call(task: str, ctx: Ctx, caller: Caller) -> Call:
+    async def on_call(task: str, ctx: Ctx, caller: Caller) -> Call:  # a coroutine: on the loop, as every route
         call = board.by_task.get(task)
         if call is None or call.task != task or not call.live:
             raise _NoCall(task)
