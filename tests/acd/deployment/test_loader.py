@@ -51,7 +51,10 @@ def test_unknown_field_names_its_line(config: Path) -> None:
 
 def test_bad_department_and_too_many(config: Path) -> None:
     edit(config, "sites.yaml", 'departments: ["33", "31"]', 'departments: ["33", "31", "64", "40"]')
-    assert refused(config) == "sites.yaml:8: sites[1].departments: List should have at most 3 items after validation, not 4"
+    assert (
+        refused(config)
+        == "sites.yaml:8: sites[1].departments: List should have at most 3 items after validation, not 4"
+    )
     edit(config, "sites.yaml", 'departments: ["33", "31", "64", "40"]', 'departments: ["99"]')
     assert refused(config) == "sites.yaml:8: sites[1].departments: Value error, '99' is not a French department code"
 
@@ -71,7 +74,9 @@ def test_duplicate_key_and_duplicate_id(config: Path) -> None:
 
 def test_bad_interval_and_timezone(config: Path) -> None:
     edit(config, "calendars.yaml", 'mon: ["08:30-18:00"]', 'mon: ["18:00-08:30"]')
-    assert refused(config) == "calendars.yaml:4: calendars[0].hours.mon[0]: interval '18:00-08:30' closes before it opens"
+    assert (
+        refused(config) == "calendars.yaml:4: calendars[0].hours.mon[0]: interval '18:00-08:30' closes before it opens"
+    )
     edit(config, "calendars.yaml", 'mon: ["18:00-08:30"]', 'mon: ["08:30-18:00"]')
     edit(config, "settings.yaml", "timezone: Europe/Paris", "timezone: Europe/Lons")
     assert refused(config) == "settings.yaml:3: settings.timezone: unknown time zone 'Europe/Lons'"
@@ -94,7 +99,9 @@ def test_redirect_without_target(config: Path) -> None:
 
 
 def test_check_config_command(config: Path) -> None:
-    good = subprocess.run([sys.executable, "-m", "acd.cli", "check-config", str(config)], capture_output=True, text=True)
+    good = subprocess.run(
+        [sys.executable, "-m", "acd.cli", "check-config", str(config)], capture_output=True, text=True
+    )
     assert good.returncode == 0 and "valid" in good.stdout
     edit(config, "teams.yaml", "  site: pau\n", "  site: paris\n")
     bad = subprocess.run([sys.executable, "-m", "acd.cli", "check-config", str(config)], capture_output=True, text=True)
@@ -155,3 +162,13 @@ def test_the_music_on_hold_must_be_a_telephony_wav_file(config: Path) -> None:
     assert refused(config) == f"settings.yaml:12: music_on_hold: {expected}"
     (config / "music-on-hold.wav").write_bytes(b"RIFF, but not really")
     assert refused(config).startswith("settings.yaml:12: music_on_hold: music-on-hold.wav is not a WAV file")
+
+
+def test_call_settings_out_of_shape_are_refused_by_name(config: Path) -> None:
+    with (config / "settings.yaml").open("a") as settings:
+        settings.write("rtp_ports: [30000, 20000]\nsip_trunk: office\n")
+    problems = refused(config).splitlines()
+    assert "settings.yaml:13: settings.rtp_ports: Value error, the first port comes before the last" in problems
+    assert any(
+        line.startswith("settings.yaml:14: settings.sip_trunk: String should match pattern") for line in problems
+    )
