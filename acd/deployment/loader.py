@@ -164,7 +164,7 @@ def load_deployment(directory: Path) -> Deployment:
         trouble = _music_trouble(directory / deployment.settings.music_on_hold)
         if trouble:
             where = _line_of(lines.get("settings", {}), ("settings", "music_on_hold"))
-            problems.append(Problem("settings.yaml", where, "music_on_hold", trouble))
+            problems.append(Problem("settings.yaml", where, "settings.music_on_hold", trouble))
     if problems:
         raise ConfigError(problems)
     return deployment

@@ -152,16 +152,16 @@ def test_the_music_on_hold_must_be_a_telephony_wav_file(config: Path) -> None:
     import wave
 
     (config / "music-on-hold.wav").unlink()
-    assert refused(config) == f"settings.yaml:12: music_on_hold: no such file: {config / 'music-on-hold.wav'}"
+    assert refused(config) == f"settings.yaml:12: settings.music_on_hold: no such file: {config / 'music-on-hold.wav'}"
     with wave.open(str(config / "music-on-hold.wav"), "wb") as audio:  # CD quality: not what a phone hears
         audio.setnchannels(2)
         audio.setsampwidth(2)
         audio.setframerate(44100)
         audio.writeframes(bytes(4 * 44100))
     expected = "music-on-hold.wav is 2 channel(s), 16-bit, 44100 Hz: mono 16-bit 8000 Hz needed"
-    assert refused(config) == f"settings.yaml:12: music_on_hold: {expected}"
+    assert refused(config) == f"settings.yaml:12: settings.music_on_hold: {expected}"
     (config / "music-on-hold.wav").write_bytes(b"RIFF, but not really")
-    assert refused(config).startswith("settings.yaml:12: music_on_hold: music-on-hold.wav is not a WAV file")
+    assert refused(config).startswith("settings.yaml:12: settings.music_on_hold: music-on-hold.wav is not a WAV file")
 
 
 def test_call_settings_out_of_shape_are_refused_by_name(config: Path) -> None:
