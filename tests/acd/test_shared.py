@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import io
+import sys
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import pytest
 import redis as redis_py
@@ -43,6 +46,32 @@ async def nodes(
         yield services
 
 
+#: Far above what a scenario takes (well under a second each): past it, the scenario is stuck.
+STUCK_AFTER = 60.0
+
+
+def run(scenario: Coroutine[Any, Any, None]) -> None:
+    """Run a scenario; if it is stuck, fail with where every task of the loop waits (not a bare timeout)."""
+
+    async def guarded() -> None:
+        running = asyncio.ensure_future(scenario)
+        done, _ = await asyncio.wait({running}, timeout=STUCK_AFTER)
+        if running in done:
+            running.result()  # its outcome, failures included
+            return
+        stacks = []
+        for task in asyncio.all_tasks():  # where each waits, taken before anything is cancelled
+            out = io.StringIO()
+            task.print_stack(file=out)
+            stacks.append(out.getvalue())
+        report = "scenario stuck; the loop's tasks:\n" + "\n".join(stacks)
+        sys.stderr.write(report)  # shown by pytest even if the cancellation below hangs too
+        running.cancel()
+        raise AssertionError(report)
+
+    asyncio.run(guarded())
+
+
 def kinds(service: AcdService, task: str) -> list[str]:
     return [e.decision.kind.value for e in service.journal.query(task=task)]
 
@@ -62,7 +91,7 @@ def test_a_task_created_on_one_node_is_offered_to_an_agent_logged_in_on_another(
             assert kinds(one, "t1") == kinds(two, "t1") == ["task_queued", "offered", "offer_accepted"]
             assert [e.id for e in one.journal.query()] == [e.id for e in two.journal.query()]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_due_timer_fires_once_whichever_nodes_see_it(redis_db: RedisServer) -> None:
@@ -77,7 +106,7 @@ def test_a_due_timer_fires_once_whichever_nodes_see_it(redis_db: RedisServer) ->
                 await service.catch_up()
                 assert kinds(service, "t1").count("offer_timed_out") == 1
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_concurrent_tasks_through_three_nodes_are_each_served_once(redis_db: RedisServer) -> None:
@@ -112,7 +141,7 @@ def test_concurrent_tasks_through_three_nodes_are_each_served_once(redis_db: Red
                     await service.catch_up()
                     assert all(service.store.task(t).outcome.value == "completed" for t in ids)
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_the_commit_script_refuses_malformed_writes_and_writes_nothing(redis_db: RedisServer) -> None:
@@ -142,7 +171,7 @@ def test_the_commit_script_refuses_malformed_writes_and_writes_nothing(redis_db:
         finally:
             await shared.close()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def _dump(redis: RedisServer, deployment: str) -> dict[str, bytes]:
@@ -195,7 +224,7 @@ def test_a_store_that_lost_changes_the_nodes_saw_is_loaded_again(redis_db: Redis
             # the state with it but not those decisions, whose numbers it had already given to lost ones.
             assert kinds(one, "t2") == ["task_queued"] and kinds(two, "t2") == []
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_node_back_from_an_outage_checks_that_redis_has_what_it_saw(redis_db: RedisServer) -> None:
@@ -214,4 +243,4 @@ def test_a_node_back_from_an_outage_checks_that_redis_has_what_it_saw(redis_db: 
             await one.engine.check_state(clock())  # the same state: nothing to do
             assert {t.id for t in one.store.tasks()} == {"t1", "t2"}
 
-    asyncio.run(scenario())
+    run(scenario())
