@@ -85,10 +85,16 @@ def finished(process: subprocess.Popen[str], centre: Centre, timeout: float = 60
     """Wait for a sipp run; fail with what it said and its error file if it did not pass."""
     output, _ = process.communicate(timeout=timeout)
     if process.returncode != 0:
-        args = list(process.args)  # type: ignore[arg-type]
-        path = Path(args[args.index("-error_file") + 1])
-        errors = path.read_text(errors="replace")[-4000:] if path.exists() else ""
-        raise AssertionError(f"sipp {args[3]} failed ({process.returncode}):\n{output[-1500:]}\n{errors}")
+        raise AssertionError(
+            f"sipp {process.args[3]} failed ({process.returncode}):\n{output[-1500:]}\n{errors(process)}"
+        )  # type: ignore[index]
+
+
+def errors(process: subprocess.Popen[str]) -> str:
+    """What sipp wrote to its error file (the messages it did not expect), the last 4,000 characters."""
+    args = list(process.args)  # type: ignore[arg-type]
+    path = Path(args[args.index("-error_file") + 1])
+    return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
 
 @contextmanager
