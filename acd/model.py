@@ -15,6 +15,7 @@ class Channel(StrEnum):
     VIDEO = "video"
     CHAT = "chat"
     EMAIL = "email"
+    VOICEMAIL = "voicemail"  # a message left in the IVR: handled like an e-mail, its recording attached
     COBROWSE = "cobrowse"
     CALLBACK = "callback"
     WORKITEM = "workitem"
@@ -39,6 +40,7 @@ DEFAULT_CAPACITY: dict[Channel, int] = {
     Channel.COBROWSE: 1,
     Channel.CHAT: 3,
     Channel.EMAIL: 2,
+    Channel.VOICEMAIL: 2,
     Channel.WORKITEM: 2,
 }
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from acd.model import DEFAULT_CAPACITY, Channel, Strategy
+from ivr.flow import Flow
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 SkillLevel = Annotated[int, Field(ge=1, le=5)]
@@ -82,6 +83,14 @@ class Settings(Model):
     music_on_hold: str | None = None
     #: Where recordings are written (queues with `record: true`), relative to the working directory.
     recordings: str = "recordings"
+    #: Where the IVR keeps the prompts it synthesises (WAV files), relative to the working directory.
+    prompt_cache: str = "prompt-cache"
+
+    @field_validator("capacity")
+    @classmethod
+    def _every_channel(cls, value: dict[Channel, int]) -> dict[Channel, int]:
+        # A channel left out keeps its default: a channel added later is not silently never offered.
+        return {**DEFAULT_CAPACITY, **value}
 
     @field_validator("rtp_ports")
     @classmethod
@@ -252,11 +261,20 @@ DialledNumber = Annotated[str, Field(pattern=r"^\+?[0-9]{2,15}$")]
 
 
 class NumberConfig(Model):
-    """A number callers dial, and the queue its calls enter."""
+    """A number callers dial: its calls enter a queue, or an IVR flow of config/ivr/ (the file's name)."""
 
     number: DialledNumber
-    queue: Identifier
+    queue: Identifier | None = None
+    flow: Identifier | None = None
+    #: The calls' first attributes; the flow's {placeholders} are filled from them (e.g. centre: lons).
+    attributes: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")], str] = {}
     name: str | None = None
+
+    @model_validator(mode="after")
+    def _destination(self) -> NumberConfig:
+        if (self.queue is None) == (self.flow is None):
+            raise ValueError("a number gives either a queue or a flow")
+        return self
 
 
 #: How digest credentials are hashed (RFC 8760), and the length of each HA1 in hexadecimal.
@@ -291,6 +309,8 @@ class Deployment(Model):
     users: list[UserConfig] = []
     numbers: list[NumberConfig] = []
     phones: list[PhoneConfig] = []
+    #: The IVR flows of config/ivr/, by file name (without .yaml); read by the loader, not from one file.
+    flows: dict[str, Flow] = {}
 
     def site(self, site_id: str) -> SiteConfig:
         return next(site for site in self.sites if site.id == site_id)

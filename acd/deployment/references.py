@@ -120,7 +120,7 @@ def _check_numbers(found: Found, deployment: Deployment, queues: set[str]) -> No
             found.append((("numbers", i, "number"), f"number {entry.number!r} is given twice (also entry {first[entry.number]})"))
         first.setdefault(entry.number, i)
         _known(found, ("numbers", i, "queue"), entry.queue, queues, "queue")
-        if entry.queue in queues and Channel.VOICE not in deployment.queue(entry.queue).channels:
+        if entry.queue is not None and entry.queue in queues and Channel.VOICE not in deployment.queue(entry.queue).channels:
             found.append((("numbers", i, "queue"), f"queue {entry.queue!r} takes no voice calls"))
 
 

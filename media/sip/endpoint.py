@@ -43,7 +43,7 @@ def sip_endpoint(
         media_timeout=settings.media_timeout,
         recordings=Path(settings.recordings),
         recorded_queues=frozenset(queue.id for queue in deployment.queues if queue.record),
-        numbers={entry.number: entry.queue for entry in deployment.numbers},
+        numbers={entry.number: entry.queue for entry in deployment.numbers if entry.queue is not None},
         queues=frozenset(queue.id for queue in deployment.queues if Channel.VOICE in queue.channels),
         trunk=_host_port(settings.sip_trunk) if settings.sip_trunk else None,
     )

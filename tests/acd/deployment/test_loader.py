@@ -118,15 +118,15 @@ def test_numbers_name_voice_queues_once_each(config: Path) -> None:
     edit(config, "numbers.yaml", 'number: "+33199000102", queue: lons-cfe', 'number: "+33199000101", queue: lons-chat')
     edit(config, "numbers.yaml", "queue: lons-is,", "queue: lons-nowhere,")
     assert refused(config).splitlines() == [
-        "numbers.yaml:4: numbers[1].number: number '+33199000101' is given twice (also entry 0)",
-        "numbers.yaml:4: numbers[1].queue: queue 'lons-chat' takes no voice calls",
-        "numbers.yaml:5: numbers[2].queue: unknown queue 'lons-nowhere'",
+        "numbers.yaml:14: numbers[3].number: number '+33199000101' is given twice (also entry 2)",
+        "numbers.yaml:14: numbers[3].queue: queue 'lons-chat' takes no voice calls",
+        "numbers.yaml:15: numbers[4].queue: unknown queue 'lons-nowhere'",
     ]
 
 
 def test_a_number_is_digits_with_an_optional_plus(config: Path) -> None:
     edit(config, "numbers.yaml", '"+33199000101"', '"03 84 00 01"')
-    assert refused(config).startswith("numbers.yaml:3: numbers[0].number: String should match pattern")
+    assert refused(config).startswith("numbers.yaml:13: numbers[2].number: String should match pattern")
 
 
 def test_numbers_are_optional(config: Path) -> None:
@@ -165,10 +165,11 @@ def test_the_music_on_hold_must_be_a_telephony_wav_file(config: Path) -> None:
 
 
 def test_call_settings_out_of_shape_are_refused_by_name(config: Path) -> None:
+    edit(config, "settings.yaml", "sip_trunk: 127.0.0.1:5080", "sip_trunk: office")
     with (config / "settings.yaml").open("a") as settings:
-        settings.write("rtp_ports: [30000, 20000]\nsip_trunk: office\n")
+        settings.write("rtp_ports: [30000, 20000]\n")
     problems = refused(config).splitlines()
-    assert "settings.yaml:13: settings.rtp_ports: Value error, the first port comes before the last" in problems
+    assert "settings.yaml:14: settings.rtp_ports: Value error, the first port comes before the last" in problems
     assert any(
-        line.startswith("settings.yaml:14: settings.sip_trunk: String should match pattern") for line in problems
+        line.startswith("settings.yaml:13: settings.sip_trunk: String should match pattern") for line in problems
     )

@@ -74,10 +74,11 @@ class Source:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         assert root is not None
         walk(root)
-        return cls(path.name, text, tuple(scalars), tuple(pairs))
+        return cls(str(path.relative_to(DEMO_CONFIG)), text, tuple(scalars), tuple(pairs))
 
 
-SOURCES = {path.name: Source.read(path) for path in sorted(DEMO_CONFIG.glob("*.yaml"))}
+#: Every file of the demo: one per section, and the IVR flows of ivr/.
+SOURCES = {source.name: source for source in (Source.read(path) for path in sorted(DEMO_CONFIG.rglob("*.yaml")))}
 #: The demo's own scalars as written (quotes kept): valid values in the wrong place, unknown references.
 DEMO_SCALARS = sorted({s.text[span.start : span.end] for s in SOURCES.values() for span in s.scalars})
 #: Values that have broken YAML loaders before: other types, YAML 1.1 surprises, explicit tags, aliases.
