@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from acd.deployment import ConfigError, Deployment, load_deployment
+from ivr.synthesis import SpeechError
 
 #: The demonstration deployment shipped beside the package (config/ at the top of the project).
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config"
@@ -186,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args))
     except ConfigError as error:
         print(f"acd: configuration refused:\n{error}", file=sys.stderr)
+        return 1
+    except SpeechError as error:  # the IVR's prompts cannot be spoken: no caller should meet silence
+        print(f"acd: the IVR's prompts cannot be made: {error}", file=sys.stderr)
         return 1
 
 

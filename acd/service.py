@@ -21,7 +21,7 @@ from acd.estimate import WaitEstimate, effective_agents, estimate_wait
 from acd.events import ClockTicked, Event, NodeLost
 from acd.journal import Entry, Journal
 from acd.matching import task_key
-from acd.model import Place, Task
+from acd.model import Place, Presence, Task
 from acd.redisstore.client import SharedState, StoreUnavailable
 from acd.router import Router
 from acd.stats import Lookups, Statistics
@@ -286,12 +286,21 @@ class AcdService:
     def estimate(self, task: Task) -> WaitEstimate | None:
         if task.place is not Place.QUEUED:
             return None
-        position = self.store.position(task.queue, task_key(task)) + 1
-        busy = {queue for queue in self.topology.queues if self.store.waiting(queue)}
-        agents = effective_agents(task.queue, list(self.store.agents()), busy)
-        route = self.topology.queues[task.queue]
-        handle_time = self.store.queue_value(task.queue, "handle_time", route.handle_time)
+        return self._estimate(task.queue, self.store.position(task.queue, task_key(task)) + 1)
+
+    def estimate_arrival(self, queue: str) -> WaitEstimate:
+        """The wait of a task that would enter `queue` now, behind every task waiting there."""
+        return self._estimate(queue, len(self.store.waiting(queue)) + 1)
+
+    def _estimate(self, queue: str, position: int) -> WaitEstimate:
+        busy = {name for name in self.topology.queues if self.store.waiting(name)}
+        agents = effective_agents(queue, list(self.store.agents()), busy)
+        handle_time = self.store.queue_value(queue, "handle_time", self.topology.queues[queue].handle_time)
         return estimate_wait(position, handle_time, agents)
+
+    def agents_serving(self, queue: str) -> int:
+        """Agents logged in (ready or not) who serve `queue` at some overflow step."""
+        return sum(1 for agent in self.store.agents() if agent.presence is not Presence.OFFLINE and queue in agent.queue_steps)
 
 
 def _stop_if_cancelled() -> None:

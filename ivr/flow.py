@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NodeId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 PromptName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -37,9 +37,16 @@ class Model(BaseModel):
 
 
 class PromptFile(Model):
-    """A recorded WAV file that replaces the synthesised text (path relative to config/ivr/)."""
+    """A recorded WAV file that replaces the synthesised text (path relative to config/ivr/, inside it)."""
 
     file: Annotated[str, Field(min_length=1)]
+
+    @field_validator("file")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        if value.startswith("/") or ".." in value.split("/"):
+            raise ValueError("a prompt's file is a path inside config/ivr/ (no leading /, no ..)")
+        return value
 
 
 #: A prompt in each language: the text to speak, or a recorded file.
@@ -66,6 +73,15 @@ class MenuNode(Model):
     type: Literal["menu"]
     prompt: PromptName
     options: Annotated[dict[Key, NodeId | MenuOption], Field(min_length=1)]
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _keys_as_text(cls, value: object) -> object:
+        # `1: topics` is what an administrator writes; YAML reads the key as a number.
+        if isinstance(value, dict):
+            return {str(key) if isinstance(key, int) and 0 <= key <= 9 else key: item for key, item in value.items()}
+        return value
+
     timeout: Seconds = 5
     retries: Annotated[int, Field(ge=0, le=5)] = 2
     invalid: PromptName | None = None

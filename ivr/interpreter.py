@@ -264,7 +264,7 @@ class Session:
         elif state == "voicemail_prompt":
             self._stop_playing()
             self._start_recording()
-        elif state == "recording":
+        elif state == "recording" and digit == "#":  # other keys are part of the message
             self._stop_recording()
         elif state in ("waiting", "announcing"):
             self._callback_key(digit)
@@ -278,7 +278,7 @@ class Session:
         if state == "playing":
             self._go(self._current(PlayNode).next)
         elif state == "menu":
-            self._start_timer(self._current(MenuNode).timeout)
+            pass
         elif state == "collect":
             node = self._current(CollectNode)
             self._start_timer(node.digit_timeout if self._digits else node.timeout)
@@ -321,6 +321,7 @@ class Session:
         """Ask the node's question again, saying why first; after its retries, its fallback."""
         self._attempts += 1
         self._digits, self._typeahead = "", ""
+        self._timer = None  # a wrong key while waiting for one: that wait is over
         if self._attempts > node.retries:
             self._go(node.fallback)
             return

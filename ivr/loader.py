@@ -51,7 +51,8 @@ def load_flows(directory: Path, deployment: Deployment, problems: list[Problem])
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         name = f"ivr/{path.name}"
         if not FLOW_ID.match(path.stem):
-            problems.append(Problem(name, 0, "", "a flow's file name is a-z, 0-9, '_', '.', '-' then .yaml"))
+            # Line 1 and the file's name as the field, as for a file that holds no mapping: a fault of the file.
+            problems.append(Problem(name, 1, path.stem, "a flow's file name is a-z, 0-9, '_', '.', '-' then .yaml"))
             continue
         # Fields are named from the flow's name, as a section's from the section's: accueil.nodes.sie.to
         root = (path.stem,)
@@ -62,7 +63,7 @@ def load_flows(directory: Path, deployment: Deployment, problems: list[Problem])
             flow = Flow.model_validate(data)
         except ValidationError as exc:
             for error in exc.errors():
-                loc = (*root, *error["loc"])
+                loc = (*root, *_without_tag(tuple(error["loc"]), data))
                 problems.append(Problem(name, line_of(lines, loc), field_path(loc), error["msg"]))
             continue
         users = [(i, n) for i, n in enumerate(deployment.numbers) if n.flow == path.stem]
@@ -72,6 +73,17 @@ def load_flows(directory: Path, deployment: Deployment, problems: list[Problem])
         ]
         flows[path.stem] = flow
     return flows
+
+
+def _without_tag(loc: tuple[Any, ...], data: dict[Any, Any]) -> tuple[Any, ...]:
+    """`loc` without the node's type that pydantic puts after a node's id (the tag of the nodes' union):
+    ("nodes", "welcome", "play", "next") is the file's nodes.welcome.next, and its line is that field's."""
+    nodes = data.get("nodes")
+    if len(loc) > 2 and loc[0] == "nodes" and isinstance(nodes, dict):
+        node = nodes.get(loc[1])
+        if isinstance(node, dict) and node.get("type") == loc[2]:
+            return (*loc[:2], *loc[3:])
+    return loc
 
 
 def missing_flows(deployment: Deployment, flows: Iterable[str]) -> Found:
@@ -120,8 +132,9 @@ def _check_prompts(flow: Flow, folder: Path, found: Found) -> None:
                 found.append((("nodes", node_id, *where), f"missing prompt {name!r} (not in prompts)"))
                 continue
             for language in flow.languages:
-                if language not in prompt:
-                    found.append((("prompts", name), f"missing prompt {name!r} in {language!r}"))
+                problem = (("prompts", name), f"missing prompt {name!r} in {language!r}")
+                if language not in prompt and problem not in found:  # once, however many nodes say it
+                    found.append(problem)
     for name, prompt in flow.prompts.items():
         for language, said in prompt.items():
             if isinstance(said, PromptFile):

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from media.outbound import Leg
 from media.rtp.bridge import Bridge, Side
@@ -23,6 +25,7 @@ from media.sip.session_timer import SessionTimer
 
 class CallState(StrEnum):
     SETTING_UP = "setting_up"  # the INVITE is being answered: the task is being queued
+    IVR = "ivr"  # answered, in an IVR flow: no task in a queue (not yet, or no more)
     WAITING = "waiting"  # answered, in queue, hearing music (a phone may be ringing)
     TALKING = "talking"  # bridged to an agent
     HELD = "held"  # the agent put the caller on hold: music again
@@ -35,6 +38,18 @@ class CallState(StrEnum):
 def task_id_for(call_id: str) -> str:
     """The task of an inbound call: a Call-ID can be long and hold any character, the id is short and safe."""
     return "call-" + hashlib.sha256(call_id.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowEntry:
+    """A number whose calls enter an IVR flow, with the attributes the number gives them."""
+
+    flow: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+#: Where a dialled number leads: a queue (its id) or an IVR flow.
+Destination = str | FlowEntry
 
 
 @dataclass(eq=False, slots=True)
@@ -62,6 +77,7 @@ class Call:
     # The o= line of the ACD's descriptions to the caller: one session, a version that grows (RFC 4566).
     origin: Origin = field(default_factory=lambda: Origin(secrets.randbelow(2**31)))
     ended_because: str | None = None
+    flow: Any = None  # the IVR flow running on the call (media.attendant.FlowRun), if any
 
     @property
     def media(self) -> Side:

@@ -107,4 +107,8 @@ class MidCall:
         self.digit(call, who, signal)
 
     def digit(self, call: Call, who: str, digit: str) -> None:
-        self.board.spawn(self.board.submit(TaskNoted(call.task, "dtmf", {"digit": digit, "from": who})))
+        """A key pressed: to the call's IVR flow if it has one, and in its task's events if it has a task."""
+        if who == "caller" and call.flow is not None:
+            self.board.attendant.digit(call, digit)
+        if call.state is not CallState.IVR:
+            self.board.spawn(self.board.submit(TaskNoted(call.task, "dtmf", {"digit": digit, "from": who})))

@@ -30,8 +30,12 @@ from acd.events import (
 )
 from acd.model import Channel
 from acd.service import AcdService
+from ivr.facts import CentreFacts
+from ivr.flow import Flow
+from ivr.synthesis import PromptCache
 from media import sdp
-from media.calls import Call, CallState, task_id_for
+from media.attendant import Attendant
+from media.calls import Call, CallState, Destination, FlowEntry, task_id_for
 from media.errors import MediaError
 from media.midcall import MidCall
 from media.outbound import Leg, Outbound
@@ -53,7 +57,7 @@ from media.watch import Watch
 log = logging.getLogger("media.calls")
 
 #: States of a call whose task is over: what the core decides about that task no longer concerns the call.
-_TASK_DONE = frozenset({CallState.ENDED, CallState.TRANSFERRING, CallState.OUTSIDE})
+_TASK_DONE = frozenset({CallState.ENDED, CallState.TRANSFERRING, CallState.OUTSIDE, CallState.IVR})
 _WATCHED = frozenset({Kind.OFFERED, Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED, Kind.TASK_ENDED, Kind.TASK_REJECTED})
 _REASONS = {
     400: "Bad Request",
@@ -77,6 +81,9 @@ class MediaSettings:
     numbers: Mapping[str, str] = field(default_factory=dict)  # dialled number -> the queue its calls enter
     queues: frozenset[str] = frozenset()  # the voice queues a call may be transferred to
     trunk: tuple[str, int] | None = None  # where calls to outside numbers go (UDP)
+    flows: Mapping[str, Flow] = field(default_factory=dict)  # the IVR flows, by name
+    flow_folder: Path = Path("ivr")  # where the flows' recorded prompts are
+    prompt_cache: Path = Path("prompt-cache")  # where synthesised prompts are kept
 
 
 class Switchboard:
@@ -98,6 +105,8 @@ class Switchboard:
         self._tasks: set[asyncio.Task[None]] = set()
         self.watch = Watch(self)
         self.midcall = MidCall(self)
+        prompts = PromptCache(settings.prompt_cache)
+        self.attendant = Attendant(self, settings.flows, prompts, settings.flow_folder, CentreFacts(service))
 
     # ------------------------------------------------------------------------------ lifecycle
 
@@ -113,7 +122,8 @@ class Switchboard:
             finally:
                 self._group = None
                 for call in list(self.calls.values()):
-                    self.release(call)
+                    if call.state is not CallState.ENDED:  # (an ended call was released when it ended)
+                        self.release(call)
                 for task in list(self._tasks):  # retransmissions and pending steps end with the switchboard
                     task.cancel()
 
@@ -175,8 +185,8 @@ class Switchboard:
 
     # ------------------------------------------------------------------------------ a new call
 
-    def arrive(self, request: Request, source: Source, queue: str) -> None:
-        """An INVITE to one of the deployment's numbers, from the trunk."""
+    def arrive(self, request: Request, source: Source, destination: Destination) -> None:
+        """An INVITE to one of the deployment's numbers, from the trunk: to a queue, or into an IVR flow."""
         if sum(call.state is not CallState.ENDED for call in self.calls.values()) >= self.settings.max_calls:
             self.reply(request, source, 503, "Service Unavailable", (("retry-after", "30"),))
             return
@@ -207,11 +217,13 @@ class Switchboard:
             address=source.address,
             via_host=f"{host}:{port}",
         )
+        queue = destination if isinstance(destination, str) else ""  # a flow chooses the queue later
         call = Call(task_id_for(call_id), queue, dialog, request, timer=timer, refreshed_at=time.monotonic())
         self.calls[call_id] = call
-        self.spawn(self._set_up(call, request, source, tag))
+        entry = destination if isinstance(destination, FlowEntry) else None
+        self.spawn(self._set_up(call, request, source, tag, entry))
 
-    async def _set_up(self, call: Call, request: Request, source: Source, tag: str) -> None:
+    async def _set_up(self, call: Call, request: Request, source: Source, tag: str, entry: FlowEntry | None) -> None:
         try:
             port = await self.ports.open(time.monotonic)
         except OSError as error:
@@ -231,19 +243,19 @@ class Switchboard:
             port.close()
             self._fail(call, request, source, 487, "Request Terminated", tag)
             return
+        if entry is not None:  # answered at once: the flow speaks first, and queues the call when it knows where
+            call.state = CallState.IVR
+            self._answer(call, request, source, tag, body)
+            self.attendant.start(call, entry)
+            return
         caller = user_of(request.first("from") or "")
         attributes = {"caller": caller, "dialled": user_of(request.first("to") or "") or request.uri}
-        try:
-            decisions = await self.service.submit(
-                TaskArrived(call.task, Channel.VOICE, call.queue, attributes={k: v for k, v in attributes.items() if v})
-            )
-        except AcdError as error:
-            log.warning("call %s not queued: %s", call.task, error)
+        refused = await self.queue_call(call, attributes)
+        if refused == "unavailable":
             self._fail(call, request, source, 503, "Service Unavailable", tag, (("retry-after", "30"),))
             return
-        rejected = next((d for d in decisions if d.kind is Kind.TASK_REJECTED and d.task == call.task), None)
-        if rejected is not None:
-            status, reason = _REJECTED.get(rejected.reason or "", (480, "Temporarily Unavailable"))
+        if refused is not None:
+            status, reason = _REJECTED.get(refused, (480, "Temporarily Unavailable"))
             self._fail(call, request, source, status, reason, tag)
             return
         if call.cancelled:  # the caller gave up while the task was being queued
@@ -253,11 +265,26 @@ class Switchboard:
         call.state = CallState.WAITING
         watch_digits(call.media, lambda digit: self.midcall.digit(call, "caller", digit))
         self.music.play(port, stream.payload_type)
+        self._answer(call, request, source, tag, body)
+
+    def _answer(self, call: Call, request: Request, source: Source, tag: str, body: bytes) -> None:
         call.answer = body
         agreed = call.timer.headers() if call.timer is not None else ()
         extra = (("contact", f"<{call.dialog.contact}>"), ("supported", "timer"), *agreed)
         call.final = answer(request, 200, "OK", extra, body, tag=tag)
         self._send_final(call, source)
+
+    async def queue_call(self, call: Call, attributes: Mapping[str, str]) -> str | None:
+        """The call's task into `call.queue`; None when it waits there, else why not (the core's reason, or
+        `unavailable` when the store cannot be reached)."""
+        arrival = TaskArrived(call.task, Channel.VOICE, call.queue, attributes={k: v for k, v in attributes.items() if v})
+        try:
+            decisions = await self.service.submit(arrival)
+        except AcdError as error:
+            log.warning("call %s not queued: %s", call.task, error)
+            return "unavailable"
+        rejected = next((d for d in decisions if d.kind is Kind.TASK_REJECTED and d.task == call.task), None)
+        return None if rejected is None else rejected.reason or "rejected"
 
     def _send_final(self, call: Call, source: Source) -> None:
         final = call.final
@@ -323,10 +350,11 @@ class Switchboard:
         talking, agent, had_task = (
             call.talking,
             call.agent,
-            call.state not in (CallState.TRANSFERRING, CallState.OUTSIDE),
+            call.state not in (CallState.TRANSFERRING, CallState.OUTSIDE, CallState.IVR),
         )
         call.state = CallState.ENDED
         call.ended_because = why
+        self.attendant.caller_left(call)
         self._hang_up_agent(call)  # a phone still ringing stops at once
         self._hang_up_consulted(call)
         if talking and agent is not None:
@@ -420,6 +448,7 @@ class Switchboard:
             return
         call.state, call.agent = CallState.TALKING, agent
         self.music.stop(call.media.port)
+        self.attendant.connected(call)
         if call.queue in self.settings.recorded_queues:
             await self.record(call)
         self.join(call, leg)
@@ -548,7 +577,8 @@ class Switchboard:
         """The call's media stopped, or its session was not refreshed: it ends, and its events say why."""
         if call.state is CallState.ENDED:
             return
-        await self.submit(TaskNoted(call.task, note, {"side": who}))
+        if call.state is not CallState.IVR:  # (in a flow, the call has no task to note it on)
+            await self.submit(TaskNoted(call.task, note, {"side": who}))
         await self._caller_gone(call, note, hang_up=True)
 
     def release(self, call: Call) -> None:
@@ -556,6 +586,7 @@ class Switchboard:
         log.info("call %s ended: %s", call.task, call.ended_because or "refused")
         if call.bridge is not None:
             call.bridge.close()
+        self.attendant.forget(call)
         self.stop_recording(call)
         if call.side is not None:
             self.music.stop(call.side.port)

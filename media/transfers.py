@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from acd.decisions import Kind
 from acd.errors import AcdError
-from acd.events import TaskArrived, TaskCompleted, TaskNoted
-from acd.model import Channel
+from acd.events import TaskArrived, TaskCancelled, TaskCompleted, TaskNoted
+from acd.model import Channel, Outcome
 from media import sdp
 from media.calls import Call, CallState, task_id_for
 from media.errors import MediaError
@@ -92,7 +93,7 @@ class Transfers:
         if queue is not None:
             await self.requeue(call, queue, target)
         else:
-            await self._dial_out(call, target)
+            await self.dial_out(call, target)
 
     def queue_for(self, target: str) -> str | None:
         settings = self.board.settings
@@ -121,8 +122,9 @@ class Transfers:
         if agent is not None:
             await self.board.submit(TaskCompleted(call.task, agent))
 
-    async def requeue(self, call: Call, queue: str, why: str) -> None:
-        """The call enters `queue` again as a new task, keeping the caller's place (its first entry time)."""
+    async def requeue(self, call: Call, queue: str, why: str, *, ended: Outcome | None = None) -> None:
+        """The call enters `queue` again as a new task, keeping the caller's place (its first entry time);
+        with `ended`, its task waiting until now ends so (an IVR's maximum wait)."""
         board = self.board
         if call.state is CallState.ENDED:
             return
@@ -132,6 +134,8 @@ class Transfers:
         call.queue, call.state, call.consult = queue, CallState.WAITING, None
         board.by_task[call.task] = call
         board.music.play(call.media.port, call.media.stream.payload_type)
+        if ended is not None:  # after the switch: that task's end is not the call's
+            await board.submit(TaskCancelled(previous, ended))
         attributes = {"transferred_from": previous, "caller": user_of(call.dialog.remote) or "anonymous"}
         arrived = TaskArrived(call.task, Channel.VOICE, queue, attributes=attributes, entered_at=entered)
         try:
@@ -143,8 +147,11 @@ class Transfers:
         if any(d.kind is Kind.TASK_REJECTED and d.task == call.task for d in decisions):
             board.end(call, "rejected")
 
-    async def _dial_out(self, call: Call, number: str) -> None:
-        """Call `number` through the trunk; the caller hears music until it answers."""
+    async def dial_out(
+        self, call: Call, number: str, on_refusal: Callable[[Call, Leg, int], None] | None = None
+    ) -> None:
+        """Call `number` through the trunk; the caller hears music until it answers. If it does not,
+        `on_refusal`; by default the caller goes back to the queue it came from."""
         board = self.board
         trunk = board.settings.trunk
         assert trunk is not None  # _require_trunk said so
@@ -155,7 +162,7 @@ class Transfers:
             port.close()
             return
         leg = board.leg_for(call, f"sip:{number}@{trunk[0]}:{trunk[1]}", "udp", trunk, port,
-                            self._outside_answered, self._outside_refused)  # fmt: skip
+                            self._outside_answered, on_refusal or self._outside_refused)  # fmt: skip
         call.consult = leg
         board.rings[leg.dialog.call_id] = (call, leg)
         board.outbound.place(leg)
@@ -168,6 +175,7 @@ class Transfers:
         leg.side = side
         call.state = CallState.OUTSIDE
         self.board.music.stop(call.media.port)
+        self.board.attendant.connected(call)  # a call sent out by its IVR flow: the flow is over
         call.bridge = Bridge(call.media, side, lambda who, digit: None)
 
     def _outside_refused(self, call: Call, leg: Leg, status: int) -> None:

@@ -12,7 +12,6 @@ from acd.deployment.documents import Lines, field_path, line_of, read_document
 from acd.deployment.errors import ConfigError, Problem
 from acd.deployment.models import Deployment
 from acd.deployment.references import check_references
-from ivr.loader import load_flows, missing_flows
 
 SECTIONS = ("settings", "calendars", "sites", "skills", "teams", "agents", "queues", "users", "numbers", "phones")
 OPTIONAL = frozenset({"settings", "users", "numbers", "phones"})
@@ -67,6 +66,9 @@ def load_deployment(directory: Path) -> Deployment:
             where = line_of(lines.get("settings", {}), ("settings", "music_on_hold"))
             problems.append(Problem("settings.yaml", where, "settings.music_on_hold", trouble))
     if not problems:  # the flows name queues, calendars and numbers: checked against a sound deployment
+        # Imported here: ivr.loader reads YAML through this package, so a module-level import would be a cycle.
+        from ivr.loader import load_flows, missing_flows
+
         flows = load_flows(directory, deployment, problems)
         for loc, message in missing_flows(deployment, {path.stem for path in (directory / "ivr").glob("*.yaml")}):
             problems.append(Problem("numbers.yaml", line_of(lines.get("numbers", {}), loc), field_path(loc), message))

@@ -63,3 +63,27 @@ class Recording:
 
     def close(self) -> None:
         self._file.close()
+
+
+class Message:
+    """A caller's message (IVR voicemail): its frames as they come, to a mono WAV file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = wave.open(str(path), "wb")  # noqa: SIM115 (open while the caller speaks; close() ends it)
+        self._file.setnchannels(1)
+        self._file.setsampwidth(2)
+        self._file.setframerate(8000)
+        self.samples = 0
+
+    def add(self, pcm: bytes) -> None:
+        self._file.writeframes(pcm)
+        self.samples += len(pcm) // 2
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / 8000
+
+    def close(self) -> None:
+        self._file.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from acd.model import Channel
 from acd.service import AcdService
+from media.calls import Destination, FlowEntry
 from media.rtp.music import Music
 from media.sip.checks import Request, Response
 from media.sip.digest import Nonces
@@ -46,9 +47,16 @@ def sip_endpoint(
         numbers={entry.number: entry.queue for entry in deployment.numbers if entry.queue is not None},
         queues=frozenset(queue.id for queue in deployment.queues if Channel.VOICE in queue.channels),
         trunk=_host_port(settings.sip_trunk) if settings.sip_trunk else None,
+        flows=deployment.flows,
+        flow_folder=config / "ivr",
+        prompt_cache=Path(settings.prompt_cache),
     )
     switchboard = Switchboard(service, registrar, media)
-    numbers = media.numbers
+    switchboard.attendant.prepare()  # every prompt spoken now: raises SpeechError rather than meet a caller
+    numbers: dict[str, Destination] = {
+        entry.number: entry.queue if entry.queue is not None else FlowEntry(entry.flow or "", entry.attributes)
+        for entry in deployment.numbers
+    }
 
     def store_available() -> bool:
         return service.engine is None or service.engine.shared.reachable

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from media.calls import Destination
 from media.sip.checks import ACCEPTED_BODIES, ALLOWED, SUPPORTED, Request
 from media.sip.registrar import Registrar
 from media.sip.responses import answer
@@ -23,15 +24,15 @@ class FrontDoor:
     def __init__(
         self,
         registrar: Registrar,
-        numbers: Mapping[str, str],
+        numbers: Mapping[str, Destination],
         store_available: Callable[[], bool],
-        on_call: Callable[[Request, Source, str], None] | None = None,
+        on_call: Callable[[Request, Source, Destination], None] | None = None,
         on_register: Callable[[], None] | None = None,
     ) -> None:
         self.registrar = registrar
-        self.numbers = numbers  # dialled number -> the queue its calls enter
+        self.numbers = numbers  # dialled number -> the queue or IVR flow its calls enter
         self.store_available = store_available
-        self.on_call = on_call  # takes a call to a number, with the queue it enters, and answers it
+        self.on_call = on_call  # takes a call to a number, with where it leads, and answers it
         self.on_register = on_register
 
     def __call__(self, request: Request, source: Source) -> None:

@@ -1,0 +1,117 @@
+"""The IVR on calls through a running `acd serve`, end to end over the network: sipp callers on the trunk
+dialling the demo's general number (its welcome flow, config/ivr/accueil.yaml) and pressing keys sent as
+RFC 4733 telephone-events from sip-tester's pcaps; sipp as the second-level office on the trunk."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from media.calls import task_id_for
+from tests.media.ivr_caller import keys, scenario
+from tests.media.sipp import Centre, demo_config, finished, running_centre
+from tests.servers import free_port, until
+
+LONS = "+33199000100"  # the general number of Lons-le-Saunier: the welcome flow
+SPEECH = Path("/usr/share/sip-tester/g711a.pcap")  # 7 s of a voice, in PCMA
+
+
+@pytest.fixture(scope="module")
+def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
+    directory = tmp_path_factory.mktemp("ivr")
+    office = free_port()
+    config = demo_config(directory, f"media_timeout: 300\nsip_trunk: 127.0.0.1:{office}\n")
+    with running_centre(directory, config) as running:
+        running.office = office  # type: ignore[attr-defined]
+        yield running
+
+
+def call(
+    centre: Centre, name: str, steps: list[tuple[int, str | Path]], **options: Any
+) -> tuple[str, subprocess.Popen[str]]:
+    """A caller dialling the general number: the task its call would become, and its sipp."""
+    path = scenario(centre.directory / f"{name}.xml", steps, **options)
+    process = centre.sipp(str(path), "-s", LONS, "-mp", str(free_port()), timeout=120)
+    return task_id_for(f"1-{process.pid}@127.0.0.1"), process
+
+
+def task(centre: Centre, task_id: str) -> dict[str, Any]:
+    reply = centre.admin.get(f"/api/v1/tasks/{task_id}")
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
+
+
+def queued(centre: Centre, task_id: str, seconds: float = 40) -> dict[str, Any]:
+    until(f"{task_id} queued", lambda: centre.admin.get(f"/api/v1/tasks/{task_id}").status_code == 200, seconds)
+    return task(centre, task_id)
+
+
+def test_keys_choose_the_queue_and_the_answers_become_the_tasks_attributes(centre: Centre) -> None:
+    # French (1) typed during the welcome, CFE (2) during the topics, then the SIREN and #.
+    steps = keys("1", after_ms=1500) + keys("2", after_ms=1500) + keys("732829320#", after_ms=1500)
+    task_id, caller = call(centre, "cfe", steps, then_ms=4000)
+    arrived = queued(centre, task_id)
+    finished(caller, centre, timeout=90)
+    assert arrived["queue"] == "lons-cfe"
+    attributes = arrived["attributes"]
+    assert {k: attributes.get(k) for k in ("language", "topic", "siren", "centre", "caller")} == {
+        "language": "fr", "topic": "cfe", "siren": "732829320", "centre": "lons", "caller": "0384000000",
+    }  # fmt: skip
+    assert attributes["ivr_route"] == "accueil welcome language topics siren dispatch queue-cfe"
+    until("the caller's leaving abandons the task", lambda: task(centre, task_id)["state"] == "ended", 20)
+    assert task(centre, task_id)["outcome"] == "abandoned"
+
+
+def test_a_siren_with_a_wrong_key_is_asked_again_then_the_call_goes_on_without_it(centre: Centre) -> None:
+    wrong = "732829321#"  # one digit off: its Luhn key is wrong
+    steps = keys("1", after_ms=1500) + keys("1", after_ms=1500)
+    steps += keys(wrong, after_ms=1500) + keys(wrong, after_ms=1500) + keys(wrong, after_ms=1500)
+    task_id, caller = call(centre, "bad-siren", steps, then_ms=3000)
+    arrived = queued(centre, task_id, 60)
+    finished(caller, centre, timeout=90)
+    assert arrived["queue"] == "lons-tva" and "siren" not in arrived["attributes"]
+    assert arrived["attributes"]["ivr_route"].endswith("topics siren dispatch queue-tva")
+
+
+def callback_of(centre: Centre, task_id: str) -> dict[str, Any]:
+    created = [e for e in centre.events(kind="callback_created") if e["data"].get("origin_task") == task_id]
+    assert len(created) == 1, created
+    return task(centre, created[0]["task"])
+
+
+@pytest.mark.parametrize(
+    ("entry", "number"), [("1", "+33384000000"), ("2" + "0612345678#", "+33612345678")], ids=["this", "another"]
+)
+def test_a_caller_who_takes_the_call_back_keeps_its_place_and_is_hung_up_after_the_confirmation(
+    centre: Centre, entry: str, number: str
+) -> None:
+    # No agent is ready in this centre: the wait cannot be estimated, and the call-back is offered at once.
+    steps = keys("1", after_ms=1500) + keys("5", after_ms=1500) + keys("#", after_ms=1500)
+    steps += keys(entry[0], after_ms=2500) + keys(entry[1:], after_ms=1500)
+    task_id, caller = call(centre, f"callback-{entry[0]}", steps, then_ms=0, acd_hangs_up=True)
+    finished(caller, centre, timeout=90)  # the ACD said its confirmation, then hung up
+    waited = task(centre, task_id)
+    assert (waited["queue"], waited["outcome"]) == ("lons-paiement", "callback")
+    callback = callback_of(centre, task_id)
+    assert callback["channel"] == "callback" and callback["queue"] == "lons-paiement"
+    assert callback["attributes"]["callback_number"] == number
+    assert callback["entered_at"] == waited["entered_at"]  # its place in the queue is kept
+    assert callback["attributes"]["topic"] == "paiement"
+
+
+def test_the_office_topic_goes_through_the_trunk_and_a_refusing_office_gets_a_message(centre: Centre) -> None:
+    office = centre.sipp("agent_refuses.xml", "-s", "office", "-mp", str(free_port()), port=centre.office)  # type: ignore[attr-defined]
+    # The office's prompt, its refusal, the prompt for a message (about 15 s), then 7 s of speech and #.
+    steps = keys("1", after_ms=1500) + keys("9", after_ms=1500) + [(16000, SPEECH)] + keys("#", after_ms=7500)
+    task_id, caller = call(centre, "office", steps, then_ms=0, acd_hangs_up=True)
+    finished(office, centre, timeout=60)  # the office was called, and refused
+    finished(caller, centre, timeout=90)
+    left = [e for e in centre.events(kind="task_queued", queue="lons-email")]
+    message = task(centre, left[-1]["task"])
+    assert message["channel"] == "voicemail"
+    assert message["attributes"]["topic"] == "sie" and message["attributes"]["caller"] == "0384000000"
+    assert Path(message["attributes"]["recording"]).stat().st_size > 8000  # seconds of the caller's voice
