@@ -84,6 +84,7 @@ class Session:
         self._typeahead = ""
         self._offered = False  # the call-back was offered: 1 and 2 answer it from now on
         self._hung_up = False
+        self._overflow_due = False  # the maximum wait came while a call-back was being booked
         self._now = 0.0
         self._out: list[act.Action] = []
 
@@ -188,8 +189,9 @@ class Session:
                     self._play(node.prompt)
             case CollectNode():
                 self._state = "collect"
-                if not self._take_typeahead(self._collect_digit):
-                    self._play(node.prompt)
+                typed = self._take_typeahead(self._collect_digit)
+                if not typed or (self._node == node_id and self._state == "collect" and not self._digits):
+                    self._play(node.prompt)  # (keys typed ahead that leave nothing entered: `*` alone)
             case SetNode():
                 self._set(node.attributes)
                 self._go(node.next)
@@ -197,6 +199,7 @@ class Session:
                 rule = next((rule for rule in node.rules if self._holds(rule.when)), None)
                 self._go(rule.go if rule is not None else node.otherwise)
             case QueueNode():
+                self._typeahead = ""  # keys typed ahead answer questions, not the call-back offer minutes later
                 self._enter_queue(node)
             case TransferNode():
                 self._state = "transfer_prompt"
@@ -204,6 +207,7 @@ class Session:
                 if self._playing is None:
                     self._transfer(node)
             case VoicemailNode():
+                self._typeahead = ""  # nor a menu after the message
                 self._state = "voicemail_prompt"
                 self._play(node.prompt)
             case HangupNode():
@@ -278,7 +282,7 @@ class Session:
         if state == "playing":
             self._go(self._current(PlayNode).next)
         elif state == "menu":
-            pass
+            self._start_timer(self._current(MenuNode).timeout)
         elif state == "collect":
             node = self._current(CollectNode)
             self._start_timer(node.digit_timeout if self._digits else node.timeout)
@@ -404,6 +408,9 @@ class Session:
                 self._play(offer.confirm)
             case ev.CallbackFailed() if state == "booking":
                 self._wait_in_queue()
+                if self._overflow_due:
+                    self._overflow_due = False
+                    self._overflow()
 
     def _announce(self, position: int, wait: float | None, *, first: bool) -> None:
         node = self._current(QueueNode)
@@ -431,7 +438,9 @@ class Session:
 
     def _overflow(self) -> None:
         max_wait = self._current(QueueNode).max_wait
-        if max_wait is not None and self._state not in ("booking", "callback_confirm"):
+        if self._state == "booking":
+            self._overflow_due = True  # if the call-back fails, the call still moves on
+        elif max_wait is not None and self._state != "callback_confirm":
             self._emit(act.Overflow(self._fill(max_wait.to)))
 
     def _callback_key(self, digit: str) -> None:

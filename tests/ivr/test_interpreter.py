@@ -67,8 +67,7 @@ MOBILE = "+33612345678"
 
 
 def start(flow: Flow, facts: FakeFacts | None = None, *, max_steps: int = 60, **attributes: str) -> Session:
-    session = Session(flow, facts or FakeFacts(), attributes, max_steps=max_steps)
-    return session
+    return Session(flow, facts or FakeFacts(), attributes, max_steps=max_steps)
 
 
 def send(session: Session, event: ev.Event) -> list[act.Action]:
@@ -84,14 +83,17 @@ def hangup(prompt: str | None = None) -> dict[str, Any]:
     return {"type": "hangup", "prompt": prompt}
 
 
+def hello_flow(languages: list[str]) -> Flow:
+    return make_flow(
+        {"hello": {"type": "play", "prompts": ["welcome"], "next": "bye"}, "bye": hangup()}, languages=languages
+    )
+
+
 # ---------------------------------------------------------------------------------------- start
 
 
 def test_call_started_plays_the_first_prompt_in_the_flows_first_language() -> None:
-    flow = make_flow(
-        {"hello": {"type": "play", "prompts": ["welcome"], "next": "bye"}, "bye": hangup()}, languages=["fr", "en"]
-    )
-    session = start(flow)
+    session = start(hello_flow(["fr", "en"]))
     assert send(session, CallStarted()) == [Play(1, (act.Prompt("welcome", "fr"),))]
     assert (session.language, session.attributes, session.route, session.node) == (
         "fr",
@@ -102,26 +104,19 @@ def test_call_started_plays_the_first_prompt_in_the_flows_first_language() -> No
 
 
 def test_the_callers_language_is_kept_when_the_flow_speaks_it() -> None:
-    flow = make_flow(
-        {"hello": {"type": "play", "prompts": ["welcome"], "next": "bye"}, "bye": hangup()}, languages=["fr", "en"]
-    )
-    session = start(flow, language="en")
+    session = start(hello_flow(["fr", "en"]), language="en")
     assert send(session, CallStarted()) == [Play(1, en("welcome"))]
 
 
-@pytest.mark.parametrize("given", ["de", "", "EN"])
-def test_a_language_the_flow_does_not_speak_falls_back_to_its_first(given: str) -> None:
-    flow = make_flow(
-        {"hello": {"type": "play", "prompts": ["welcome"], "next": "bye"}, "bye": hangup()}, languages=["en", "fr"]
-    )
-    session = start(flow, language=given)
+@pytest.mark.parametrize("language", ["de", "", "EN"])
+def test_a_language_the_flow_does_not_speak_falls_back_to_its_first(language: str) -> None:
+    session = start(hello_flow(["en", "fr"]), language=language)
     assert send(session, CallStarted()) == [Play(1, en("welcome"))]
     assert session.attributes["language"] == "en"
 
 
 def test_the_call_starts_once_and_events_before_it_are_ignored() -> None:
-    flow = make_flow({"hello": {"type": "play", "prompts": ["welcome"], "next": "bye"}, "bye": hangup()})
-    session = start(flow)
+    session = start(hello_flow(["fr"]))
     assert [send(session, e) for e in (Digit("1"), PromptFinished(1), TimerFired(1), Recorded(5))] == [[]] * 4
     assert send(session, CallStarted()) == [Play(1, fr("welcome"))]
     assert send(session, CallStarted()) == []
@@ -1282,7 +1277,9 @@ def random_node(draw: st.DrawFn, node_id: str, ids: list[str]) -> dict[str, Any]
             "fallback": draw(link),
         }
     if kind == "collect":
-        max_length = draw(st.integers(1, 14))
+        validator = draw(optional(st.sampled_from(sorted(VALIDATORS))))
+        natural = {None: 4, "siren": 9, "siret": 14, "department": 3, "date": 8, "phone": 13}[validator]
+        max_length = draw(st.sampled_from([natural, natural]) | st.integers(1, 14))
         return {
             "type": kind,
             "prompt": draw(PROMPT_NAMES),
@@ -1290,7 +1287,7 @@ def random_node(draw: st.DrawFn, node_id: str, ids: list[str]) -> dict[str, Any]
             "min_length": draw(st.integers(1, max_length)),
             "max_length": max_length,
             "terminator": draw(st.sampled_from(["#", "*", None])),
-            "validate": draw(optional(st.sampled_from(sorted(VALIDATORS)))),
+            "validate": validator,
             "optional": draw(st.booleans()),
             "retries": draw(st.integers(0, 2)),
             "invalid": draw(optional(PROMPT_NAMES)),

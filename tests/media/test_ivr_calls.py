@@ -17,6 +17,16 @@ from tests.media.sipp import Centre, demo_config, finished, running_centre
 from tests.servers import free_port, until
 
 LONS = "+33199000100"  # the general number of Lons-le-Saunier: the welcome flow
+SHORT = "+33199000999"  # a flow of the tests: one short menu, then a queue that overflows after 3 s
+SHORT_FLOW = """
+languages: [fr]
+start: menu
+prompts:
+  menu: {fr: "Tapez 1."}
+nodes:
+  menu: {type: menu, prompt: menu, options: {"1": queue}, timeout: 1, retries: 1, fallback: queue}
+  queue: {type: queue, queue: lons-tva, max_wait: {seconds: 3, to: pau-tva}}
+"""
 SPEECH = Path("/usr/share/sip-tester/g711a.pcap")  # 7 s of a voice, in PCMA
 
 
@@ -25,6 +35,9 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
     directory = tmp_path_factory.mktemp("ivr")
     office = free_port()
     config = demo_config(directory, f"media_timeout: 300\nsip_trunk: 127.0.0.1:{office}\n")
+    (config / "ivr" / "short.yaml").write_text(SHORT_FLOW)
+    with (config / "numbers.yaml").open("a") as numbers:
+        numbers.write(f'- {{number: "{SHORT}", flow: short}}\n')
     with running_centre(directory, config) as running:
         running.office = office  # type: ignore[attr-defined]
         yield running
@@ -115,3 +128,17 @@ def test_the_office_topic_goes_through_the_trunk_and_a_refusing_office_gets_a_me
     assert message["channel"] == "voicemail"
     assert message["attributes"]["topic"] == "sie" and message["attributes"]["caller"] == "0384000000"
     assert Path(message["attributes"]["recording"]).stat().st_size > 8000  # seconds of the caller's voice
+
+
+def test_a_caller_who_presses_nothing_is_asked_again_then_queued_and_overflows_keeping_its_place(
+    centre: Centre,
+) -> None:
+    task_id, caller = call(centre, "silent", [], number=SHORT, then_ms=12000)
+    first = queued(centre, task_id, 30)
+    assert first["queue"] == "lons-tva" and first["attributes"]["ivr_route"] == "menu queue"
+    moved = task_id_for(f"1-{caller.pid}@127.0.0.1/1")  # the call's next task, after its maximum wait
+    until("the overflow", lambda: centre.admin.get(f"/api/v1/tasks/{moved}").status_code == 200, 20)
+    finished(caller, centre, timeout=60)
+    assert task(centre, task_id)["outcome"] == "max_wait"
+    overflowed = task(centre, moved)
+    assert overflowed["queue"] == "pau-tva" and overflowed["entered_at"] == first["entered_at"]
