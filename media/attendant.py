@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from acd.events import CallbackRequested, TaskArrived, TaskCancelled
+from acd.events import CallbackRequested, TaskArrived, TaskCancelled, TaskNoted
 from acd.model import Channel, Outcome
 from ivr import actions as act
 from ivr import events as ev
@@ -274,13 +274,14 @@ class Attendant:
         board = self.board
         queue = board.transfers.queue_for(to)
         if queue is not None:
-            await board.transfers.requeue(call, queue, "ivr_max_wait", ended=Outcome.MAX_WAIT)
+            await board.transfers.requeue(call, queue, "max_wait", ended=Outcome.CANCELLED)
             if call.state is CallState.WAITING:
                 self._report_queue(call)
             return
         previous = call.task
         call.state = CallState.TRANSFERRING  # the task's end is not the call's
-        await board.submit(TaskCancelled(previous, Outcome.MAX_WAIT))
+        await board.submit(TaskNoted(previous, "max_wait", {"to": to}))
+        await board.submit(TaskCancelled(previous, Outcome.CANCELLED))
         await board.transfers.dial_out(call, to)
 
     async def _callback(self, call: Call, number: str) -> None:

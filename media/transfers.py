@@ -124,7 +124,7 @@ class Transfers:
 
     async def requeue(self, call: Call, queue: str, why: str, *, ended: Outcome | None = None) -> None:
         """The call enters `queue` again as a new task, keeping the caller's place (its first entry time);
-        with `ended`, its task waiting until now ends so (an IVR's maximum wait)."""
+        with `ended`, its task waiting until now ends so, noted `why` (an IVR's maximum wait)."""
         board = self.board
         if call.state is CallState.ENDED:
             return
@@ -135,6 +135,7 @@ class Transfers:
         board.by_task[call.task] = call
         board.music.play(call.media.port, call.media.stream.payload_type)
         if ended is not None:  # after the switch: that task's end is not the call's
+            await board.submit(TaskNoted(previous, why, {"to": queue}))
             await board.submit(TaskCancelled(previous, ended))
         attributes = {"transferred_from": previous, "caller": user_of(call.dialog.remote) or "anonymous"}
         arrived = TaskArrived(call.task, Channel.VOICE, queue, attributes=attributes, entered_at=entered)

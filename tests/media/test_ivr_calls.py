@@ -44,11 +44,11 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
 
 
 def call(
-    centre: Centre, name: str, steps: list[tuple[int, str | Path]], **options: Any
+    centre: Centre, name: str, steps: list[tuple[int, str | Path]], number: str = LONS, **options: Any
 ) -> tuple[str, subprocess.Popen[str]]:
-    """A caller dialling the general number: the task its call would become, and its sipp."""
+    """A caller dialling `number` (the general one): the task its call would become, and its sipp."""
     path = scenario(centre.directory / f"{name}.xml", steps, **options)
-    process = centre.sipp(str(path), "-s", LONS, "-mp", str(free_port()), timeout=120)
+    process = centre.sipp(str(path), "-s", number, "-mp", str(free_port()), timeout=120)
     return task_id_for(f"1-{process.pid}@127.0.0.1"), process
 
 
@@ -120,7 +120,7 @@ def test_the_office_topic_goes_through_the_trunk_and_a_refusing_office_gets_a_me
     office = centre.sipp("agent_refuses.xml", "-s", "office", "-mp", str(free_port()), port=centre.office)  # type: ignore[attr-defined]
     # The office's prompt, its refusal, the prompt for a message (about 15 s), then 7 s of speech and #.
     steps = keys("1", after_ms=1500) + keys("9", after_ms=1500) + [(16000, SPEECH)] + keys("#", after_ms=7500)
-    task_id, caller = call(centre, "office", steps, then_ms=0, acd_hangs_up=True)
+    _, caller = call(centre, "office", steps, then_ms=0, acd_hangs_up=True)
     finished(office, centre, timeout=60)  # the office was called, and refused
     finished(caller, centre, timeout=90)
     left = [e for e in centre.events(kind="task_queued", queue="lons-email")]
@@ -139,6 +139,8 @@ def test_a_caller_who_presses_nothing_is_asked_again_then_queued_and_overflows_k
     moved = task_id_for(f"1-{caller.pid}@127.0.0.1/1")  # the call's next task, after its maximum wait
     until("the overflow", lambda: centre.admin.get(f"/api/v1/tasks/{moved}").status_code == 200, 20)
     finished(caller, centre, timeout=60)
-    assert task(centre, task_id)["outcome"] == "max_wait"
+    assert task(centre, task_id)["outcome"] == "cancelled"
+    noted = [e for e in centre.events(task=task_id) if e["kind"] == "task_noted" and e["reason"] == "max_wait"]
+    assert [e["data"] for e in noted] == [{"to": "pau-tva"}]
     overflowed = task(centre, moved)
     assert overflowed["queue"] == "pau-tva" and overflowed["entered_at"] == first["entered_at"]
