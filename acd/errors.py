@@ -57,3 +57,8 @@ class NotYourOffer(AcdError):
 class ChannelNotServed(AcdError):
     status_code = 422
     error_id = "channel-not-served"
+
+
+class NoRecording(AcdError):
+    status_code = 404
+    error_id = "no-recording"

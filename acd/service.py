@@ -300,7 +300,8 @@ class AcdService:
 
     def agents_serving(self, queue: str) -> int:
         """Agents logged in (ready or not) who serve `queue` at some overflow step."""
-        return sum(1 for agent in self.store.agents() if agent.presence is not Presence.OFFLINE and queue in agent.queue_steps)
+        agents = self.store.agents()
+        return sum(1 for agent in agents if agent.presence is not Presence.OFFLINE and queue in agent.queue_steps)
 
 
 def _stop_if_cancelled() -> None:

@@ -52,6 +52,7 @@ class FlowRun:
     watch: asyncio.TimerHandle | None = None
     playing: int | None = None  # the token of the prompt being said (or being synthesised)
     message: Message | None = None
+    messages: int = 0  # messages recorded on the call: each its own file and task
 
 
 class Attendant:
@@ -81,9 +82,6 @@ class Attendant:
                     else:
                         pcm = self.prompts.speech(said, language)
                     self._said[(flow_id, name, language)] = pcm
-
-    def prompt_audio(self, flow: str, name: str, language: str) -> bytes:
-        return self._said[(flow, name, language)]
 
     # ------------------------------------------------------------------------------ the call
 
@@ -119,6 +117,7 @@ class Attendant:
         run = self._run(call)
         if run is None:
             return
+        run.playing = None  # a prompt still being synthesised is not said
         for handle in run.timers.values():
             handle.cancel()
         run.timers.clear()
@@ -211,8 +210,8 @@ class Attendant:
                     pcm += await asyncio.to_thread(self.prompts.speech, clip.text, clip.language)
             except SpeechError as error:
                 log.warning("call %s: %s left unsaid: %s", call.task, clip, error)
-        if run.playing != action.token or not call.live:
-            return  # replaced or stopped while it was being made, or the caller left
+        if run.playing != action.token or call.state not in (CallState.IVR, CallState.WAITING):
+            return  # replaced or stopped while it was being made, or the call is no more the flow's
         if not pcm:
             self._post(call, ev.PromptFinished(action.token))
             return
@@ -242,7 +241,7 @@ class Attendant:
         if not call.live:  # the caller left while the task was being queued
             await self.board.submit(TaskCancelled(call.task))
             return
-        call.state = CallState.WAITING
+        call.state = CallState.WAITING  # (an offer made at once rings the phone: it waits for this state)
         self._music_if_waiting(call)
         self._report_queue(call)
 
@@ -313,8 +312,8 @@ class Attendant:
     def _start_recording(self, call: Call, run: FlowRun) -> None:
         self.player.stop(call.media.port)
         self.board.music.stop(call.media.port)
-        path = self.board.settings.recordings / f"{call.task}-message.wav"
-        run.message = Message(path)
+        run.messages += 1
+        run.message = Message(self._message_path(call, run))
 
     def _stop_recording(self, call: Call, run: FlowRun) -> None:
         message, run.message = run.message, None
@@ -325,8 +324,11 @@ class Attendant:
         self._post(call, ev.Recorded(seconds))
 
     async def _voicemail(self, call: Call, run: FlowRun, queue: str, attributes: Mapping[str, str]) -> None:
-        path = self.board.settings.recordings / f"{call.task}-message.wav"
-        task = task_id_for(f"{call.dialog.call_id}/voicemail")
+        path = self._message_path(call, run)
+        task = task_id_for(f"{call.dialog.call_id}/voicemail/{run.messages}")
         data = {**attributes, "recording": str(path.resolve())}
         if not await self.board.submit(TaskArrived(task, Channel.VOICEMAIL, queue, attributes=data)):
             log.warning("call %s: the message in %s could not be queued", call.task, path)
+
+    def _message_path(self, call: Call, run: FlowRun) -> Path:
+        return self.board.settings.recordings / f"{call.task}-message-{run.messages}.wav"

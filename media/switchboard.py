@@ -57,7 +57,10 @@ from media.watch import Watch
 log = logging.getLogger("media.calls")
 
 #: States of a call whose task is over: what the core decides about that task no longer concerns the call.
-_TASK_DONE = frozenset({CallState.ENDED, CallState.TRANSFERRING, CallState.OUTSIDE, CallState.IVR})
+_TASK_DONE = frozenset({CallState.ENDED, CallState.TRANSFERRING, CallState.OUTSIDE})
+#: States where the call's own code answers the end of its task: the set-up and the IVR flow (a queue that
+#: refuses the call, a call-back that replaces it).
+_ENDS_HANDLED = frozenset({CallState.SETTING_UP, CallState.IVR})
 _WATCHED = frozenset({Kind.OFFERED, Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED, Kind.TASK_ENDED, Kind.TASK_REJECTED})
 _REASONS = {
     400: "Bad Request",
@@ -548,7 +551,7 @@ class Switchboard:
                     self.spawn(self._ring(call, decision.agent))
                 elif decision.kind in (Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED):
                     self._stop_ringing(call, decision.agent)
-                elif call.state is not CallState.SETTING_UP:  # (set-up answers a refusal by itself)
+                elif call.state not in _ENDS_HANDLED:
                     self.end(call, decision.reason or decision.kind.value)
         finally:
             self.service.unsubscribe(subscription)

@@ -1,17 +1,21 @@
-"""Tasks: create, read (with position and estimated wait), cancel, turn into a call-back."""
+"""Tasks: create, read (with position and estimated wait), cancel, turn into a call-back, hear the message
+a voicemail task holds."""
 
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
 
 from acd.api.deps import Caller, Ctx
 from acd.api.schemas import Callback, NewTask
 from acd.api.views import task_view
 from acd.auth import Principal
 from acd.deployment.models import Role
+from acd.errors import NoRecording
 from acd.events import CallbackRequested, TaskArrived, TaskCancelled
 from acd.model import Outcome, Task
 
@@ -49,6 +53,18 @@ async def create_task(body: NewTask, ctx: Ctx, caller: Caller) -> dict[str, Any]
 @router.get("/{task_id}")
 async def get_task(task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return task_view(ctx.service, _visible_task(ctx, caller, task_id))
+
+
+@router.get("/{task_id}/recording", response_class=FileResponse)
+async def get_recording(task_id: str, ctx: Ctx, caller: Caller) -> FileResponse:
+    """The WAV file of a voicemail task (its `recording` attribute), for whoever may read the task."""
+    task = _visible_task(ctx, caller, task_id)
+    recordings = Path(ctx.service.deployment.settings.recordings).resolve()
+    path = Path(task.attributes.get("recording", "")).resolve()
+    # Only the ACD's own recordings: an attribute given through the API must not open any file of the server.
+    if "recording" not in task.attributes or not path.is_relative_to(recordings) or not path.is_file():
+        raise NoRecording(f"task {task_id!r} holds no recording", task=task_id)
+    return FileResponse(path, media_type="audio/wav", filename=f"{task_id}.wav")
 
 
 @router.delete("/{task_id}")

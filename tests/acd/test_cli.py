@@ -271,3 +271,18 @@ def test_sip_ha1_prints_the_digests_a_phone_entry_needs() -> None:
     assert result.stdout == f"ha1: {{MD5: {md5}, SHA-256: {sha}}}\n"
     assert f"ha1: {{MD5: {md5}, SHA-256: {sha}}}" in (DEMO_CONFIG / "phones.yaml").read_text()
     assert run("sip-ha1", "cmartin", stdin=b"\n").returncode == 2
+
+
+def test_serve_refuses_to_start_when_the_ivr_prompts_cannot_be_spoken(tmp_path: Path) -> None:
+    """No espeak-ng on the PATH and no prompt made before: no caller is met with silence, the ACD does not start."""
+    completed = subprocess.run(
+        [*command(), "serve", "--port", str(free_port()), "--sip", "127.0.0.1:0"],
+        capture_output=True, cwd=tmp_path, env={"PATH": str(tmp_path)}, timeout=PATIENCE,
+    )  # fmt: skip
+    stderr = completed.stderr.decode(errors="replace")
+    assert completed.returncode == 1, stderr
+    assert (
+        "acd: the IVR's prompts cannot be made: espeak-ng is not installed: apt-get install espeak-ng, "
+        "or give a recorded WAV file for each prompt"
+    ) in stderr
+    assert "Traceback" not in stderr and "Uvicorn running" not in stderr

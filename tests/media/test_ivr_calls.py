@@ -4,7 +4,10 @@ RFC 4733 telephone-events from sip-tester's pcaps; sipp as the second-level offi
 
 from __future__ import annotations
 
+import io
 import subprocess
+import wave
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ import pytest
 
 from media.calls import task_id_for
 from tests.media.ivr_caller import keys, scenario
-from tests.media.sipp import Centre, demo_config, finished, running_centre
+from tests.media.sipp import Centre, Phone, demo_config, finished, running_centre, tva_for_every_lons_agent
 from tests.servers import free_port, until
 
 LONS = "+33199000100"  # the general number of Lons-le-Saunier: the welcome flow
@@ -36,6 +39,7 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
     office = free_port()
     config = demo_config(directory, f"media_timeout: 300\nsip_trunk: 127.0.0.1:{office}\n")
     (config / "ivr" / "short.yaml").write_text(SHORT_FLOW)
+    tva_for_every_lons_agent(config)
     with (config / "numbers.yaml").open("a") as numbers:
         numbers.write(f'- {{number: "{SHORT}", flow: short}}\n')
     with running_centre(directory, config) as running:
@@ -114,6 +118,8 @@ def test_a_caller_who_takes_the_call_back_keeps_its_place_and_is_hung_up_after_t
     assert callback["attributes"]["callback_number"] == number
     assert callback["entered_at"] == waited["entered_at"]  # its place in the queue is kept
     assert callback["attributes"]["topic"] == "paiement"
+    # Withdrawn: the agents of the next tests are not to be offered a call-back nobody here places.
+    assert centre.admin.delete(f"/api/v1/tasks/{callback['id']}").status_code == 200
 
 
 def test_the_office_topic_goes_through_the_trunk_and_a_refusing_office_gets_a_message(centre: Centre) -> None:
@@ -127,7 +133,13 @@ def test_the_office_topic_goes_through_the_trunk_and_a_refusing_office_gets_a_me
     message = task(centre, left[-1]["task"])
     assert message["channel"] == "voicemail"
     assert message["attributes"]["topic"] == "sie" and message["attributes"]["caller"] == "0384000000"
-    assert Path(message["attributes"]["recording"]).stat().st_size > 8000  # seconds of the caller's voice
+    heard = centre.admin.get(f"/api/v1/tasks/{message['id']}/recording")
+    assert heard.status_code == 200 and heard.headers["content-type"] == "audio/wav"
+    with wave.open(io.BytesIO(heard.content)) as audio:  # the caller's 7 s of speech, until its #
+        assert audio.getframerate() == 8000 and 6.0 < audio.getnframes() / 8000 < 9.5
+        assert max(array("h", audio.readframes(audio.getnframes()))) > 3000  # a voice, not silence
+    # Withdrawn: the agents of the next tests are not to be offered this message first.
+    assert centre.admin.delete(f"/api/v1/tasks/{message['id']}").status_code == 200
 
 
 def test_a_caller_who_presses_nothing_is_asked_again_then_queued_and_overflows_keeping_its_place(
@@ -144,3 +156,17 @@ def test_a_caller_who_presses_nothing_is_asked_again_then_queued_and_overflows_k
     assert [e["data"] for e in noted] == [{"to": "pau-tva"}]
     overflowed = task(centre, moved)
     assert overflowed["queue"] == "pau-tva" and overflowed["entered_at"] == first["entered_at"]
+
+
+def test_an_agent_answers_the_call_the_flow_queued_and_talks_to_the_caller(centre: Centre) -> None:
+    with Phone(centre, "cmartin") as phone:
+        ringing = phone.answer("agent_answers.xml")
+        steps = keys("1", after_ms=1500) + keys("1", after_ms=1500) + keys("#", after_ms=1500)
+        task_id, caller = call(centre, "answered", steps, then_ms=6000)
+        finished(caller, centre, timeout=60)
+        finished(ringing, centre)  # the ACD hung the agent's phone up when the caller left
+    kinds = [kind for kind in centre.kinds(task_id) if kind != "task_noted"]
+    assert kinds[:3] == ["task_queued", "offered", "offer_accepted"], kinds
+    assert "task_completed" in kinds
+    answered = task(centre, task_id)
+    assert answered["agent"] == "cmartin" and answered["attributes"]["topic"] == "tva"

@@ -206,3 +206,19 @@ def test_statistics_by_dimension(acd_server: Running) -> None:
     departments = {row["name"]: row["today"] for row in sup.get("/api/v1/stats/department").json()}
     assert departments["69"]["entered"] == 1 and departments["33"]["entered"] == 0
     assert admin.get("/api/v1/stats/planet").status_code == 422
+
+
+def test_a_recording_is_only_the_acds_own_file_of_a_task_that_holds_one(acd_server: Running) -> None:
+    admin = acd_server.client("admin")
+    plain = admin.post("/api/v1/tasks", json={"channel": "voice", "queue": "lons-tva"}).json()
+    # An attribute given through the API names a file of the server: never served.
+    forged = admin.post(
+        "/api/v1/tasks", json={"channel": "email", "queue": "cfe-email", "attributes": {"recording": "/etc/passwd"}}
+    ).json()
+    for task in (plain, forged):
+        reply = admin.get(f"/api/v1/tasks/{task['id']}/recording")
+        assert reply.status_code == 404, reply.text
+        assert reply.json()["error"] == "no-recording"
+    assert admin.get("/api/v1/tasks/nope/recording").json()["error"] == "unknown-task"
+    ana = acd_server.client("ana")  # an agent hears only the messages of its own tasks
+    assert ana.get(f"/api/v1/tasks/{forged['id']}/recording").status_code == 403
