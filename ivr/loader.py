@@ -140,8 +140,9 @@ def _check_prompts(flow: Flow, folder: Path, found: Found) -> None:
             if isinstance(said, PromptFile):
                 try:
                     read_wav(folder / said.file)
-                except PromptFileError as error:
-                    found.append((("prompts", name, language, "file"), str(error)))
+                except PromptFileError as error:  # named as the flow names it, not by its absolute path
+                    message = str(error).replace(str(folder / said.file), f"ivr/{said.file}")
+                    found.append((("prompts", name, language, "file"), message))
 
 
 def _check_conditions(flow: Flow, deployment: Deployment, found: Found) -> None:

@@ -126,7 +126,9 @@ def read_wav(path: Path) -> bytes:
     except FileNotFoundError as error:
         raise PromptFileError(f"{path}: no such file") from error
     except (OSError, EOFError, wave.Error) as error:
-        raise PromptFileError(f"{path}: not a readable PCM WAV file ({error})") from error
+        # An EOFError (a file too short to hold a WAV header) says nothing by itself.
+        why = str(error) or ("it ends before its WAV header does" if isinstance(error, EOFError) else repr(error))
+        raise PromptFileError(f"{path}: not a readable PCM WAV file ({why})") from error
     if len(pcm) * 50 < rate * 2 * channels:
         raise PromptFileError(f"{path}: shorter than 20 ms")
     try:

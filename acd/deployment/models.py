@@ -272,8 +272,10 @@ class NumberConfig(Model):
 
     @model_validator(mode="after")
     def _destination(self) -> NumberConfig:
-        if (self.queue is None) == (self.flow is None):
-            raise ValueError("a number gives either a queue or a flow")
+        if self.queue is not None and self.flow is not None:
+            raise ValueError("a number gives a queue or a flow, not both")
+        if self.queue is None and self.flow is None:
+            raise ValueError("a number gives the queue or the flow its calls enter")
         return self
 
 

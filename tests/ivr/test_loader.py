@@ -357,14 +357,14 @@ EDITS = [
         "numbers.yaml",
         "  flow: accueil\n  name: Accueil des professionnels (Pau)",
         "  flow: accueil\n  queue: pau-tva\n  name: Accueil des professionnels (Pau)",
-        ["numbers.yaml:8: numbers[1]: Value error, a number gives either a queue or a flow"],
+        ["numbers.yaml:8: numbers[1]: Value error, a number gives a queue or a flow, not both"],
         id="number-with-queue-and-flow",
     ),
     pytest.param(
         "numbers.yaml",
         "  flow: accueil\n  name: Accueil des professionnels (Pau)",
         "  name: Accueil des professionnels (Pau)",
-        ["numbers.yaml:8: numbers[1]: Value error, a number gives either a queue or a flow"],
+        ["numbers.yaml:8: numbers[1]: Value error, a number gives the queue or the flow its calls enter"],
         id="number-with-neither",
     ),
     # YAML
@@ -482,7 +482,8 @@ RECORDED = '    en: "We did not hear your choice."', "    en: {file: no-choice.w
 def test_a_missing_recording_is_refused_naming_the_file(config: Path) -> None:
     edit(config, FLOW, *RECORDED)
     path = config / "ivr" / "no-choice.wav"
-    assert refused(config) == [f"{FLOW}:28: accueil.prompts.no_choice.en.file: {path}: no such file"]
+    assert not path.exists()
+    assert refused(config) == [f"{FLOW}:28: accueil.prompts.no_choice.en.file: ivr/no-choice.wav: no such file"]
 
 
 def test_a_recording_that_is_not_16_bit_is_refused(config: Path) -> None:
@@ -490,7 +491,8 @@ def test_a_recording_that_is_not_16_bit_is_refused(config: Path) -> None:
     path = config / "ivr" / "no-choice.wav"
     write_wav(path, width=1)
     assert refused(config) == [
-        f"{FLOW}:28: accueil.prompts.no_choice.en.file: {path}: not a readable PCM WAV file (8-bit samples, not 16-bit)"
+        f"{FLOW}:28: accueil.prompts.no_choice.en.file: ivr/no-choice.wav: "
+        "not a readable PCM WAV file (8-bit samples, not 16-bit)"
     ]
 
 
