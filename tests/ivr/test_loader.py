@@ -490,10 +490,8 @@ def test_a_recording_that_is_not_16_bit_is_refused(config: Path) -> None:
     edit(config, FLOW, *RECORDED)
     path = config / "ivr" / "no-choice.wav"
     write_wav(path, width=1)
-    assert refused(config) == [
-        f"{FLOW}:28: accueil.prompts.no_choice.en.file: ivr/no-choice.wav: "
-        "not a readable PCM WAV file (8-bit samples, not 16-bit)"
-    ]
+    problem = "ivr/no-choice.wav: not a readable PCM WAV file (8-bit samples, not 16-bit)"
+    assert refused(config) == [f"{FLOW}:28: accueil.prompts.no_choice.en.file: {problem}"]
 
 
 def test_a_telephony_recording_is_accepted(config: Path) -> None:
