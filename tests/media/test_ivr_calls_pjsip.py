@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ivr.speech import position_sentence, wait_sentence
 from ivr.synthesis import PromptCache
 from tests.media.sipp import Centre, demo_config, running_centre
 from tests.media.test_calls_pjsip import pjsip, said
@@ -80,10 +81,30 @@ def test_a_caller_outside_the_opening_hours_hears_the_closed_message_then_is_hun
     assert abs(length(got) - length(expected)) < 0.1 * length(expected) + 0.3, (got, expected)
 
 
+WAITING = "+33199000998"  # a flow of the tests: straight into a queue nobody serves now, announced every 15 s
+WAITING_FLOW = """
+languages: [fr]
+start: queue
+prompts:
+  hold: {fr: "Un conseiller va vous répondre."}
+nodes:
+  queue: {type: queue, queue: lons-cfe, prompt: hold, announce: {every: 15}}
+"""
+
+
 @pytest.fixture(scope="module")
 def open_centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
     directory = tmp_path_factory.mktemp("ivr-open")
-    config = demo_config(directory, f"prompt_cache: {directory / 'prompts'}\n")
+    # Silent music: what the caller hears between announcements is then silence, and each one stands apart.
+    config = demo_config(directory, f"prompt_cache: {directory / 'prompts'}\nmusic_on_hold: silence.wav\n")
+    with wave.open(str(config / "silence.wav"), "wb") as silence:
+        silence.setnchannels(1)
+        silence.setsampwidth(2)
+        silence.setframerate(8000)
+        silence.writeframes(bytes(16000))
+    (config / "ivr" / "waiting.yaml").write_text(WAITING_FLOW)
+    with (config / "numbers.yaml").open("a") as numbers:
+        numbers.write(f'- {{number: "{WAITING}", flow: waiting}}\n')
     with running_centre(directory, config) as running:
         yield running
 
@@ -103,3 +124,20 @@ def test_a_caller_who_presses_nothing_hears_the_welcome_and_the_language_menu_th
     assert len(got) >= 2, got
     assert abs(length(got[:1]) - length(expected)) < 0.1 * length(expected) + 0.3, (got, expected)
     assert got[1][0] - got[0][1] > 3.5, got
+
+
+def test_a_waiting_caller_hears_its_position_and_wait_said_when_it_enters_and_again_later(open_centre: Centre) -> None:
+    centre = open_centre
+    heard = centre.directory / "waiting.wav"
+    caller = pjsip(centre, "waiting", "--call", WAITING, "--seconds", "28", "--record", str(heard), "--tone", "0")
+    assert said(caller) == ["call hung up"]
+    cache = PromptCache(centre.directory / "prompts")
+    # Nobody serves lons-cfe in this centre: first in line, and no estimate rather than a wrong one.
+    hold = cache.speech("Un conseiller va vous répondre.", "fr")
+    position, wait = cache.speech(position_sentence(1, "fr"), "fr"), cache.speech(wait_sentence(None, "fr"), "fr")
+    first, again = pcm_spans(hold + position + wait), pcm_spans(position + wait)
+    got = recorded_spans(heard)
+    assert len(got) == 2, got  # on entering, then 15 s after the first announcement ended
+    assert abs(length(got[:1]) - length(first)) < 0.1 * length(first) + 0.3, (got, first)
+    assert abs(length(got[1:]) - length(again)) < 0.1 * length(again) + 0.3, (got, again)
+    assert 14.0 < got[1][0] - got[0][1] < 17.0, got
