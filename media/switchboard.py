@@ -556,11 +556,6 @@ class Switchboard:
         finally:
             self.service.unsubscribe(subscription)
 
-    def entered_at(self, call: Call) -> float | None:
-        """When the call's task first entered a queue: a transfer back to a queue keeps the caller's place."""
-        task = self.service.store.task(call.task)
-        return task.entered_at if task is not None else None
-
     def stop_recording(self, call: Call) -> None:
         if call.recording is not None:
             self.ticker.remove(call.recording)

@@ -128,7 +128,10 @@ class Transfers:
         board = self.board
         if call.state is CallState.ENDED:
             return
-        entered = board.entered_at(call)
+        earlier = board.service.store.task(call.task)
+        entered = earlier.entered_at if earlier is not None else None  # a transfer keeps the caller's place
+        # What the caller told the IVR (topic, SIREN, language) goes with it: the next agent needs it too.
+        known = dict(earlier.attributes) if earlier is not None else {}
         call.transfers += 1
         previous, call.task = call.task, task_id_for(f"{call.dialog.call_id}/{call.transfers}")
         call.queue, call.state, call.consult = queue, CallState.WAITING, None
@@ -137,7 +140,7 @@ class Transfers:
         if ended is not None:  # after the switch: that task's end is not the call's
             await board.submit(TaskNoted(previous, why, {"to": queue}))
             await board.submit(TaskCancelled(previous, ended))
-        attributes = {"transferred_from": previous, "caller": user_of(call.dialog.remote) or "anonymous"}
+        attributes = {**known, "transferred_from": previous, "caller": user_of(call.dialog.remote) or "anonymous"}
         arrived = TaskArrived(call.task, Channel.VOICE, queue, attributes=attributes, entered_at=entered)
         try:
             decisions = await board.service.submit(arrived)

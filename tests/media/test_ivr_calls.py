@@ -156,6 +156,7 @@ def test_a_caller_who_presses_nothing_is_asked_again_then_queued_and_overflows_k
     assert [e["data"] for e in noted] == [{"to": "pau-tva"}]
     overflowed = task(centre, moved)
     assert overflowed["queue"] == "pau-tva" and overflowed["entered_at"] == first["entered_at"]
+    assert overflowed["attributes"]["ivr_route"] == "menu queue"  # what the flow learnt goes with the call
 
 
 def test_an_agent_answers_the_call_the_flow_queued_and_talks_to_the_caller(centre: Centre) -> None:
