@@ -280,7 +280,8 @@ class Switchboard:
     async def queue_call(self, call: Call, attributes: Mapping[str, str]) -> str | None:
         """The call's task into `call.queue`; None when it waits there, else why not (the core's reason, or
         `unavailable` when the store cannot be reached)."""
-        arrival = TaskArrived(call.task, Channel.VOICE, call.queue, attributes={k: v for k, v in attributes.items() if v})
+        given = {name: value for name, value in attributes.items() if value}
+        arrival = TaskArrived(call.task, Channel.VOICE, call.queue, attributes=given)
         try:
             decisions = await self.service.submit(arrival)
         except AcdError as error:
