@@ -49,7 +49,7 @@ from media.sip.checks import Request, Response
 from media.sip.dialog import Dialog, branch_of, contact_address, new_tag, uri_of, user_of
 from media.sip.registrar import Registrar
 from media.sip.responses import answer
-from media.sip.transactions import GIVE_UP, Answered, repeat
+from media.sip.transactions import GIVE_UP, Answered, repeat, transaction_of
 from media.sip.transport import Source, Transports
 from media.transfers import Transfers
 from media.watch import Watch
@@ -177,11 +177,11 @@ class Switchboard:
         if response is not None:
             source.send(response)
             if request.method != "INVITE":
-                self._answered.keep(_transaction(request), request.method, response)
+                self._answered.keep(transaction_of(request), request.method, response)
 
     def _repeated(self, request: Request, source: Source) -> bool:
         """A retransmission of a request already answered: answered again the same way."""
-        earlier = self._answered.get(_transaction(request), request.method)
+        earlier = self._answered.get(transaction_of(request), request.method)
         if earlier is not None:
             source.send(earlier)
         return earlier is not None
@@ -597,14 +597,3 @@ class Switchboard:
         self.calls.pop(call.dialog.call_id, None)
         if self.by_task.get(call.task) is call:
             del self.by_task[call.task]
-
-
-def _transaction(request: Request) -> str | None:
-    """What tells a retransmission (RFC 3261 §17.2.3: the top Via's branch and sent-by), with the Call-ID:
-    a client that reuses branches across calls still has each call's requests taken as new."""
-    via = request.first("via") or ""
-    branch = branch_of(via)
-    if branch is None:
-        return None
-    sent_by = via.split(";", 1)[0].split()[-1] if via.split(";", 1)[0].split() else ""
-    return f"{branch} {sent_by} {request.first('call-id')}"

@@ -12,6 +12,9 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Callable
 
+from media.sip.checks import Request
+from media.sip.dialog import branch_of
+
 T1, T2 = 0.5, 4.0
 #: Timers B, F and H: how long a transaction waits for its answer or ACK before giving up.
 GIVE_UP = 64 * T1
@@ -48,3 +51,14 @@ class Answered:
 
     def get(self, transaction: str | None, method: str) -> bytes | None:
         return self._responses.get((transaction, method)) if transaction is not None else None
+
+
+def transaction_of(request: Request) -> str | None:
+    """What tells a retransmission (RFC 3261 §17.2.3: the top Via's branch and sent-by), with the Call-ID:
+    a client that reuses branches across calls still has each call's requests taken as new."""
+    via = request.first("via") or ""
+    branch = branch_of(via)
+    if branch is None:
+        return None
+    sent_by = via.split(";", 1)[0].split()[-1] if via.split(";", 1)[0].split() else ""
+    return f"{branch} {sent_by} {request.first('call-id')}"
