@@ -1,4 +1,4 @@
-"""sipp callers that press keys (RFC 4733 telephone-events from sip-tester's pcaps, kept in tests/data/dtmf)
+"""sipp callers that press keys (RFC 4733 telephone-events from sip-tester's pcaps, kept in tests/data/sip-tester)
 at chosen moments, written as a scenario per test."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-DTMF = Path(__file__).resolve().parent.parent / "data" / "dtmf"
+DTMF = Path(__file__).resolve().parent.parent / "data" / "sip-tester"
 PCAP_NAMES = {**{str(d): str(d) for d in range(10)}, "*": "star", "#": "pound"}
 #: A key's pcap lasts about 100 ms; keys of one entry are sent this far apart.
 KEY_GAP_MS = 350

@@ -30,7 +30,7 @@ nodes:
   menu: {type: menu, prompt: menu, options: {"1": queue}, timeout: 1, retries: 1, fallback: queue}
   queue: {type: queue, queue: lons-tva, max_wait: {seconds: 3, to: pau-tva}}
 """
-SPEECH = Path("/usr/share/sip-tester/g711a.pcap")  # 7 s of a voice, in PCMA
+SPEECH = Path(__file__).resolve().parent.parent / "data" / "sip-tester" / "g711a.pcap"  # 7 s of a voice, in PCMA
 
 
 @pytest.fixture(scope="module")
