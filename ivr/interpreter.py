@@ -14,7 +14,7 @@ go round without the caller ever acting hangs up after `max_steps` nodes rather 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar
 
 from ivr import actions as act
@@ -216,14 +216,14 @@ class Session:
                 if self._playing is None:
                     self._hang_up("flow_end")
 
-    def _take_typeahead(self, consume: object) -> bool:
+    def _take_typeahead(self, consume: Callable[[str], None]) -> bool:
         """Feed keys typed ahead to the question just asked; True when some were."""
         if not self._typeahead:
             return False
         node_before = self._node
         while self._typeahead and self._node == node_before and not self.finished:
             digit, self._typeahead = self._typeahead[0], self._typeahead[1:]
-            consume(digit)  # type: ignore[operator]
+            consume(digit)
             if self._state not in ("menu", "collect"):
                 break
         return True
@@ -335,7 +335,7 @@ class Session:
 
     def _choose(self, digit: str) -> None:
         node = self._current(MenuNode)
-        option = node.options.get(digit)  # type: ignore[call-overload]
+        option = node.options.get(digit)  # type: ignore[call-overload]  # (keys are Key literals; a digit, any str)
         if option is None:
             self._ask_again(node, no_input=False)
             return
