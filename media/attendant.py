@@ -292,10 +292,12 @@ class Attendant:
         if await self.board.submit(CallbackRequested(call.task, callback, number)):
             self.board.music.stop(call.media.port)
             self._post(call, ev.CallbackBooked())
-        else:
-            call.state = CallState.WAITING if call.live else call.state
+        elif call.live:
+            call.state = CallState.WAITING
             self._music_if_waiting(call)
             self._post(call, ev.CallbackFailed("refused"))
+        else:  # refused, and the caller hung up meanwhile: its task must not wait for nobody
+            await self.board.submit(TaskCancelled(call.task))
 
     # ---------------------------------------------------------------- transfer, voicemail
 
