@@ -254,7 +254,7 @@ def copy_agent(a: Agent) -> Agent:
     return Agent(
         a.id, a.name, a.team, a.site, a.skills, a.unit_cost, a.ordinal, a.presence, a.reason, a.state,
         a.state_since, a.used_units, a.reservation, set(a.tasks), set(a.wrap_ups), a.missed_offers, a.idle_since,
-        a.handled, a.busy_seconds, a.logged_in_at, a.queue_steps, a.node, a.phone,
+        a.handled, a.busy_seconds, a.logged_in_at, a.queue_steps, a.node, a.phone, a.headset,
     )  # fmt: skip
 
 

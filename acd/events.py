@@ -195,6 +195,19 @@ class PhoneChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class HeadsetChanged:
+    """The agent's headset was plugged in or unplugged (its softphone says so over MQTT)."""
+
+    agent_id: str
+    connected: bool
+
+    def __post_init__(self) -> None:
+        _check_id("agent_id", self.agent_id)
+        if not isinstance(self.connected, bool):
+            raise InvalidEvent("connected must be true or false")
+
+
+@dataclass(frozen=True, slots=True)
 class NodeLost:
     """A node of the deployment stopped renewing its lease: what went through it is taken back."""
 
@@ -233,6 +246,7 @@ Event = (
     | TaskCompleted
     | WrapUpEnded
     | PhoneChanged
+    | HeadsetChanged
     | TaskNoted
     | NodeLost
     | ClockTicked

@@ -166,10 +166,13 @@ class Agent:
     #: Whether the agent's phone is registered: None where nothing says (no SIP endpoint); a phone
     #: that unregistered or whose registration lapsed (False) cannot be rung, so no call is offered.
     phone: bool | None = None
+    #: Whether the agent's headset is plugged in: None where nothing says (no softphone reports it); an
+    #: agent whose headset is unplugged (False) cannot hear a call, so none is offered.
+    headset: bool | None = None
 
     def can_take(self, channel: Channel) -> bool:
         cost = self.unit_cost.get(channel, 0)
-        if channel in PHONE_CHANNELS and self.phone is False:
+        if channel in PHONE_CHANNELS and (self.phone is False or self.headset is False):
             return False
         return cost > 0 and self.used_units + cost <= CAPACITY_UNITS
 

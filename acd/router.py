@@ -42,6 +42,7 @@ from acd.events import (
     OfferAccepted,
     OfferRefused,
     PhoneChanged,
+    HeadsetChanged,
     TaskArrived,
     TaskCancelled,
     TaskCompleted,
@@ -55,6 +56,8 @@ from acd.topology import QueueRoute, Topology
 
 MISSED_OFFERS = "missed_offers"
 NODE_LOST = "node_lost"
+#: Why an agent is not ready when its headset was unplugged: the reason its plugging in again undoes.
+HEADSET = "headset"
 #: Redirections a task may follow in one go (closed or full queues pointing at each other).
 MAX_REDIRECTS = 4
 #: Due timers an event fires before it is applied, unless it is a tick that says how many.
@@ -87,6 +90,7 @@ class Router:
             TaskCompleted: self._task_completed,
             WrapUpEnded: self._wrap_up_ended,
             PhoneChanged: self._phone_changed,
+            HeadsetChanged: self._headset_changed,
             TaskNoted: self._task_noted,
             NodeLost: self._node_lost,
             ClockTicked: lambda event, now: None,
@@ -479,6 +483,24 @@ class Router:
         offered = self.task(agent.reservation) if agent.reservation is not None else None
         if not event.registered and offered is not None and offered.channel in PHONE_CHANNELS:
             self._revoke(offered, now, reason="phone_unregistered", requeue=True)
+        self._agent_changed(agent, now)
+
+    def _headset_changed(self, event: HeadsetChanged, now: float) -> None:
+        """Unplugged: a ready agent goes not ready (reason `headset`) and no call is offered; plugged in
+        again: back to ready if it was the headset that made it not ready, and nothing changed that since."""
+        agent = self.agent(event.agent_id)
+        agent.headset = event.connected
+        offered = self.task(agent.reservation) if agent.reservation is not None else None
+        if not event.connected:
+            if agent.presence is Presence.READY:
+                agent.presence, agent.reason = Presence.NOT_READY, HEADSET
+            if offered is not None and (agent.presence is Presence.NOT_READY or offered.channel in PHONE_CHANNELS):
+                self._revoke(offered, now, reason="headset_unplugged", requeue=True)
+        elif agent.presence is Presence.NOT_READY and agent.reason == HEADSET:
+            agent.presence, agent.reason = Presence.READY, None
+            agent.missed_offers = 0
+            if not agent.tasks:
+                agent.idle_since = now
         self._agent_changed(agent, now)
 
     def _node_lost(self, event: NodeLost, now: float) -> None:

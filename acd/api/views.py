@@ -53,6 +53,8 @@ def agent_view(service: AcdService, agent: Agent) -> dict[str, Any]:
         "queues": sorted(agent.queue_steps),
         # Whether the agent's phone can be rung: registered, unregistered, or null where no SIP endpoint says.
         "phone": None if agent.phone is None else ("registered" if agent.phone else "unregistered"),
+        # Whether its headset is plugged in, as its softphone says over MQTT; null where nothing says.
+        "headset": None if agent.headset is None else ("connected" if agent.headset else "disconnected"),
     }
 
 

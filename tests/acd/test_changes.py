@@ -128,11 +128,11 @@ def test_records_survive_their_text() -> None:
         (
             partial(decode_agent, definition=DEFINITION),
             "[]",
-            "stored agent is malformed: ValueError('not a list of 15 values')",
+            "stored agent is malformed: ValueError('not a list of 16 values')",
         ),
         (
             partial(decode_agent, definition=DEFINITION),
-            '["dancing", null, "available", 0, 0, null, [], [], 0, 0, 0, 0, 0, null, null]',
+            '["dancing", null, "available", 0, 0, null, [], [], 0, 0, 0, 0, 0, null, null, null]',
             "stored agent is malformed: ValueError(\"'dancing' is not a valid Presence\")",
         ),
         (
@@ -229,7 +229,7 @@ def test_the_recorders_copies_carry_every_field_of_a_record() -> None:
         Agent("ana", "Ana", "lons-a", "lons", {"tva": 3}, {Channel.VOICE: 60}, 1),
         presence=Presence.READY, reason="x", state_since=1.0, used_units=20, reservation="t", tasks={"u"},
         wrap_ups={"u"}, missed_offers=1, idle_since=2.0, handled=3, busy_seconds=4.0, logged_in_at=5.0,
-        queue_steps={"q": 0}, node="n1", phone=True,
+        queue_steps={"q": 0}, node="n1", phone=True, headset=False,
     )  # fmt: skip
-    assert len(fields(task)) == 23 and len(fields(agent)) == 23
+    assert len(fields(task)) == 23 and len(fields(agent)) == 24
     assert copy_task(task) == task and copy_agent(agent) == agent

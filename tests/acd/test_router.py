@@ -8,6 +8,9 @@ from acd import router as router_module
 from acd.decisions import Kind
 from acd.errors import InvalidEvent, TransitionError, UnknownAgent, UnknownTask
 from acd.events import (
+    AgentNotReady,
+    AgentReady,
+    HeadsetChanged,
     AgentLoggedIn,
     AgentReady,
     ClockTicked,
@@ -20,7 +23,7 @@ from acd.events import (
     TaskNoted,
     WrapUpEnded,
 )
-from acd.model import Channel, Place
+from acd.model import AgentState, Channel, Place
 from tests.acd import builders
 from tests.acd.stores import RouterFactory
 
@@ -212,3 +215,48 @@ def test_a_note_on_a_task_moves_nothing_and_a_note_on_no_task_is_refused(make_ro
         router.process(PhoneChanged("nobody", True), T0 + 2)
     with pytest.raises(InvalidEvent, match="registered must be true or false"):
         PhoneChanged("ana", "yes")  # type: ignore[arg-type]
+
+
+def test_an_unplugged_headset_makes_a_ready_agent_not_ready_and_plugging_it_in_gives_the_call(
+    make_router: RouterFactory,
+) -> None:
+    router = make_router()
+    router.process(AgentLoggedIn("ana"), T0)
+    router.process(TaskArrived("v", Channel.VOICE, "lons-tva"), T0)  # offered to ana at once
+    out = router.process(HeadsetChanged("ana", False), T0 + 1)
+    assert [(d.task, d.reason) for d in out if d.kind is Kind.OFFER_REVOKED] == [("v", "headset_unplugged")]
+    ana = router.store.agent("ana")
+    assert (ana.state, ana.reason, ana.headset, ana.missed_offers) == (AgentState.NOT_READY, "headset", False, 0)
+    assert router.store.task("v").place is Place.QUEUED  # its place kept
+    out = router.process(HeadsetChanged("ana", True), T0 + 2)
+    assert [(d.task, d.agent) for d in out if d.kind is Kind.OFFERED] == [("v", "ana")]
+    assert router.store.agent("ana").reason is None
+
+
+def test_a_headset_plugged_in_again_restores_only_what_it_forced(make_router: RouterFactory) -> None:
+    router = make_router()
+    router.process(AgentLoggedIn("ana", ready=False), T0)
+    router.process(AgentNotReady("ana", "lunch"), T0)
+    router.process(HeadsetChanged("ana", False), T0 + 1)
+    assert router.store.agent("ana").reason == "lunch"  # not ready already: its own reason stays
+    router.process(HeadsetChanged("ana", True), T0 + 2)
+    assert (router.store.agent("ana").state, router.store.agent("ana").reason) == (AgentState.NOT_READY, "lunch")
+    router.process(AgentReady("ana"), T0 + 3)
+    router.process(HeadsetChanged("ana", False), T0 + 4)
+    router.process(AgentNotReady("ana", "break"), T0 + 5)  # the agent chose a reason since: it is kept
+    router.process(HeadsetChanged("ana", True), T0 + 6)
+    assert (router.store.agent("ana").state, router.store.agent("ana").reason) == (AgentState.NOT_READY, "break")
+
+
+def test_an_agent_ready_without_its_headset_gets_chats_but_no_call(make_router: RouterFactory) -> None:
+    router = make_router()
+    router.process(AgentLoggedIn("ana"), T0)
+    router.process(HeadsetChanged("ana", False), T0)
+    router.process(AgentReady("ana"), T0 + 1)  # it says it is ready anyway
+    assert kinds(router.process(TaskArrived("v", Channel.VOICE, "lons-tva"), T0 + 2)) == ["task_queued"]
+    out = router.process(TaskArrived("c", Channel.CHAT, "lons-chat"), T0 + 3)
+    assert [(d.kind, d.task) for d in out if d.kind is Kind.OFFERED] == [(Kind.OFFERED, "c")]
+    with pytest.raises(UnknownAgent):
+        router.process(HeadsetChanged("nobody", True), T0 + 4)
+    with pytest.raises(InvalidEvent, match="connected must be true or false"):
+        HeadsetChanged("ana", "yes")  # type: ignore[arg-type]

@@ -35,6 +35,7 @@ from acd.events import (
     OfferAccepted,
     OfferRefused,
     PhoneChanged,
+    HeadsetChanged,
     TaskArrived,
     TaskCancelled,
     TaskCompleted,
@@ -81,8 +82,8 @@ def may_serve(config: Deployment, agent: Agent, task: Task) -> bool:
 
 
 def room_for(config: Deployment, agent: Agent, channel: Channel, used: int) -> bool:
-    if channel in (Channel.VOICE, Channel.CALLBACK) and agent.phone is False:
-        return False  # its phone cannot be rung
+    if channel in (Channel.VOICE, Channel.CALLBACK) and (agent.phone is False or agent.headset is False):
+        return False  # its phone cannot be rung, or its headset is unplugged
     limit = config.settings.capacity.get(channel, 0)
     return limit > 0 and used + CAPACITY_UNITS // limit <= CAPACITY_UNITS
 
@@ -161,6 +162,10 @@ class RouterMachine(RuleBasedStateMachine):
     @rule(agent=st.sampled_from(AGENT_IDS), registered=st.booleans())
     def phone(self, agent: str, registered: bool) -> None:
         self.send(PhoneChanged(agent, registered))
+
+    @rule(agent=st.sampled_from(AGENT_IDS), connected=st.booleans())
+    def headset(self, agent: str, connected: bool) -> None:
+        self.send(HeadsetChanged(agent, connected))
 
     @rule(agent=st.sampled_from(AGENT_IDS))
     def logout(self, agent: str) -> None:
