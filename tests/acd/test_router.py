@@ -8,12 +8,11 @@ from acd import router as router_module
 from acd.decisions import Kind
 from acd.errors import InvalidEvent, TransitionError, UnknownAgent, UnknownTask
 from acd.events import (
+    AgentLoggedIn,
     AgentNotReady,
     AgentReady,
-    HeadsetChanged,
-    AgentLoggedIn,
-    AgentReady,
     ClockTicked,
+    HeadsetChanged,
     NodeLost,
     OfferAccepted,
     PhoneChanged,
