@@ -8,9 +8,12 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from acd.deployment import ConfigError, Deployment, load_deployment
+from acd.devices import Broker, HeadsetFeed
 from ivr.synthesis import SpeechError
 
 #: The demonstration deployment shipped beside the package (config/ at the top of the project).
@@ -62,12 +65,15 @@ def _serve(args: argparse.Namespace) -> int:
         shared = SharedState(args.store, deployment.settings.name, node)
         log.info("node %s of deployment %s, state shared in %s", node, deployment.settings.name, args.store)
     service = AcdService(deployment, shared=shared)
-    also, switchboard = [], None
+    also: list[Callable[[], AbstractAsyncContextManager[object]]] = []
+    switchboard = None
     if args.sip:
         from media.sip.endpoint import sip_endpoint
 
         runner, switchboard = sip_endpoint(service, args.sip, Path(args.config))
         also.append(runner)
+    if args.mqtt is not None:  # the agents' headsets, as their softphones publish them
+        also.append(HeadsetFeed(service, args.mqtt).running)
     app = create_app(service, also=also)
     if switchboard is not None:
         from media import api
@@ -133,6 +139,13 @@ def _sip_ha1(args: argparse.Namespace) -> int:
     return 0
 
 
+def _broker_url(text: str) -> Broker:
+    try:
+        return Broker.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _store_url(text: str) -> str:
     from acd.redisstore.connect import check_store_url
 
@@ -164,6 +177,12 @@ def parser() -> argparse.ArgumentParser:
         default="127.0.0.1:5060",
         type=_sip_address,
         help="where SIP listens, on UDP and TCP: host:port (default 127.0.0.1:5060; port 0: a free one), or off",
+    )
+    serve.add_argument(
+        "--mqtt",
+        type=_broker_url,
+        help="an MQTT broker (mqtt://[user:password@]host[:port] or mqtts://…) where the agents' softphones publish "
+        "their headsets' state: an unplugged headset makes its agent not ready (default: none)",
     )
     serve.add_argument("--node-id", help="this node's name among the deployment's nodes (default: host-port)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])

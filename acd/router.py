@@ -429,6 +429,8 @@ class Router:
             raise TransitionError(f"agent {agent.id!r} is logged in already", agent=agent.id, state=agent.state.value)
         agent.presence = Presence.READY if event.ready else Presence.NOT_READY
         agent.reason = None if event.ready else "logged_in"
+        if event.ready and agent.headset is False:  # its softphone says the headset is unplugged
+            agent.presence, agent.reason = Presence.NOT_READY, HEADSET
         agent.logged_in_at = agent.idle_since = now
         agent.missed_offers = 0
         agent.node = event.node

@@ -11,6 +11,7 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 command -v redis-server >/dev/null || need+=(redis-server)  # the shared store, started by the tests on free ports
 command -v sipp >/dev/null || need+=(sip-tester)  # SIP phones and trunks nobody here wrote, played against acd serve
 command -v espeak-ng >/dev/null || need+=(espeak-ng)  # speaks the IVR's prompts
+[ -x /usr/sbin/mosquitto ] || need+=(mosquitto)  # the MQTT broker the headsets' state goes through
 if [ ${#need[@]} -gt 0 ]; then
     sudo_cmd=""
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"

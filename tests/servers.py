@@ -120,3 +120,43 @@ def redis_sentinel(directory: Path, master_port: int, service: str) -> Iterator[
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@dataclass
+class MosquittoServer:
+    """A real MQTT broker (Debian's mosquitto) on a free port of 127.0.0.1, anonymous clients allowed."""
+
+    directory: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
+        if binary is None:
+            raise RuntimeError("mosquitto is not installed: run tests/run-all.sh, which installs it")
+        config = self.directory / "mosquitto.conf"
+        config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        with (self.directory / "mosquitto.log").open("ab") as log:  # the broker keeps its own copy of the file
+            self.process = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+        wait_for_port(self.port, self.process, "mosquitto")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@contextmanager
+def mosquitto_server(directory: Path) -> Iterator[MosquittoServer]:
+    directory.mkdir(parents=True, exist_ok=True)
+    server = MosquittoServer(directory, free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -259,3 +259,14 @@ def test_an_agent_ready_without_its_headset_gets_chats_but_no_call(make_router: 
         router.process(HeadsetChanged("nobody", True), T0 + 4)
     with pytest.raises(InvalidEvent, match="connected must be true or false"):
         HeadsetChanged("ana", "yes")  # type: ignore[arg-type]
+
+
+def test_an_agent_logging_in_with_its_headset_unplugged_is_not_ready_until_it_is_plugged_in(
+    make_router: RouterFactory,
+) -> None:
+    router = make_router()
+    router.process(HeadsetChanged("ana", False), T0)  # its softphone runs before the agent logs in
+    router.process(AgentLoggedIn("ana"), T0 + 1)
+    assert (router.store.agent("ana").state, router.store.agent("ana").reason) == (AgentState.NOT_READY, "headset")
+    router.process(HeadsetChanged("ana", True), T0 + 2)
+    assert router.store.agent("ana").state is AgentState.AVAILABLE

@@ -1,0 +1,111 @@
+"""The agents' devices seen from the ACD (`acd serve --mqtt mqtt://host:port`): each softphone publishes its
+headset's state on MQTT (`headsets/topics.py`); the ACD follows every agent's topic and tells the core when a
+headset is plugged in or unplugged (`HeadsetChanged`). Without a broker, nothing here runs.
+
+A message that is not a headset state is logged and changes nothing; the broker going away is retried every
+second, and on reconnection the retained states bring the core up to date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import aiomqtt
+
+from acd.errors import AcdError
+from acd.events import HeadsetChanged
+from acd.service import AcdService
+from headsets.topics import HeadsetMessageError, parse_state, subscription
+
+log = logging.getLogger("acd.devices")
+RETRY = 1.0  # seconds between attempts to reach the broker
+
+
+@dataclass(frozen=True, slots=True)
+class Broker:
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> Broker:
+        """mqtt://[user:password@]host[:port] (1883) or mqtts://… (8883); ValueError naming what is wrong."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise ValueError(f"{url!r} is not mqtt://host[:port] or mqtts://host[:port]")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"{url!r}: the port is not a number from 0 to 65535") from None
+        if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(f"{url!r} is not mqtt://host[:port] or mqtts://host[:port]")
+        tls = parts.scheme == "mqtts"
+        username = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
+        return cls(parts.hostname, port or (8883 if tls else 1883), tls, username, password)
+
+
+class HeadsetFeed:
+    def __init__(self, service: AcdService, broker: Broker) -> None:
+        self.service = service
+        self.broker = broker
+        self.topics = subscription(service.deployment.settings.name)
+        self._told: dict[str, bool] = {}  # what the core was last told of each agent's headset
+        self.reachable = False
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[HeadsetFeed]:
+        async with asyncio.TaskGroup() as group:
+            follower = group.create_task(self._follow_forever())
+            try:
+                yield self
+            finally:
+                follower.cancel()
+
+    async def _follow_forever(self) -> None:
+        broker = self.broker
+        while True:
+            try:
+                async with aiomqtt.Client(
+                    broker.host, broker.port, username=broker.username, password=broker.password,
+                    tls_params=aiomqtt.TLSParameters() if broker.tls else None,
+                ) as client:  # fmt: skip
+                    await client.subscribe(self.topics, qos=1)
+                    self.reachable = True
+                    log.info("headsets: following %s on %s:%d", self.topics, broker.host, broker.port)
+                    async for message in client.messages:
+                        await self.take(str(message.topic), _bytes(message.payload))
+            except aiomqtt.MqttError as error:
+                if self.reachable:
+                    log.warning("headsets: the MQTT broker %s:%d went away (%s)", broker.host, broker.port, error)
+                self.reachable = False
+                await asyncio.sleep(RETRY)
+
+    async def take(self, topic: str, payload: bytes) -> None:
+        """One message: the core is told when an agent's headset was plugged in or unplugged."""
+        try:
+            state = parse_state(self.service.deployment.settings.name, topic, payload)
+        except HeadsetMessageError as error:
+            log.warning("headsets: message refused: %s", error)
+            return
+        if self._told.get(state.agent) == state.connected:
+            return  # a mute, a ring, a hook: the softphone's business, not the core's
+        try:
+            await self.service.submit(HeadsetChanged(state.agent, state.connected))
+        except AcdError as error:
+            log.warning("headsets: %s: %s", topic, error)
+            return
+        self._told[state.agent] = state.connected
+
+
+def _bytes(payload: object) -> bytes:
+    if isinstance(payload, bytes | bytearray):
+        return bytes(payload)
+    return str(payload).encode() if payload is not None else b""
