@@ -63,24 +63,17 @@ class HeadsetProtocol:
 
     def receive(self, report: bytes) -> list[Event]:
         events: list[Event] = []
-        hook = self._read(Usage.HOOK_SWITCH, report)
-        if hook is not None:
-            bit, value = hook
-            off_hook = (not self.leds.off_hook) if bit.toggle else value
-            if (value if bit.toggle else True) and off_hook != self.leds.off_hook and self._edge(bit, value):
-                events.append(HookChanged(off_hook))
-                self.leds = replace(self.leds, off_hook=off_hook, ring=False if off_hook else self.leds.ring)
-        mute = self._read(Usage.PHONE_MUTE, report)
-        if mute is not None:
-            bit, value = mute
-            muted = (not self.leds.mute) if bit.toggle else value
-            if (value if bit.toggle else True) and muted != self.leds.mute and self._edge(bit, value):
-                events.append(MuteChanged(muted))
-                self.leds = replace(self.leds, mute=muted)
-                self.pending += self._reports()  # the handshake: the headset keeps its mute only if told
+        off_hook = self._changed(Usage.HOOK_SWITCH, self.leds.off_hook, report)
+        if off_hook is not None:
+            events.append(HookChanged(off_hook))
+            self.leds = replace(self.leds, off_hook=off_hook, ring=False if off_hook else self.leds.ring)
+        muted = self._changed(Usage.PHONE_MUTE, self.leds.mute, report)
+        if muted is not None:
+            events.append(MuteChanged(muted))
+            self.leds = replace(self.leds, mute=muted)
+            self.pending += self._reports()  # the handshake: the headset keeps its mute only if told
         for usage, button in _PRESSES.items():
-            read = self._read(usage, report)
-            if read is not None and read[1] and self._edge(read[0], read[1]):
+            if self._rising(usage, report):
                 events.append(Pressed(button))
         for usage in (Usage.HOOK_SWITCH, Usage.PHONE_MUTE, *_PRESSES):
             read = self._read(usage, report)
@@ -93,10 +86,21 @@ class HeadsetProtocol:
         self.leds = leds
         return self._reports()
 
-    def _edge(self, bit: Bit, value: bool) -> bool:
-        """A toggle acts on its rising edge; a switch on any change (the caller compared it with the state)."""
-        usage = next(u for u, b in self.controls.inputs.items() if b == bit)
-        return not bit.toggle or (value and not self._last.get(usage, False))
+    def _changed(self, usage: int, current: bool, report: bytes) -> bool | None:
+        """The new state of a hook switch or mute control if `report` changes it: a switch's value is the
+        state, a toggle's press flips it; None when the report does not change it (an echo, a release)."""
+        read = self._read(usage, report)
+        if read is None:
+            return None
+        bit, value = read
+        if bit.toggle:
+            return (not current) if self._rising(usage, report) else None
+        return value if value != current else None
+
+    def _rising(self, usage: int, report: bytes) -> bool:
+        """The control reads 1 in `report` and read 0 before: a press (a report repeats held buttons)."""
+        read = self._read(usage, report)
+        return read is not None and read[1] and not self._last.get(usage, False)
 
     def _read(self, usage: int, report: bytes) -> tuple[Bit, bool] | None:
         bit = self.controls.inputs.get(usage)
