@@ -53,6 +53,9 @@ class Broker:
 
 
 class HeadsetFeed:
+    """Follows every agent's headset topic on `broker` while running; each node of a deployment may run one
+    (the core takes a state it already has as no change)."""
+
     def __init__(self, service: AcdService, broker: Broker) -> None:
         self.service = service
         self.broker = broker
