@@ -82,7 +82,8 @@ class HeadsetProtocol:
         return events
 
     def show(self, leds: Leds) -> list[bytes]:
-        """The output reports for `leds`; what the headset then echoes of them is not taken as a press."""
+        """The output reports for `leds` (each beginning with its report id, 0 for a device without ids);
+        what the headset then echoes of them is not taken as a press."""
         self.leds = leds
         return self._reports()
 
@@ -118,10 +119,12 @@ class HeadsetProtocol:
         }  # fmt: skip
         reports: dict[int, bytearray] = {}
         for usage, bit in self.controls.outputs.items():
-            report = reports.setdefault(bit.report_id, bytearray(self.controls.output_sizes[bit.report_id]))
-            if bit.report_id:
-                report[0] = bit.report_id
+            # A report always begins with its id, 0 for a device without ids (what hidapi writes expect).
+            unnumbered = 0 if bit.report_id else 1
+            size = self.controls.output_sizes[bit.report_id] + unnumbered
+            report = reports.setdefault(bit.report_id, bytearray(size))
+            report[0] = bit.report_id
             if lit.get(Usage(usage), False):
-                byte, shift = divmod(bit.offset, 8)
+                byte, shift = divmod(bit.offset + 8 * unnumbered, 8)
                 report[byte] |= 1 << shift
         return [bytes(reports[report_id]) for report_id in sorted(reports)]
