@@ -42,7 +42,8 @@ class Controls:
     def from_descriptor(cls, descriptor: bytes) -> Controls:
         try:
             parsed = ReportDescriptor.from_bytes(list(descriptor))
-        except (ParseError, RangeError, IndexError, KeyError, ValueError) as error:
+        # hid-tools checks some item values with `assert` (a 2-byte Collection item, for one)
+        except (ParseError, RangeError, IndexError, KeyError, ValueError, AssertionError) as error:
             raise DescriptorError(f"not a HID report descriptor: {error or type(error).__name__}") from None
         inputs = _bits(parsed.input_reports, INPUTS)
         outputs = _bits(parsed.output_reports, OUTPUTS)
