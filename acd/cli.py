@@ -13,7 +13,8 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from acd.deployment import ConfigError, Deployment, load_deployment
-from acd.devices import Broker, HeadsetFeed
+from acd.devices import HeadsetFeed
+from headsets.broker import Broker
 from ivr.synthesis import SpeechError
 
 #: The demonstration deployment shipped beside the package (config/ at the top of the project).

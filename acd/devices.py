@@ -12,44 +12,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 
 from acd.errors import AcdError
 from acd.events import HeadsetChanged
 from acd.service import AcdService
+from headsets.broker import Broker
 from headsets.topics import HeadsetMessageError, parse_state, subscription
 
 log = logging.getLogger("acd.devices")
 RETRY = 1.0  # seconds between attempts to reach the broker
-
-
-@dataclass(frozen=True, slots=True)
-class Broker:
-    host: str
-    port: int
-    tls: bool = False
-    username: str | None = None
-    password: str | None = None
-
-    @classmethod
-    def parse(cls, url: str) -> Broker:
-        """mqtt://[user:password@]host[:port] (1883) or mqtts://… (8883); ValueError naming what is wrong."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts"):
-            raise ValueError(f"{url!r} is not mqtt://host[:port] or mqtts://host[:port]")
-        try:
-            port = parts.port
-        except ValueError:
-            raise ValueError(f"{url!r}: the port is not a number from 0 to 65535") from None
-        if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise ValueError(f"{url!r} is not mqtt://host[:port] or mqtts://host[:port]")
-        tls = parts.scheme == "mqtts"
-        username = unquote(parts.username) if parts.username else None
-        password = unquote(parts.password) if parts.password else None
-        return cls(parts.hostname, port or (8883 if tls else 1883), tls, username, password)
 
 
 class HeadsetFeed:
@@ -76,10 +49,7 @@ class HeadsetFeed:
         broker = self.broker
         while True:
             try:
-                async with aiomqtt.Client(
-                    broker.host, broker.port, username=broker.username, password=broker.password,
-                    tls_params=aiomqtt.TLSParameters() if broker.tls else None,
-                ) as client:  # fmt: skip
+                async with broker.client() as client:
                     await client.subscribe(self.topics, qos=1)
                     self.reachable = True
                     log.info("headsets: following %s on %s:%d", self.topics, broker.host, broker.port)

@@ -26,6 +26,8 @@ async def login(body: Login, ctx: Ctx) -> dict[str, Any]:
         "role": principal.role.value,
         "agent": principal.agent_id,
         "teams": sorted(principal.teams),
+        # What a softphone names its headset's MQTT topic with (acd/<deployment>/agents/<agent>/headset).
+        "deployment": ctx.service.deployment.settings.name,
     }
 
 

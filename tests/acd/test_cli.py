@@ -160,7 +160,10 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         with out.open("wb") as stdout, err.open("wb") as stderr:
             process = subprocess.Popen(
                 [*command(), "serve", "--port", str(port), "--sip", "127.0.0.1:0", *args],
-                stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, cwd=tmp_path,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                cwd=tmp_path,
             )
         started.append(process)
         return Server(process, port, err)
@@ -187,7 +190,11 @@ def test_serve_demo_logs_in_and_stops_on_sigterm(serve: Callable[..., Server]) -
         assert wrong.status_code == 401
         login = client.post("/api/v1/auth/login", json={"user": "sup-lons-a", "password": "supervisor-demo"})
         assert login.status_code == 200
-        assert (login.json()["role"], login.json()["teams"]) == ("supervisor", ["lons-a"])
+        assert (login.json()["role"], login.json()["teams"], login.json()["deployment"]) == (
+            "supervisor",
+            ["lons-a"],
+            "demo",
+        )
         agents = client.get("/api/v1/agents", headers={"authorization": f"Bearer {login.json()['token']}"})
         assert agents.status_code == 200
         assert [a["id"] for a in agents.json()] == lons_a  # a supervisor sees the agents of its plateau
@@ -199,9 +206,7 @@ def test_serve_demo_logs_in_and_stops_on_sigterm(serve: Callable[..., Server]) -
     assert "Application shutdown complete." in stderr
 
 
-def test_serve_refuses_a_broken_configuration_without_listening(
-    serve: Callable[..., Server], tmp_path: Path
-) -> None:
+def test_serve_refuses_a_broken_configuration_without_listening(serve: Callable[..., Server], tmp_path: Path) -> None:
     name, old, new, problem = BROKEN_PRIORITY
     server = serve("--config", str(broken_copy(tmp_path, name, old, new)))
     deadline = time.monotonic() + PATIENCE

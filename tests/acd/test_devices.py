@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from acd.cli import DEMO_CONFIG, DEMO_PASSWORDS
-from acd.devices import Broker
+from headsets.broker import Broker
 from headsets.topics import HeadsetState, state_topic
 from tests.servers import MosquittoServer, free_port, mosquitto_server, until, wait_for_port
 

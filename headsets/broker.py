@@ -1,0 +1,43 @@
+"""Where the MQTT broker is, as an operator writes it (`--mqtt mqtt://host:port`), for the ACD that follows
+the headsets and for the softphones that publish them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import aiomqtt
+
+
+@dataclass(frozen=True, slots=True)
+class Broker:
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> Broker:
+        """mqtt://[user:password@]host[:port] (1883) or mqtts://… (8883); ValueError naming what is wrong."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise ValueError(f"{url!r} is not mqtt://host[:port] or mqtts://host[:port]")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"{url!r}: the port is not a number from 0 to 65535") from None
+        if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(f"{url!r} is not mqtt://host[:port] or mqtts://host[:port]")
+        tls = parts.scheme == "mqtts"
+        username = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
+        return cls(parts.hostname, port or (8883 if tls else 1883), tls, username, password)
+
+    def client(self, **options: Any) -> aiomqtt.Client:
+        """A client of this broker (aiomqtt), with `options` such as a will."""
+        return aiomqtt.Client(
+            self.host, self.port, username=self.username, password=self.password,
+            tls_params=aiomqtt.TLSParameters() if self.tls else None, **options,
+        )  # fmt: skip
