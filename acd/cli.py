@@ -1,4 +1,5 @@
-"""The `acd` command: `serve` starts the centre, `check-config` validates a configuration."""
+"""The `acd` command: `serve` starts the centre, `check-config` validates a configuration, `softphone` is
+the agent's phone."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from acd.deployment import ConfigError, Deployment, load_deployment
 from acd.devices import HeadsetFeed
 from headsets.broker import Broker
+from headsets.softphone.cli import add_parser as add_softphone
 from ivr.synthesis import SpeechError
 
 #: The demonstration deployment shipped beside the package (config/ at the top of the project).
@@ -197,6 +199,7 @@ def parser() -> argparse.ArgumentParser:
     digest.add_argument("user", help="the user the phone registers as")
     digest.add_argument("--config", default=str(DEMO_CONFIG), help="configuration whose sip_realm to use")
     digest.set_defaults(run=_sip_ha1)
+    add_softphone(commands)
     return top
 
 

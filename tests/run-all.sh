@@ -12,6 +12,12 @@ command -v redis-server >/dev/null || need+=(redis-server)  # the shared store, 
 command -v sipp >/dev/null || need+=(sip-tester)  # SIP phones and trunks nobody here wrote, played against acd serve
 command -v espeak-ng >/dev/null || need+=(espeak-ng)  # speaks the IVR's prompts
 [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)  # the MQTT broker the headsets' state goes through
+# The softphone's sound: PulseAudio's null devices stand for the headset; PortAudio reaches them through
+# ALSA's pulse plugin
+command -v pulseaudio >/dev/null || need+=(pulseaudio)
+command -v pactl >/dev/null || need+=(pulseaudio-utils)
+[ -e /usr/lib/x86_64-linux-gnu/libportaudio.so.2 ] || ldconfig -p | grep -q libportaudio.so.2 || need+=(libportaudio2)
+ls /usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so >/dev/null 2>&1 || need+=(libasound2-plugins)
 if [ ${#need[@]} -gt 0 ]; then
     sudo_cmd=""
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"

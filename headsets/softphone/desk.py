@@ -85,7 +85,7 @@ class Desk:
     connected: bool = True
     registered: bool | None = None
     registration_problem: str = ""
-    agent_state: str = "logged_out"
+    agent_state: str = "offline"
     agent_reason: str | None = None
     tasks: tuple[str, ...] = ()
     wrap_ups: tuple[str, ...] = ()
@@ -193,6 +193,8 @@ class Desk:
 
     def _presence(self, connected: bool, device: str | None) -> list[Action]:
         was, self.connected = self.connected, connected
+        if connected and device:
+            self.device = device  # its full name, as the sound server gives it
         if connected == was:
             return []
         if connected:

@@ -161,6 +161,15 @@ def test_wrap_up_is_ended_for_each_task_in_it() -> None:
     assert essential(desk.handle(Typed("w"), now=2.0)) == [EndWrapUp("t-1"), EndWrapUp("t-2")]
 
 
+def test_the_headset_found_at_start_gives_its_name_and_one_missing_is_published_unplugged() -> None:
+    desk = Desk("cmartin", device="evolve")
+    assert essential(desk.handle(HeadsetPresence(True, "Jabra Evolve2 40 Mono"), now=0.0)) == []
+    assert desk.device == "Jabra Evolve2 40 Mono"
+    missing = Desk("cmartin", device="evolve")
+    actions = missing.handle(HeadsetPresence(False, "Built-in Audio"), now=0.0)
+    assert actions[-1] == Publish(HeadsetState("cmartin", False, device="evolve"))
+
+
 def test_unplugged_and_back() -> None:
     desk = Desk("cmartin", device="Jabra Evolve2 40")
     desk.handle(Registered(True), now=0.0)

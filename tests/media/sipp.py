@@ -98,11 +98,12 @@ def errors(process: subprocess.Popen[str]) -> str:
 
 
 @contextmanager
-def running_centre(directory: Path, config: Path) -> Iterator[Centre]:
+def running_centre(directory: Path, config: Path, *options: str) -> Iterator[Centre]:
+    """`acd serve` on `config` with free ports, and `options` (--mqtt URL, for one)."""
     http, sip = free_port(), free_port()
     command = [
         sys.executable, "-m", "acd.cli", "serve", "--config", str(config), "--port", str(http),
-        "--sip", f"127.0.0.1:{sip}", "--log-level", "info",
+        "--sip", f"127.0.0.1:{sip}", "--log-level", "info", *options,
     ]  # fmt: skip
     with (directory / "acd.log").open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=directory)

@@ -4,7 +4,6 @@ finds the other side's tone in it, whatever codecs the two sides chose (the brid
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
 import wave
@@ -16,6 +15,7 @@ import pytest
 
 from tests.media.sipp import Centre, demo_config, running_centre, tva_for_every_lons_agent
 from tests.servers import until
+from tests.tones import power
 
 PHONE = Path(__file__).with_name("pjsip_phone.py")
 CALLER_TONE, AGENT_TONE = 440, 1000
@@ -96,19 +96,11 @@ def dominant(recording: tuple[array[int], int]) -> int:
     """Of the two tones and the music's notes, the frequency with the most power (Goertzel)."""
     samples, rate = recording
     candidates = (CALLER_TONE, AGENT_TONE, 523, 659, 784)
-    powers = {frequency: _power(samples, rate, frequency) for frequency in candidates}
+    powers = {frequency: power(samples, rate, frequency) for frequency in candidates}
     best = max(powers, key=lambda frequency: powers[frequency])
     others = sorted(powers.values())[-2]
     assert powers[best] > 10 * others, powers  # clearly that tone, not a mixture
     return best
-
-
-def _power(samples: array[int], rate: int, frequency: float) -> float:
-    coefficient = 2 * math.cos(2 * math.pi * frequency / rate)
-    previous = before = 0.0
-    for sample in samples:
-        previous, before = sample + coefficient * previous - before, previous
-    return previous * previous + before * before - coefficient * previous * before
 
 
 def test_a_waiting_caller_hears_the_music_on_hold_of_the_configuration(centre: Centre) -> None:
@@ -120,6 +112,6 @@ def test_a_waiting_caller_hears_the_music_on_hold_of_the_configuration(centre: C
     )
     assert said(caller) == ["call hung up"]
     samples, rate = last_seconds(heard, 3)
-    music = sum(_power(samples, rate, frequency) for frequency in (523.25, 659.25, 783.99))
-    anything_else = sum(_power(samples, rate, frequency) for frequency in (CALLER_TONE, AGENT_TONE, 600, 900))
+    music = sum(power(samples, rate, frequency) for frequency in (523.25, 659.25, 783.99))
+    anything_else = sum(power(samples, rate, frequency) for frequency in (CALLER_TONE, AGENT_TONE, 600, 900))
     assert music > 20 * anything_else, (music, anything_else)

@@ -22,6 +22,7 @@ from media.rtp.port import RELATCH_AFTER, PortRange, RtpPort
 from media.rtp.recording import MAX_FRAMES_BEHIND, Recording
 from media.rtp.transcode import ALAW_TO_ULAW, ULAW_TO_ALAW, converter, from_pcm8k, to_pcm8k
 from media.sdp import Stream
+from tests import tones
 
 PCMU, PCMA, G722 = 0, 8, 9
 
@@ -32,10 +33,7 @@ def tone(frequency: float, frames: int = 10, amplitude: int = 8000) -> bytes:
 
 
 def power(pcm: bytes, frequency: float, rate: int = 8000) -> float:
-    coefficient, previous, before = 2 * math.cos(2 * math.pi * frequency / rate), 0.0, 0.0
-    for sample in array("h", pcm):
-        previous, before = sample + coefficient * previous - before, previous
-    return previous * previous + before * before - coefficient * previous * before
+    return tones.power(array("h", pcm), rate, frequency)
 
 
 # ----------------------------------------------------------------------------------------- header

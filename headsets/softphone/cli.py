@@ -1,0 +1,88 @@
+"""`acd softphone`: its options, and the passwords asked where they are not given.
+
+    acd softphone --server acd.example:5060 --user cmartin --headset evolve [--mqtt mqtt://broker]
+
+The agent's API password is read from ACD_PASSWORD, its phone's SIP password from ACD_SIP_PASSWORD;
+either is asked on the terminal when not set (never on the command line, where `ps` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import re
+
+from headsets.broker import Broker
+from headsets.softphone.sip import SipAccount
+
+_HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(?P<port>\d{1,5}))?$")
+
+
+def _server(text: str) -> str:
+    match = _HOST_PORT.match(text)
+    if match is None or (match["port"] and not 0 < int(match["port"]) < 65536):
+        raise argparse.ArgumentTypeError(f"{text!r} is not host[:port]")
+    return text if match["port"] else f"{text}:5060"
+
+
+def _broker(text: str) -> Broker:
+    try:
+        return Broker.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _headset(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the headset's name part is empty: it would match every device")
+    return text.strip()
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    phone = commands.add_parser("softphone", help="the agent's softphone, with its headset's buttons")
+    phone.add_argument("--server", required=True, type=_server, help="the ACD's SIP address, host[:port] (5060)")
+    phone.add_argument("--user", required=True, help="the agent's user (for the API and, by default, for SIP)")
+    phone.add_argument("--api", help="the ACD's HTTP address (default: http://<server's host>:8080)")
+    phone.add_argument("--sip-user", help="the user the phone registers as (default: --user)")
+    phone.add_argument("--domain", default="acd.demo", help="the SIP domain of the phone's address (acd.demo)")
+    phone.add_argument("--transport", choices=["udp", "tcp"], default="udp")
+    phone.add_argument("--headset", type=_headset, help="a part of the headset's name, e.g. evolve (default: none)")
+    phone.add_argument("--mqtt", type=_broker, help="where to publish the headset's state: mqtt://host[:port]")
+    phone.add_argument("--ready", action="store_true", help="take calls at once (default: log in not ready)")
+    phone.add_argument("--noise-suppression", action="store_true", help="clean the microphone (webrtc-noise-gain)")
+    phone.add_argument("--pulse-server", help="the sound server (default: the session's own)")
+    phone.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from headsets.softphone.app import Options
+    from headsets.softphone.app import run as run_softphone
+
+    if args.noise_suppression:
+        try:
+            import webrtc_noise_gain  # noqa: F401
+        except ImportError:
+            print(
+                "acd softphone: --noise-suppression needs the webrtc-noise-gain package (pip install webrtc-noise-gain)"
+            )
+            return 1
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury the agent's screen
+    password = os.environ.get("ACD_PASSWORD") or getpass.getpass(f"{args.user}'s password: ")
+    sip_user = args.sip_user or args.user
+    sip_password = os.environ.get("ACD_SIP_PASSWORD") or getpass.getpass(f"{sip_user}'s phone password: ")
+    host = args.server.rsplit(":", 1)[0]
+    options = Options(
+        api=args.api or f"http://{host}:8080",
+        user=args.user,
+        password=password,
+        sip=SipAccount(args.server, sip_user, sip_password, args.domain, args.transport),
+        headset=args.headset,
+        mqtt=args.mqtt,
+        ready=args.ready,
+        clean=args.noise_suppression,
+        pulse_server=args.pulse_server,
+    )
+    return asyncio.run(run_softphone(options))
