@@ -21,14 +21,16 @@ import pytest
 
 from tests.headsets.rtp_peer import RtpPeer
 from tests.media.sipp import Centre, demo_config, finished, running_centre, tva_for_every_lons_agent
-from tests.pulse import HEADSET, PulseServer, dominant_frequency, pulse_server
+from tests.pulse import BUILT_IN, HEADSET, PulseServer, dominant_frequency, pulse_server
 from tests.servers import MosquittoServer, mosquitto_server, until
 
 DRIVER = Path(__file__).with_name("softphone_under_test.py")
 ROOT = Path(__file__).resolve().parent.parent.parent
 TVA = "+33199000101"
 CALLER_TONE, AGENT_TONE = 440, 1000
-OFF_HOOK, ON_HOOK = "0501", "0500"  # the SP325's report 5: bit 0 the hook switch (a switch: its state)
+# The SP325's report 5: bit 0 the hook switch (a switch: its state), bit 1 Phone Mute and bit 3 Flash
+# (toggles: a press is the bit set, then cleared); the hook's bit stays set while off-hook.
+OFF_HOOK, ON_HOOK, MUTE_PRESSED, FLASH_PRESSED = "0501", "0500", "0503", "0509"
 RING_LED = "0504"  # report 5, bit 2 of its LEDs: Ring
 
 
@@ -105,6 +107,18 @@ def agent_of(centre: Centre, agent: str) -> dict[str, object]:
     return dict(centre.admin.get(f"/api/v1/agents/{agent}").json())
 
 
+def caller_hears(voice: RtpPeer, seconds: float = 1.0) -> int | None:
+    """The tone the caller hears over the next `seconds`, to the hertz (None: silence, or not one tone)."""
+    since = time.monotonic()
+    time.sleep(seconds)
+    frequency = dominant_frequency(voice.heard_since(since), 8_000)
+    return None if frequency is None else round(frequency)
+
+
+def noted(centre: Centre, agent: str, reason: str) -> list[dict[str, object]]:
+    return [e for e in centre.events(agent=agent) + centre.events(kind="task_noted") if e.get("reason") == reason]
+
+
 def test_a_call_answered_and_hung_up_with_the_headsets_hook_switch(
     centre: Centre, pulse: PulseServer, broker: MosquittoServer
 ) -> None:
@@ -148,6 +162,85 @@ def test_a_call_answered_and_hung_up_with_the_headsets_hook_switch(
         until("ready again", lambda: agent_of(centre, "cmartin")["state"] == "available", 10)
         assert phone.quit() == 0
         assert agent_of(centre, "cmartin")["state"] == "offline"
+    finally:
+        phone.kill()
+        print(phone.said()[-3000:])
+
+
+def test_the_agents_other_actions_from_the_keyboard_and_the_buttons_and_a_headset_pulled_out_mid_call(
+    centre: Centre, pulse: PulseServer, broker: MosquittoServer
+) -> None:
+    phone = Softphone(centre, pulse, broker, "tmoreau", "--headset", "JABRA")
+    try:
+        until("registered", lambda: agent_of(centre, "tmoreau")["phone"] == "registered", 30)
+        phone.type("p lunch")
+        until("not ready: lunch", lambda: agent_of(centre, "tmoreau")["reason"] == "lunch", 10)
+        phone.type("p two words")
+        until("the reason refused", lambda: "reason 'two words': one word" in phone.said(), 10)
+        phone.type("r")
+        until("ready", lambda: agent_of(centre, "tmoreau")["state"] == "available", 10)
+        pulse.play_tone(HEADSET.feed, AGENT_TONE, 60)
+        pulse.play_tone(BUILT_IN.feed, 700, 60)  # the laptop's own microphone, should the sound move there
+        with RtpPeer(CALLER_TONE) as first, RtpPeer(CALLER_TONE) as voice:
+            refused = centre.sipp("caller_media_elsewhere.xml", "-s", TVA, "-key", "rtp_port", str(first.port))
+            until("the phone rings", lambda: "RINGING: 0384000000" in phone.said(), 20)
+            phone.type("x")  # refused: the call goes back to its queue, for another agent than this one
+            until("refused", lambda: any(e["kind"] == "offer_refused" for e in centre.events(agent="tmoreau")), 10)
+            until("the refused call gone", lambda: "call ended: 603 Decline" in phone.said(), 10)
+            mark = len(phone.said())
+            caller = centre.sipp("caller_media_elsewhere.xml", "-s", TVA, "-key", "rtp_port", str(voice.port))
+            until("the next call rings", lambda: "RINGING: 0384000000" in phone.said()[mark:], 30)
+            phone.type("a")
+            until("talking", lambda: "talking with 0384000000" in phone.said(), 10)
+            until("the agent heard", lambda: caller_hears(voice) == AGENT_TONE, 10)
+
+            phone.press(OFF_HOOK)  # the headset follows the call: off-hook
+            phone.press(MUTE_PRESSED)
+            phone.press(OFF_HOOK)  # released
+            until("muted", lambda: "· muted" in phone.said(), 10)
+            assert caller_hears(voice) is None  # the microphone is not heard
+            assert "0503" in phone.leds_written()  # the mute handshake: off-hook and Mute LEDs
+            phone.type("m")
+            until("unmuted", lambda: caller_hears(voice) == AGENT_TONE, 10)
+
+            phone.press(FLASH_PRESSED)
+            phone.press(OFF_HOOK)
+            until("on hold", lambda: "0384000000 on hold" in phone.said(), 10)
+            until("the ACD noted the hold", lambda: noted(centre, "tmoreau", "hold"), 10)
+            assert caller_hears(voice) != AGENT_TONE  # music, not the agent
+            phone.type("o")
+            until("resumed", lambda: caller_hears(voice) == AGENT_TONE, 10)
+
+            phone.type("d 5")
+            until("the key reached the ACD", lambda: any(
+                e["data"].get("digit") == "5" and e["data"].get("from") == "agent" for e in noted(centre, "tmoreau", "dtmf")
+            ), 10)  # fmt: skip
+
+            pulse.unplug(HEADSET)  # mid-call: the call goes on, on the laptop's speaker and microphone
+            until("not ready after the call", lambda: agent_of(centre, "tmoreau")["headset"] == "disconnected", 10)
+            until("the caller hears the laptop's microphone", lambda: caller_hears(voice) == 700, 10)
+            assert round(dominant_frequency(pulse.record(BUILT_IN.monitor, 1.0), 16_000) or 0) == CALLER_TONE
+            assert agent_of(centre, "tmoreau")["state"] == "busy"  # the call is still up
+            pulse.plug(HEADSET)
+            pulse.play_tone(HEADSET.feed, AGENT_TONE, 60)  # its tone went with it
+            until("back on the headset", lambda: caller_hears(voice) == AGENT_TONE, 10)
+            assert round(dominant_frequency(pulse.record(HEADSET.monitor, 1.0), 16_000) or 0) == CALLER_TONE
+
+            phone.type("t bogus-queue")
+            until("transfer refused", lambda: "transfer failed" in phone.said(), 10)
+            assert agent_of(centre, "tmoreau")["state"] == "busy"
+            mark = len(phone.said())
+            phone.type("t pau-is")  # the other centre's corporate tax queue: not one this agent serves
+            until("transferred: wrap-up", lambda: agent_of(centre, "tmoreau")["state"] == "wrap_up", 10)
+            until("the call left the phone", lambda: "call ended" in phone.said()[mark:], 10)
+            waiting = centre.admin.get("/api/v1/queues/pau-is").json()
+            assert waiting["waiting"] == 1, waiting
+            for sipp in (caller, refused):  # both still wait, in pau-is and in lons-tva
+                sipp.terminate()
+                sipp.communicate(timeout=10)
+        phone.type("w")
+        until("available", lambda: agent_of(centre, "tmoreau")["state"] == "available", 10)
+        assert phone.quit() == 0
     finally:
         phone.kill()
         print(phone.said()[-3000:])
