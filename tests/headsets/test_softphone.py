@@ -58,7 +58,10 @@ def centre(tmp_path_factory: pytest.TempPathFactory, broker: MosquittoServer) ->
 class Softphone:
     """`acd softphone` running for one agent; `type` is the agent's keyboard, `press` its headset's buttons."""
 
-    def __init__(self, centre: Centre, pulse: PulseServer, broker: MosquittoServer, agent: str, *options: str) -> None:
+    def __init__(
+        self, centre: Centre, pulse: PulseServer, broker: MosquittoServer, agent: str, *options: str,
+        password: str = "agent-demo",
+    ) -> None:  # fmt: skip
         self.directory = centre.directory / f"softphone-{agent}"
         self.directory.mkdir(exist_ok=True)
         self.control, self.written = self.directory / "hid-control", self.directory / "hid-written"
@@ -70,7 +73,7 @@ class Softphone:
             "softphone", "--server", f"127.0.0.1:{centre.sip}", "--api", f"http://127.0.0.1:{centre.http}",
             "--user", agent, "--mqtt", broker.url, *options,
         ]  # fmt: skip
-        env = {**os.environ, **pulse.env, "ACD_PASSWORD": "agent-demo", "ACD_SIP_PASSWORD": "phone-demo"}
+        env = {**os.environ, **pulse.env, "ACD_PASSWORD": password, "ACD_SIP_PASSWORD": "phone-demo"}
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT
@@ -244,3 +247,28 @@ def test_the_agents_other_actions_from_the_keyboard_and_the_buttons_and_a_headse
     finally:
         phone.kill()
         print(phone.said()[-3000:])
+
+
+def test_a_wrong_password_or_a_user_who_is_no_agent_cannot_start_and_a_softphone_that_dies_takes_its_agent_out(
+    centre: Centre, pulse: PulseServer, broker: MosquittoServer
+) -> None:
+    for user, password, said in [
+        ("csimon", "wrong", "cannot log in to the ACD at"),
+        ("sup-lons-a", "supervisor-demo", "403: sup-lons-a is not an agent"),
+    ]:
+        refused = Softphone(centre, pulse, broker, user, password=password)
+        assert refused.process.wait(timeout=30) == 1
+        refused.kill()
+        assert said in refused.said()
+    assert agent_of(centre, "csimon")["state"] == "offline"
+    phone = Softphone(centre, pulse, broker, "csimon", "--headset", "evolve", "--ready")
+    try:
+        until("ready, headset connected", lambda: (
+            agent_of(centre, "csimon")["state"], agent_of(centre, "csimon")["headset"]
+        ) == ("available", "connected"), 30)  # fmt: skip
+        phone.process.kill()  # no goodbye: the broker sends the softphone's will
+        until("its headset gone with it", lambda: (
+            agent_of(centre, "csimon")["state"], agent_of(centre, "csimon")["reason"]
+        ) == ("not_ready", "headset"), 10)  # fmt: skip
+    finally:
+        phone.kill()
