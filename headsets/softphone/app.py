@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,7 @@ from headsets.hid.transport import Transport
 from headsets.softphone.acd_client import AcdClient, AcdRefused
 from headsets.softphone.buttons import HeadsetButtons, hidraw_named
 from headsets.softphone.desk import Desk
-from headsets.softphone.devices import HeadsetSound
+from headsets.softphone.devices import HeadsetSound, SoundThread
 from headsets.softphone.events import (
     Action,
     ChangeState,
@@ -39,7 +40,7 @@ from headsets.softphone.events import (
     Transfer,
     Typed,
 )
-from headsets.softphone.hotplug import follow_udev
+from headsets.softphone.hotplug import follow_sound_server, follow_udev
 from headsets.softphone.publisher import HeadsetPublisher
 from headsets.softphone.sip import SipAccount, SipPhone
 from headsets.softphone.sound import Sound, webrtc_cleaner
@@ -49,7 +50,7 @@ log = logging.getLogger("headsets.softphone")
 FindButtons = Callable[[], Transport | None]
 #: How the headset's buttons are found: the HID telephony headset whose name holds the part the agent gave.
 find_buttons: Callable[[str | None], FindButtons] = hidraw_named
-SCAN_EVERY = 0.5  # seconds between looks for the headset coming or going, where nothing tells
+SCAN_EVERY = 1.0  # seconds between looks for the headset coming or going, should no event tell
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ class Softphone:
         self.loop = asyncio.get_running_loop()
         self.sound = Sound(webrtc_cleaner() if options.clean else None)
         self.devices = HeadsetSound(self.sound, options.headset, options.pulse_server)
+        self.sound_thread = SoundThread(self.loop)
         self.phone = SipPhone(options.sip, self.sound, self.loop, self.hear)
         self.buttons: HeadsetButtons | None = None
         self.publisher: HeadsetPublisher | None = None
@@ -124,29 +126,49 @@ class Softphone:
         task.add_done_callback(self._requests.discard)
 
     async def watch_devices(self, find: FindButtons | None) -> None:
-        """Notice the headset coming and going (sound and buttons) without a restart: at once where udev
-        tells, and at least every SCAN_EVERY seconds anyway (a sound server's own devices, no udev)."""
+        """Notice the headset coming and going (sound and buttons) without a restart: at once where udev or
+        the sound server tells, and at least every SCAN_EVERY seconds anyway. The streams follow the headset in
+        the sound thread; while they are being moved or opened, the next move waits for the next look."""
         self.buttons = HeadsetButtons(self.loop, find, self.hear) if find is not None else None
         changed = asyncio.Event()
-        stop_following = follow_udev(self.loop, changed.set)
+        followers = [
+            follow_udev(self.loop, changed.set),
+            follow_sound_server(self.loop, changed.set, self.options.pulse_server) if self.options.headset else None,
+        ]
+        following: asyncio.Future[bool] | None = None
         try:
             while True:
-                presence = self.devices.refresh()
+                changed.clear()  # before the look: what changes during it makes another look at once
+                route = await asyncio.to_thread(self.devices.look)  # quick, but I/O: off the loop
+                presence = self.devices.change(route)
                 if presence is not None:
-                    self.hear(presence)
+                    self.hear(presence)  # at once: the streams' move can take longer
+                if following is None or following.done():
+                    following = self.sound_thread.run(functools.partial(self.devices.follow, route))
+                    following.add_done_callback(lambda done: _look_again_if(done, changed))
                 if self.buttons is not None:
                     self.buttons.scan()
-                changed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), SCAN_EVERY)
         finally:
-            if stop_following is not None:
-                stop_following()
+            for stop in followers:
+                if stop is not None:
+                    stop()
 
     async def tick(self) -> None:
         while self.terminal.live:
             self.terminal.show(self.desk, self.loop.time())
             await asyncio.sleep(1)
+
+
+def _look_again_if(following: asyncio.Future[bool], changed: asyncio.Event) -> None:
+    """After the streams were moved or opened: look again, the devices may have changed meanwhile."""
+    if following.cancelled():
+        return
+    if following.exception() is not None:
+        log.warning("the sound could not follow the headset: %r", following.exception())
+    elif following.result():
+        changed.set()
 
 
 async def run(options: Options) -> int:
@@ -163,7 +185,7 @@ async def run(options: Options) -> int:
     softphone = Softphone(options, desk, client, terminal)
     if options.mqtt is not None:
         softphone.publisher = HeadsetPublisher(options.mqtt, session.deployment, session.agent)
-    presence = softphone.devices.start()
+    presence = await softphone.sound_thread.run(softphone.devices.start)
     if presence is not None:
         softphone.hear(presence)  # plugged in or not: the ACD knows from the start
     softphone.phone.start()
@@ -196,7 +218,9 @@ async def _leave(softphone: Softphone) -> None:
     softphone.phone.stop()
     if softphone.buttons is not None:
         softphone.buttons.close()
-    softphone.devices.close()
+    with contextlib.suppress(TimeoutError):  # a sound library stuck on a vanished device: leave anyway
+        await asyncio.wait_for(softphone.sound_thread.run(softphone.devices.close), 5)
+    softphone.sound_thread.stop()
     with contextlib.suppress(AcdRefused, httpx.HTTPError):
         await softphone.client.leave()
     await softphone.client.close()

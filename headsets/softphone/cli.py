@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import getpass
 import logging
 import os
 import re
+import signal
 
 from headsets.broker import Broker
 from headsets.softphone.sip import SipAccount
@@ -69,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
                 "acd softphone: --noise-suppression needs the webrtc-noise-gain package (pip install webrtc-noise-gain)"
             )
             return 1
+    faulthandler.register(signal.SIGUSR1)  # kill -USR1: every thread's stack, for a softphone that seems stuck
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury the agent's screen
     password = os.environ.get("ACD_PASSWORD") or getpass.getpass(f"{args.user}'s password: ")
     sip_user = args.sip_user or args.user
