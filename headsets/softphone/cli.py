@@ -18,7 +18,6 @@ import re
 import signal
 
 from headsets.broker import Broker
-from headsets.softphone.sip import SipAccount
 
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(?P<port>\d{1,5}))?$")
 
@@ -60,8 +59,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from headsets.softphone.app import Options
+    from headsets.softphone.app import Options  # PJSIP and the sound libraries: only for the softphone
     from headsets.softphone.app import run as run_softphone
+    from headsets.softphone.sip import SipAccount
 
     if args.noise_suppression:
         try:
