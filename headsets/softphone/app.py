@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -188,8 +189,23 @@ async def run(options: Options) -> int:
     presence = await softphone.sound_thread.run(softphone.devices.start)
     if presence is not None:
         softphone.hear(presence)  # plugged in or not: the ACD knows from the start
-    softphone.phone.start()
-    softphone.hear(await client.join(options.ready))
+    try:
+        softphone.phone.start()
+    except Exception as error:  # noqa: BLE001 — PJSIP's own Error (a port in use, a bad address): said, then out
+        info = getattr(error, "info", None)
+        terminal.say(f"the phone cannot start: {info() if callable(info) else error}")
+        await client.close()
+        return 1
+    try:
+        seen = await client.join(options.ready)
+    except AcdRefused as error:
+        if error.status != 409:
+            terminal.say(f"the ACD refused to log {session.agent} in: {error.message}")
+            softphone.phone.stop()
+            await client.close()
+            return 1
+        seen = await client.agent()  # logged in already (this softphone restarted): carry on as it is
+    softphone.hear(seen)
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         softphone.loop.add_signal_handler(signal_number, softphone.stopping.set)
     find = find_buttons(options.headset)
@@ -203,8 +219,8 @@ async def run(options: Options) -> int:
             ]
             if softphone.publisher is not None:
                 jobs.append(group.create_task(softphone.publisher.run()))
-            keyboard = jobs[3]
-            keyboard.add_done_callback(lambda _: softphone.stopping.set())  # Ctrl-D: the agent leaves
+            if sys.stdin.isatty():  # Ctrl-D on the agent's terminal: it leaves (not a service's /dev/null)
+                jobs[3].add_done_callback(lambda _: softphone.stopping.set())
             await softphone.stopping.wait()
             for job in jobs:
                 job.cancel()

@@ -89,6 +89,35 @@ def test_reports_of_other_collections_are_not_telephony() -> None:
     assert headset.receive(b"") == [] and headset.receive(bytes((5,))) == []  # empty, or cut short
 
 
+# Poly: the Plantronics Blackwire 3220's raw descriptor (its first collections): Phone Mute Relative, Hook
+# Switch and Flash Absolute in report 8; each LED its own one-byte output report.
+BLACKWIRE = descriptor("plantronics-blackwire-3220-first-collections")
+BW_MUTE, BW_HOOK, BW_FLASH = 0x01, 0x02, 0x04  # report 8's input bits, as declared
+
+
+def test_the_blackwires_controls_and_its_one_report_per_led() -> None:
+    controls = Controls.from_descriptor(BLACKWIRE)
+    assert controls.inputs == {
+        Usage.PHONE_MUTE: Bit(8, 8, toggle=True), Usage.HOOK_SWITCH: Bit(8, 9), Usage.FLASH: Bit(8, 10),
+    }  # fmt: skip
+    assert controls.outputs == {
+        Usage.LED_MUTE: Bit(9, 8), Usage.LED_OFF_HOOK: Bit(0x17, 8), Usage.LED_RING: Bit(0x18, 8), Usage.LED_HOLD: Bit(0x20, 8),
+    }  # fmt: skip
+    headset = HeadsetProtocol(controls)
+    # Ringing: every LED's report written, the Ring one lit.
+    assert headset.show(Leds(ring=True)) == [bytes((9, 0)), bytes((0x17, 0)), bytes((0x18, 1)), bytes((0x20, 0))]
+    assert headset.receive(bytes((8, BW_HOOK))) == [HookChanged(True)]  # lifted: a switch, its state
+    assert headset.receive(bytes((8, BW_HOOK | BW_MUTE))) == [MuteChanged(True)]
+    assert headset.pending == [bytes((9, 1)), bytes((0x17, 1)), bytes((0x18, 0)), bytes((0x20, 0))]  # the handshake
+    assert headset.receive(bytes((8, BW_HOOK))) == []  # the mute button released
+    # Flash is Absolute here (a switch, where the SP325's is a toggle): a press still counts once.
+    assert headset.receive(bytes((8, BW_HOOK | BW_FLASH))) == [Pressed(Button.FLASH)]
+    assert headset.receive(bytes((8, BW_HOOK | BW_FLASH))) == []
+    assert headset.receive(bytes((8, BW_HOOK))) == []
+    assert headset.receive(bytes((8, 0))) == [HookChanged(False)]  # hung up
+    assert headset.receive(bytes((1, 0x01))) == []  # volume up, in the consumer collection: not telephony
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 @example(b"\xa2\x00\x01")  # a Collection item of two bytes: 256 collections, refused by an assert
