@@ -127,10 +127,13 @@ class Desk:
         )  # fmt: skip
 
     def current_task(self) -> str | None:
-        """The ACD task of the call in hand (what a transfer moves)."""
-        if self.tasks:
-            return self.tasks[0]
-        return self.offer.task if self.offer is not None and self.call is not None else None
+        """The ACD task of the call in hand (what a transfer moves): the one offered with it, else the
+        agent's only task (an agent with a chat beside the call has two: the call's is the offered one)."""
+        if self.call is None:
+            return None
+        if self.offer is not None and (self.offer.task in self.tasks or not self.tasks):
+            return self.offer.task
+        return self.tasks[0] if len(self.tasks) == 1 else None
 
     # --- the rules -------------------------------------------------------------------------------------
 

@@ -155,6 +155,14 @@ def test_typed_commands_on_a_call() -> None:
     assert essential(desk.handle(Typed("h"), now=110.0)) == [HangUp(7)]
 
 
+def test_a_transfer_moves_the_calls_task_not_a_chat_beside_it() -> None:
+    desk = talking()
+    desk.handle(AgentSeen("busy", tasks=("chat-9", "t-1")), now=110.0)
+    assert essential(desk.handle(Typed("t sie"), now=110.0)) == [Say("no call to transfer")]  # which one: unknown
+    desk.handle(OfferSeen("t-1", "tva-69", "voice"), now=110.0)
+    assert essential(desk.handle(Typed("t sie"), now=111.0)) == [Transfer("t-1", "sie")]
+
+
 def test_wrap_up_is_ended_for_each_task_in_it() -> None:
     desk = Desk("cmartin")
     desk.handle(AgentSeen("wrap_up", wrap_ups=("t-1", "t-2")), now=1.0)
