@@ -19,6 +19,7 @@ from acd.cli import DEMO_CONFIG
 from acd.deployment import ConfigError, load_deployment
 from acd.deployment.errors import Problem
 from ivr.flow import MenuNode, PromptFile, QueueNode
+from tests.refusals import assert_points_into
 
 FLOW = "ivr/accueil.yaml"
 DTMF = "'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*' or '#'"
@@ -41,18 +42,12 @@ def edit(directory: Path, name: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def line_count(data: bytes) -> int:
-    return max(1, len(data.decode("utf-8", "replace").splitlines()))
-
-
 def check_refusal(directory: Path, error: ConfigError) -> None:
     """Each problem names a file of the directory, a line inside it, and a field of that file: the flow's
     name for ivr/<flow>.yaml, the section's for <section>.yaml."""
     assert error.problems
     for problem in error.problems:
-        path = directory / problem.file
-        assert path.is_file(), problem
-        assert 1 <= problem.line <= line_count(path.read_bytes()), problem
+        path = assert_points_into(directory, problem)
         assert problem.field == path.stem or problem.field.startswith((f"{path.stem}.", f"{path.stem}[")), problem
         assert problem.message.strip(), problem
 

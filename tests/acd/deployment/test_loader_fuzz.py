@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from acd.cli import DEMO_CONFIG
 from acd.deployment import ConfigError, Deployment, load_deployment
 from acd.deployment.errors import Problem
+from tests.refusals import assert_points_into, line_count
 
 
 @dataclass(frozen=True)
@@ -177,17 +178,11 @@ def mutations(draw: st.DrawFn) -> Mutation:
     return Mutation(source.name, mutate(draw, source))
 
 
-def line_count(data: bytes) -> int:
-    """Lines of a file as YAML and editors count them; an empty file still has a line 1 to point at."""
-    return max(1, len(data.decode("utf-8", "replace").splitlines()))
-
 
 def check_refusal(directory: Path, error: ConfigError) -> None:
     assert error.problems
     for problem in error.problems:
-        path = directory / problem.file
-        assert path.is_file(), problem
-        assert 1 <= problem.line <= line_count(path.read_bytes()), problem
+        path = assert_points_into(directory, problem)
         # The field path starts with the section of the file it names: "queues[3].wrap_up" in queues.yaml.
         assert problem.field.split(".")[0].split("[")[0] == path.stem, problem
         assert problem.message.strip(), problem
