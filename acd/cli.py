@@ -15,7 +15,7 @@ from pathlib import Path
 
 from acd.deployment import ConfigError, Deployment, load_deployment
 from acd.devices import HeadsetFeed
-from headsets.broker import Broker
+from headsets.broker import broker_option
 from headsets.softphone.cli import add_parser as add_softphone
 from ivr.synthesis import SpeechError
 
@@ -142,13 +142,6 @@ def _sip_ha1(args: argparse.Namespace) -> int:
     return 0
 
 
-def _broker_url(text: str) -> Broker:
-    try:
-        return Broker.parse(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def _store_url(text: str) -> str:
     from acd.redisstore.connect import check_store_url
 
@@ -183,7 +176,7 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--mqtt",
-        type=_broker_url,
+        type=broker_option,
         help="an MQTT broker (mqtt://[user:password@]host[:port] or mqtts://…) where the agents' softphones publish "
         "their headsets' state: an unplugged headset makes its agent not ready (default: none)",
     )

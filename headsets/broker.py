@@ -3,6 +3,7 @@ the headsets and for the softphones that publish them."""
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -41,3 +42,11 @@ class Broker:
             self.host, self.port, username=self.username, password=self.password,
             tls_params=aiomqtt.TLSParameters() if self.tls else None, **options,
         )  # fmt: skip
+
+
+def broker_option(text: str) -> Broker:
+    """`--mqtt URL` as argparse reads it (`type=`): the broker, or the option refused saying why."""
+    try:
+        return Broker.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -17,7 +17,7 @@ import os
 import re
 import signal
 
-from headsets.broker import Broker
+from headsets.broker import broker_option
 
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(?P<port>\d{1,5}))?$")
 
@@ -27,13 +27,6 @@ def _server(text: str) -> str:
     if match is None or (match["port"] and not 0 < int(match["port"]) < 65536):
         raise argparse.ArgumentTypeError(f"{text!r} is not host[:port]")
     return text if match["port"] else f"{text}:5060"
-
-
-def _broker(text: str) -> Broker:
-    try:
-        return Broker.parse(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _headset(text: str) -> str:
@@ -51,7 +44,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     phone.add_argument("--domain", default="acd.demo", help="the SIP domain of the phone's address (acd.demo)")
     phone.add_argument("--transport", choices=["udp", "tcp"], default="udp")
     phone.add_argument("--headset", type=_headset, help="a part of the headset's name, e.g. evolve (default: none)")
-    phone.add_argument("--mqtt", type=_broker, help="where to publish the headset's state: mqtt://host[:port]")
+    phone.add_argument("--mqtt", type=broker_option, help="where to publish the headset's state: mqtt://host[:port]")
     phone.add_argument("--ready", action="store_true", help="take calls at once (default: log in not ready)")
     phone.add_argument("--noise-suppression", action="store_true", help="clean the microphone (webrtc-noise-gain)")
     phone.add_argument("--pulse-server", help="the sound server (default: the session's own)")
