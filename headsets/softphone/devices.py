@@ -53,6 +53,7 @@ class HeadsetSound:
         self.seen: Route | None = None  # where the headset was at the last look
         self.route: Route | None = None  # where the streams were put
         self.streams: list[Any] = []
+        self.fallback: str | None = None  # the name of the first sink the last look found
         self.reachable = True
         self._silent = False  # no device could be opened: said once, tried again at each look
 
@@ -78,6 +79,8 @@ class HeadsetSound:
             self.reachable = False
             return self.seen or Route(None, None)
         self.reachable = True
+        sinks = [device for device in devices if device.kind is Kind.SINK]
+        self.fallback = sinks[0].description if sinks else None  # where the sound goes without the headset
         return Route(choose(devices, self.headset, Kind.SINK), choose(devices, self.headset, Kind.SOURCE))
 
     def change(self, route: Route) -> HeadsetPresence | None:
@@ -115,15 +118,7 @@ class HeadsetSound:
     def _presence(self, route: Route) -> HeadsetPresence:
         if route.sink is not None:
             return HeadsetPresence(True, route.sink.description)
-        return HeadsetPresence(False, self._fallback_name())
-
-    def _fallback_name(self) -> str | None:
-        try:
-            devices = list_devices(self.server)
-        except AudioDeviceError:
-            return None
-        sinks = [d for d in devices if d.kind is Kind.SINK]
-        return sinks[0].description if sinks else None
+        return HeadsetPresence(False, self.fallback)
 
     def _move(self, route: Route) -> None:
         """Move this softphone's two streams on the sound server (to the server's defaults for None)."""
