@@ -69,7 +69,7 @@ def connect(url: str, **options: Any) -> aioredis.Redis:
         return aioredis.Redis.from_url(url, **options)
     where = parse_sentinel_url(url)
     timeouts = {name: value for name, value in options.items() if name.startswith("socket_")}
-    manager = Sentinel(list(where.sentinels), sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call]
+    manager = Sentinel(list(where.sentinels), sentinel_kwargs=timeouts)
     client: aioredis.Redis = manager.master_for(
         where.service, db=where.db, username=where.username, password=where.password, **options
     )
