@@ -24,6 +24,7 @@ if [ "$what" = test ]; then
     command -v pactl >/dev/null || need+=(pulseaudio-utils)
     ldconfig -p | grep -q libportaudio.so.2 || need+=(libportaudio2)
     ls /usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so >/dev/null 2>&1 || need+=(libasound2-plugins)
+    command -v chromium >/dev/null || need+=(chromium)  # the pages, driven by Playwright (which downloads no browser)
 fi
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then

@@ -49,6 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from acd.api.app import create_app
+    from acd.server import AnnouncingServer
     from acd.service import AcdService
 
     deployment = load_deployment(Path(args.config))
@@ -85,8 +86,9 @@ def _serve(args: argparse.Namespace) -> int:
     # SIGTERM is how a service manager stops the ACD. uvicorn shuts down gracefully, then raises the signal again
     # with the handler it found: the default one would kill the process (status 143) after a clean stop.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    AnnouncingServer(uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)).run()
     return 0
+
 
 
 def _sip_address(text: str) -> tuple[str, int] | None:

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.servers import RedisServer, redis_server
+from playwright.sync_api import Browser
+
+from tests.browser import chromium
+from tests.servers import AcdServer, RedisServer, acd_serve, redis_server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium (Debian's), shared by the tests of a run; each test opens its own context."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., AcdServer]]:
+    """Starts `acd serve` processes on free ports (`serve(*options)`); every one is killed afterwards."""
+    with acd_serve(tmp_path) as start:
+        yield start
 
 
 @pytest.fixture

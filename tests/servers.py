@@ -5,11 +5,15 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sysconfig
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
+import pytest
 
 
 def free_port() -> int:
@@ -160,3 +164,83 @@ def mosquitto_server(directory: Path) -> Iterator[MosquittoServer]:
         yield server
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------ acd serve, as an operator starts it
+
+#: The console script `pip install -e .` puts beside the interpreter running the tests.
+ACD = shutil.which("acd", path=sysconfig.get_path("scripts"))
+PROJECT = Path(__file__).resolve().parent.parent
+#: Generous: only ever waited for, never asserted as a duration.
+PATIENCE = 60.0
+
+
+def command() -> list[str]:
+    assert ACD is not None, "the acd console script is not installed: pip install -e '.[test]'"
+    return [ACD]
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class AcdServer:
+    process: subprocess.Popen[bytes]
+    port: int
+    stderr_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def wait_until_healthy(self) -> None:
+        """Poll the health route until it answers; fail early if the process exits."""
+        deadline = time.monotonic() + PATIENCE
+        with httpx.Client(base_url=self.url, timeout=5) as client:
+            while True:
+                if self.process.poll() is not None:
+                    pytest.fail(f"acd serve exited with {self.process.returncode}:\n{self.stderr()}")
+                try:
+                    if client.get("/api/v1/health").json() == {"status": "ok", "store": "memory"}:
+                        return
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"acd serve did not answer within {PATIENCE} s:\n{self.stderr()}")
+                time.sleep(0.05)
+
+
+@contextmanager
+def acd_serve(tmp_path: Path) -> Iterator[Callable[..., AcdServer]]:
+    """Start `acd serve` on a free port (stdout and stderr to files); every process is killed afterwards."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str) -> AcdServer:
+        port = free_port()
+        out, err = tmp_path / f"serve-{len(started)}.out", tmp_path / f"serve-{len(started)}.err"
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            process = subprocess.Popen(
+                [*command(), "serve", "--port", str(port), "--sip", "127.0.0.1:0", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                cwd=tmp_path,
+            )
+        started.append(process)
+        return AcdServer(process, port, err)
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=PATIENCE)
+
+

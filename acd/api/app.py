@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from acd.api import agents, auth, errors, events, queues, tasks
+from acd.api import agents, auth, docs, errors, events, queues, tasks
 from acd.api.deps import Context
 from acd.auth import Directory, TokenStore
 from acd.service import AcdService
@@ -37,6 +37,8 @@ def create_app(service: AcdService, also: Sequence[Callable[[], AbstractAsyncCon
         version="0.1.0",
         description="Queue core of the contact centre: tasks, agents, queues, live events.",
         lifespan=lifespan,
+        docs_url=None,  # served by acd.api.docs from the deployment itself
+        redoc_url=None,
     )
     app.state.context = Context(
         service=service,
@@ -44,6 +46,7 @@ def create_app(service: AcdService, also: Sequence[Callable[[], AbstractAsyncCon
         tokens=TokenStore(service.deployment.settings.token_lifetime),
     )
     errors.install(app)
+    docs.install(app)
     for module in (auth, tasks, agents, queues, events):
         app.include_router(module.router)
 

@@ -92,6 +92,19 @@ class Settings(Model):
         # A channel left out keeps its default: a channel added later is not silently never offered.
         return {**DEFAULT_CAPACITY, **value}
 
+    @field_validator("rtp_ports", mode="before")
+    @classmethod
+    def _range_text(cls, value: object) -> object:
+        # "20000-29999", as a firewall rule writes a range, or [20000, 29999]
+        if isinstance(value, int | float):
+            raise ValueError("a range of ports is first-last (20000-29999) or [first, last]")
+        if isinstance(value, str):
+            first, dash, last = value.partition("-")
+            if not dash or not first.strip().isdigit() or not last.strip().isdigit():
+                raise ValueError("a range of ports is first-last (20000-29999) or [first, last]")
+            return (int(first), int(last))
+        return value
+
     @field_validator("rtp_ports")
     @classmethod
     def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:

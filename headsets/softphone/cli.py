@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             import webrtc_noise_gain  # noqa: F401
         except ImportError:
             print(
-                "acd softphone: --noise-suppression needs the webrtc-noise-gain package (pip install webrtc-noise-gain)"
+                "acd softphone: --noise-suppression needs the webrtc-noise-gain package (bash install.sh installs it)"
             )
             return 1
     faulthandler.register(signal.SIGUSR1)  # kill -USR1: every thread's stack, for a softphone that seems stuck

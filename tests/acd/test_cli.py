@@ -11,12 +11,9 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sysconfig
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -25,13 +22,7 @@ import pytest
 from acd.auth import verify_password
 from acd.cli import DEMO_CONFIG
 from acd.deployment import load_deployment
-from tests.servers import free_port
-
-#: The console script `pip install -e .` puts beside the interpreter running the tests.
-ACD = shutil.which("acd", path=sysconfig.get_path("scripts"))
-PROJECT = DEMO_CONFIG.parent
-#: Generous: only ever waited for, never asserted as a duration.
-PATIENCE = 60.0
+from tests.servers import PATIENCE, PROJECT, AcdServer, command, free_port, listening, until
 
 #: priority is at most 100; line 71 is the priority of lons-email, the seventh queue.
 BROKEN_PRIORITY = (
@@ -40,11 +31,6 @@ BROKEN_PRIORITY = (
     "  priority: 500\n",
     "queues.yaml:71: queues[6].priority: Input should be less than or equal to 100",
 )
-
-
-def command() -> list[str]:
-    assert ACD is not None, "the acd console script is not installed: pip install -e '.[test]'"
-    return [ACD]
 
 
 def run(*args: str, stdin: bytes = b"", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -113,75 +99,18 @@ def test_check_config_missing_directory(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ serve
 
 
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-    stderr_path: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(errors="replace")
-
-    def wait_until_healthy(self) -> None:
-        """Poll the health route until it answers; fail early if the process exits."""
-        deadline = time.monotonic() + PATIENCE
-        with httpx.Client(base_url=self.url, timeout=5) as client:
-            while True:
-                if self.process.poll() is not None:
-                    pytest.fail(f"acd serve exited with {self.process.returncode}:\n{self.stderr()}")
-                try:
-                    if client.get("/api/v1/health").json() == {"status": "ok", "store": "memory"}:
-                        return
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"acd serve did not answer within {PATIENCE} s:\n{self.stderr()}")
-                time.sleep(0.05)
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """Start `acd serve` on a free port (stdout and stderr to files); every process is killed afterwards."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(*args: str) -> Server:
-        port = free_port()
-        out, err = tmp_path / f"serve-{len(started)}.out", tmp_path / f"serve-{len(started)}.err"
-        with out.open("wb") as stdout, err.open("wb") as stderr:
-            process = subprocess.Popen(
-                [*command(), "serve", "--port", str(port), "--sip", "127.0.0.1:0", *args],
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-                cwd=tmp_path,
-            )
-        started.append(process)
-        return Server(process, port, err)
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=PATIENCE)
-
-
-def test_serve_demo_logs_in_and_stops_on_sigterm(serve: Callable[..., Server]) -> None:
+def test_serve_demo_logs_in_and_stops_on_sigterm(serve: Callable[..., AcdServer]) -> None:
     server = serve()
     server.wait_until_healthy()
     assert (
         "WARNING acd: demonstration passwords are in use (users admin, sup-lons-a, cmartin and others of their "
         f"roles): replace the password_hash entries in {DEMO_CONFIG}/users.yaml before real use"
     ) in server.stderr().splitlines()
+    until("acd serve says where to go", lambda: "health check" in server.stderr())
+    assert (
+        f"INFO acd: ready: the API's documentation at {server.url}/docs, its OpenAPI document at {server.url}/openapi.json"
+    ) in server.stderr().splitlines()
+    assert f"INFO acd: health check (for load balancers): {server.url}/api/v1/health" in server.stderr().splitlines()
 
     lons_a = [a.id for a in load_deployment(DEMO_CONFIG).agents if a.team == "lons-a"]
     with httpx.Client(base_url=server.url, timeout=10) as client:
@@ -206,7 +135,7 @@ def test_serve_demo_logs_in_and_stops_on_sigterm(serve: Callable[..., Server]) -
     assert "Application shutdown complete." in stderr
 
 
-def test_serve_refuses_a_broken_configuration_without_listening(serve: Callable[..., Server], tmp_path: Path) -> None:
+def test_serve_refuses_a_broken_configuration_without_listening(serve: Callable[..., AcdServer], tmp_path: Path) -> None:
     name, old, new, problem = BROKEN_PRIORITY
     server = serve("--config", str(broken_copy(tmp_path, name, old, new)))
     deadline = time.monotonic() + PATIENCE

@@ -26,6 +26,12 @@ def refused(directory: Path) -> str:
     return str(caught.value)
 
 
+def line_of(directory: Path, name: str, start: str) -> int:
+    """The number of the line of `name` that begins with `start`."""
+    lines = (directory / name).read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if line.startswith(start))
+
+
 def edit(directory: Path, name: str, old: str, new: str) -> None:
     path = directory / name
     text = path.read_text()
@@ -79,7 +85,8 @@ def test_bad_interval_and_timezone(config: Path) -> None:
     )
     edit(config, "calendars.yaml", 'mon: ["18:00-08:30"]', 'mon: ["08:30-18:00"]')
     edit(config, "settings.yaml", "timezone: Europe/Paris", "timezone: Europe/Lons")
-    assert refused(config) == "settings.yaml:3: settings.timezone: unknown time zone 'Europe/Lons'"
+    at = line_of(config, "settings.yaml", "timezone:")
+    assert refused(config) == f"settings.yaml:{at}: settings.timezone: unknown time zone 'Europe/Lons'"
 
 
 def test_queue_nobody_can_serve(config: Path) -> None:
@@ -151,25 +158,59 @@ def test_an_ha1_of_the_wrong_length_is_refused(config: Path) -> None:
 def test_the_music_on_hold_must_be_a_telephony_wav_file(config: Path) -> None:
     import wave
 
+    at = f"settings.yaml:{line_of(config, 'settings.yaml', 'music_on_hold:')}: settings.music_on_hold"
     (config / "music-on-hold.wav").unlink()
-    assert refused(config) == f"settings.yaml:12: settings.music_on_hold: no such file: {config / 'music-on-hold.wav'}"
+    assert refused(config) == f"{at}: no such file: {config / 'music-on-hold.wav'}"
     with wave.open(str(config / "music-on-hold.wav"), "wb") as audio:  # CD quality: not what a phone hears
         audio.setnchannels(2)
         audio.setsampwidth(2)
         audio.setframerate(44100)
         audio.writeframes(bytes(4 * 44100))
     expected = "music-on-hold.wav is 2 channel(s), 16-bit, 44100 Hz: mono 16-bit 8000 Hz needed"
-    assert refused(config) == f"settings.yaml:12: settings.music_on_hold: {expected}"
+    assert refused(config) == f"{at}: {expected}"
     (config / "music-on-hold.wav").write_bytes(b"RIFF, but not really")
-    assert refused(config).startswith("settings.yaml:12: settings.music_on_hold: music-on-hold.wav is not a WAV file")
+    assert refused(config).startswith(f"{at}: music-on-hold.wav is not a WAV file")
 
 
 def test_call_settings_out_of_shape_are_refused_by_name(config: Path) -> None:
     edit(config, "settings.yaml", "sip_trunk: 127.0.0.1:5080", "sip_trunk: office")
-    with (config / "settings.yaml").open("a") as settings:
-        settings.write("rtp_ports: [30000, 20000]\n")
+    edit(config, "settings.yaml", "rtp_ports: 20000-29999", "rtp_ports: [30000, 20000]")
+    ports, trunk = line_of(config, "settings.yaml", "rtp_ports:"), line_of(config, "settings.yaml", "sip_trunk:")
     problems = refused(config).splitlines()
-    assert "settings.yaml:14: settings.rtp_ports: Value error, the first port comes before the last" in problems
+    assert f"settings.yaml:{ports}: settings.rtp_ports: Value error, the first port comes before the last" in problems
     assert any(
-        line.startswith("settings.yaml:13: settings.sip_trunk: String should match pattern") for line in problems
+        line.startswith(f"settings.yaml:{trunk}: settings.sip_trunk: String should match pattern") for line in problems
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "read"), [("20000-29999", (20000, 29999)), ("[41000, 41999]", (41000, 41999)), ("5000 - 5009", (5000, 5009))]
+)
+def test_a_range_of_ports_is_read_as_a_firewall_writes_it_or_as_a_list(config: Path, written: str, read: tuple[int, int]) -> None:
+    edit(config, "settings.yaml", "rtp_ports: 20000-29999", f"rtp_ports: {written}")
+    assert load_deployment(config).settings.rtp_ports == read
+
+
+@pytest.mark.parametrize("written", ["41000", "41000-", "-41999", "41000..41999", "a-b", "41000-41999-42000"])
+def test_a_range_of_ports_of_another_form_is_refused_saying_the_forms(config: Path, written: str) -> None:
+    edit(config, "settings.yaml", "rtp_ports: 20000-29999", f"rtp_ports: {written}")
+    at = line_of(config, "settings.yaml", "rtp_ports:")
+    assert refused(config).startswith(
+        f"settings.yaml:{at}: settings.rtp_ports: Value error, a range of ports is first-last (20000-29999) or [first, last]"
+    )
+
+
+def test_every_setting_is_in_the_demo_file_with_its_default() -> None:
+    from acd.deployment.models import Settings
+
+    lines = {line.split(":", 1)[0]: line for line in (DEMO_CONFIG / "settings.yaml").read_text().splitlines()}
+    for name, field in Settings.model_fields.items():
+        assert name in lines, f"settings.yaml does not show the setting {name}"
+        described = lines[name] if "(default:" in lines[name] else _comment_above(name)
+        assert "(default: " in described, f"settings.yaml does not say {name}'s default"
+
+
+def _comment_above(name: str) -> str:
+    lines = (DEMO_CONFIG / "settings.yaml").read_text().splitlines()
+    at = next(number for number, line in enumerate(lines) if line.startswith(f"{name}:"))
+    return lines[at - 1] if at and lines[at - 1].startswith("#") else ""
