@@ -13,9 +13,10 @@ from tests.browser import chromium
 from tests.servers import AcdServer, RedisServer, acd_serve, redis_server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
-    """Headless Chromium (Debian's), shared by the tests of a run; each test opens its own context."""
+    """Headless Chromium (Debian's) for one test. Not shared by the session: Playwright's sync API keeps an
+    event loop running in the thread while it is open, where the next tests run asyncio.run()."""
     with chromium() as launched:
         yield launched
 
