@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from acd.api import agents, auth, errors, events, queues, tasks
 from acd.api.deps import Context
-from acd.auth import Directory, TokenStore
+from acd.auth import Directory
 from acd.service import AcdService
 from acd.topology import build_agents
 
@@ -38,11 +38,7 @@ def create_app(service: AcdService, also: Sequence[Callable[[], AbstractAsyncCon
         description="Queue core of the contact centre: tasks, agents, queues, live events.",
         lifespan=lifespan,
     )
-    app.state.context = Context(
-        service=service,
-        directory=directory_for(service),
-        tokens=TokenStore(service.deployment.settings.token_lifetime),
-    )
+    app.state.context = Context.build(service, directory_for(service))
     errors.install(app)
     for module in (auth, tasks, agents, queues, events):
         app.include_router(module.router)
