@@ -213,3 +213,36 @@ def test_a_node_lets_only_so_many_log_ins_wait_for_their_check(monkeypatch: pyte
         assert (await guard.authenticate(directory, "admin", PASSWORD, "192.0.2.3")).user_id == "admin"
 
     asyncio.run(scenario())
+
+
+def test_a_client_gone_mid_check_keeps_its_turn_until_the_check_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    real = acd.auth._scrypt
+    checks = Checks()
+
+    def held(*args: object) -> bytes:
+        with checks.lock:
+            checks.calls += 1
+        release.wait(30)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(acd.auth, "_scrypt", held)
+    deployment = with_users(builders.deployment())
+    guard = LoginGuard(AcdService(deployment), LoginLimits(5, 20, 300), MemoryAttempts(), checks_at_once=1)
+    directory = Directory(deployment, agent_queues={})
+
+    async def scenario() -> None:
+        gone = asyncio.create_task(guard.authenticate(directory, "ana", "wrong", "192.0.2.1"))
+        while checks.calls < 1:
+            await asyncio.sleep(0.01)
+        gone.cancel()  # the client hung up; its scrypt goes on in its thread
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        following = asyncio.create_task(guard.authenticate(directory, "admin", PASSWORD, "192.0.2.3"))
+        while guard._waiting < 1:
+            await asyncio.sleep(0.01)
+        assert checks.calls == 1  # no second scrypt beside the one still running
+        release.set()
+        assert (await following).user_id == "admin" and checks.calls == 2
+
+    asyncio.run(scenario())
