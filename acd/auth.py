@@ -9,11 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from acd.deployment.models import Deployment, Role
 
@@ -33,9 +34,10 @@ class AuthError(Exception):
     status_code: ClassVar[int] = 401
     error_id: ClassVar[str] = "auth-error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details
 
 
 class InvalidCredentials(AuthError):
@@ -46,6 +48,22 @@ class InvalidToken(AuthError):
     """The bearer token is unknown, revoked or expired."""
 
     error_id = "invalid-token"
+
+
+class TooManyAttempts(AuthError):
+    """Too many failed log-ins for this user or from this address: refused before any password is checked.
+
+    Details: `retry_after` (seconds, also the Retry-After header) and `limit` (user or address)."""
+
+    status_code = 429
+    error_id = "too-many-attempts"
+
+
+class LoginsBusy(AuthError):
+    """More log-ins wait for their password check than a node queues: try again (`retry_after` seconds)."""
+
+    status_code = 503
+    error_id = "logins-busy"
 
 
 class Forbidden(AuthError):
@@ -193,33 +211,57 @@ class Directory:
             raise Forbidden(f"not allowed: {what}")
 
 
+def new_token() -> str:
+    """A bearer token: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def token_key(token: str) -> bytes:
+    """What a token is kept as. A fast hash suffices: tokens carry 256 random bits, nothing to guess."""
+    return hashlib.sha256(_encode(token)).digest()
+
+
+def session_record(principal: Principal, expires: float) -> str:
+    """A session as a shared store keeps it (JSON): the principal it stands for and its expiry."""
+    p = principal
+    return json.dumps([p.user_id, p.name, p.role.value, p.agent_id, sorted(p.teams), expires])
+
+
+def read_session_record(text: str) -> tuple[Principal, float]:
+    """The principal and expiry `session_record` wrote; ValueError if `text` is not one."""
+    try:
+        user_id, name, role, agent_id, teams, expires = json.loads(text)
+        principal = Principal(user_id, name, Role(role), agent_id, frozenset(teams))
+    except (TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError; so is an unknown role
+        raise ValueError(f"not a session record: {exc}") from exc
+    if not isinstance(expires, (int, float)):
+        raise ValueError("not a session record: its expiry is not a number")
+    return principal, float(expires)
+
+
 class TokenStore:
-    """Bearer tokens and the principals they stand for, until `lifetime` seconds after issue."""
+    """Bearer tokens and the principals they stand for, until `lifetime` seconds after issue (one node)."""
 
     def __init__(self, lifetime: float) -> None:
         if not lifetime > 0:
             raise ValueError(f"token lifetime must be positive, not {lifetime}")
         self.lifetime = lifetime
-        # SHA-256 of the token -> (principal, expiry). A fast hash suffices: tokens carry 256 random bits.
+        # SHA-256 of the token -> (principal, expiry).
         self._tokens: dict[bytes, tuple[Principal, float]] = {}
 
     def __len__(self) -> int:
         return len(self._tokens)
 
-    @staticmethod
-    def _key(token: str) -> bytes:
-        return hashlib.sha256(_encode(token)).digest()
-
     def issue(self, principal: Principal, now: float) -> tuple[str, float]:
         """A new token for `principal` and its expiry; expired tokens are dropped on the way."""
         self.purge(now)
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         expires = now + self.lifetime
-        self._tokens[self._key(token)] = (principal, expires)
+        self._tokens[token_key(token)] = (principal, expires)
         return token, expires
 
     def resolve(self, token: str, now: float) -> Principal:
-        key = self._key(token)
+        key = token_key(token)
         found = self._tokens.get(key)
         if found is not None and found[1] <= now:
             del self._tokens[key]
@@ -229,7 +271,7 @@ class TokenStore:
         return found[0]
 
     def revoke(self, token: str) -> None:
-        self._tokens.pop(self._key(token), None)
+        self._tokens.pop(token_key(token), None)
 
     def purge(self, now: float) -> None:
         for key in [key for key, (_, expires) in self._tokens.items() if expires <= now]:

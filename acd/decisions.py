@@ -30,6 +30,8 @@ class Kind(StrEnum):
     CALLBACK_CREATED = "callback_created"
     TASK_NOTED = "task_noted"  # a key pressed, a recording, a call's media lost: nothing moves
     AGENT_STATE = "agent_state"
+    LOGIN_FAILED = "login_failed"  # the API refused a log-in: wrong user or password (data: user, address)
+    LOGIN_REFUSED = "login_refused"  # too many failures (reason: user or address limit); once per window
 
 
 #: Decisions a driver must carry out (ring a phone, stop ringing, tell the caller).

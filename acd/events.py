@@ -218,6 +218,25 @@ class NodeLost:
 
 
 @dataclass(frozen=True, slots=True)
+class LoginFailed:
+    """A log-in to the API failed (wrong user or password), or, with `limit` ("user" or "address"), was
+    refused for too many failures: kept in the event log for the operators; changes nothing.
+
+    The API decides and reports it; the core only records it, like every fact of the log.
+    """
+
+    user: str
+    address: str
+    limit: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_id("user", self.user)
+        _check_id("address", self.address)
+        if self.limit not in (None, "user", "address"):
+            raise InvalidEvent("a log-in's limit is user or address")
+
+
+@dataclass(frozen=True, slots=True)
 class ClockTicked:
     """Time passed: fire the timers that are due, at most `max_timers` of them (the rest at the next tick).
 
@@ -249,5 +268,6 @@ Event = (
     | HeadsetChanged
     | TaskNoted
     | NodeLost
+    | LoginFailed
     | ClockTicked
 )

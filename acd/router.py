@@ -39,6 +39,7 @@ from acd.events import (
     ClockTicked,
     Event,
     HeadsetChanged,
+    LoginFailed,
     NodeLost,
     OfferAccepted,
     OfferRefused,
@@ -93,6 +94,7 @@ class Router:
             HeadsetChanged: self._headset_changed,
             TaskNoted: self._task_noted,
             NodeLost: self._node_lost,
+            LoginFailed: self._login_failed,
             ClockTicked: lambda event, now: None,
         }
 
@@ -477,6 +479,10 @@ class Router:
     def _task_noted(self, event: TaskNoted, now: float) -> None:
         task = self.task(event.task_id)
         self._emit(Kind.TASK_NOTED, now, task, agent=task.agent, reason=event.note, data=dict(event.data))
+
+    def _login_failed(self, event: LoginFailed, now: float) -> None:
+        kind = Kind.LOGIN_FAILED if event.limit is None else Kind.LOGIN_REFUSED
+        self._emit(kind, now, reason=event.limit, data={"user": event.user, "address": event.address})
 
     def _phone_changed(self, event: PhoneChanged, now: float) -> None:
         """A phone that cannot be rung takes no call; one that was being rung gives the offer back."""

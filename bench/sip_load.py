@@ -183,6 +183,19 @@ def process(command: list[str], log: Path, cwd: Path) -> Iterator[subprocess.Pop
             running.kill()
 
 
+@contextmanager
+def working_directory(prefix: str, keep: bool) -> Iterator[Path]:
+    """A fresh directory for a run's files, removed after unless `keep` (then its path is printed)."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    if keep:
+        print(f"working in {work}")
+    try:
+        yield work
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def sipp(target: str, scenario: Path, port: int, *args: str) -> list[str]:
     return pinned(LOAD_CORE, [
         "sipp", target, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port), "-nostdin", "-t", "u1",
@@ -346,12 +359,15 @@ def floor_round_trip(echo_port: int) -> float:
     return statistics.median(trips) if trips else 0.0
 
 
-def acd_side(work: Path, loads: list[int], rate: float, hold: float, pcap: Path) -> tuple[list[Figures], float]:
-    agents = max(loads) + 10
-    config = write_deployment(work, agents)
+@contextmanager
+def acd_answering(
+    work: Path, config: Path, agents: int, cores: str = ACD_CORE
+) -> Iterator[tuple[subprocess.Popen[bytes], int, int, int]]:
+    """`acd serve` on `cores` with `agents` logged in and their phones registered — one sipp answering every
+    call and echoing its RTP; yields the process, its HTTP and SIP ports, and the echoing phone's RTP port."""
     http, sip_port, phones, media = free_port(), free_port(), free_port(), free_port()
     with ExitStack() as stack:
-        acd = stack.enter_context(process(pinned(ACD_CORE, [
+        acd = stack.enter_context(process(pinned(cores, [
             sys.executable, "-m", "acd.cli", "serve", "--config", str(config), "--port", str(http),
             "--sip", f"127.0.0.1:{sip_port}", "--log-level", "warning",
         ]), work / "acd.log", ROOT))  # fmt: skip
@@ -369,6 +385,12 @@ def acd_side(work: Path, loads: list[int], rate: float, hold: float, pcap: Path)
             until("every phone registered", lambda: all(
                 agent["phone"] == "registered" for agent in admin.get("/api/v1/agents").json()
             ), 60)  # fmt: skip
+        yield acd, http, sip_port, media
+
+
+def acd_side(work: Path, loads: list[int], rate: float, hold: float, pcap: Path) -> tuple[list[Figures], float]:
+    agents = max(loads) + 10
+    with acd_answering(work, write_deployment(work, agents), agents) as (acd, _, sip_port, media):
         floor = floor_round_trip(media)
         results = [run_load(f"127.0.0.1:{sip_port}", work, load, rate, hold, [acd.pid], floor, pcap) for load in loads]
     return results, floor
@@ -425,12 +447,7 @@ def main() -> int:
             print(f"{tool} is missing: apt-get install sip-tester kamailio rtpengine-daemon", file=sys.stderr)
             return 2
     loads = [int(n) for n in args.loads.split(",")]
-    with ExitStack() as cleanup:
-        work = Path(tempfile.mkdtemp(prefix="sip-load-"))
-        if args.keep:
-            print(f"working in {work}")
-        else:
-            cleanup.callback(shutil.rmtree, work, ignore_errors=True)
+    with working_directory("sip-load-", args.keep) as work:
         pcap = work / "voice.pcap"
         write_voice_pcap(pcap, args.hold + 10)
         # The test suite's caller, speaking PCMU from the generated pcap for the whole call.

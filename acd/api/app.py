@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from acd.api import agents, auth, docs, errors, events, queues, tasks
 from acd.api.deps import Context
-from acd.auth import Directory, TokenStore
+from acd.auth import Directory
 from acd.service import AcdService
 from acd.topology import build_agents
 
@@ -40,11 +40,7 @@ def create_app(service: AcdService, also: Sequence[Callable[[], AbstractAsyncCon
         docs_url=None,  # served by acd.api.docs from the deployment itself
         redoc_url=None,
     )
-    app.state.context = Context(
-        service=service,
-        directory=directory_for(service),
-        tokens=TokenStore(service.deployment.settings.token_lifetime),
-    )
+    app.state.context = Context.build(service, directory_for(service))
     errors.install(app)
     docs.install(app)
     for module in (auth, tasks, agents, queues, events):

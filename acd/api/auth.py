@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,10 +13,12 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 @router.post("/login")
-async def login(body: Login, ctx: Ctx) -> dict[str, Any]:
-    # scrypt takes tens of milliseconds by design: in a thread, so that the event loop goes on routing.
-    principal = await asyncio.to_thread(ctx.directory.authenticate, body.user, body.password)
-    token, expires_at = ctx.tokens.issue(principal, ctx.service.clock())
+async def login(body: Login, request: Request, ctx: Ctx) -> dict[str, Any]:
+    # Behind a proxy, uvicorn takes the client's address from X-Forwarded-For if the proxy is trusted
+    # (FORWARDED_ALLOW_IPS): otherwise every attempt would count against the proxy's own address.
+    address = request.client.host if request.client else None
+    principal = await ctx.logins.authenticate(ctx.directory, body.user, body.password, address)
+    token, expires_at = await ctx.tokens.issue(principal, ctx.service.clock())
     return {
         "token": token,
         "token_type": "bearer",
@@ -33,4 +34,4 @@ async def login(body: Login, ctx: Ctx) -> dict[str, Any]:
 
 @router.post("/logout", status_code=204)
 async def logout(request: Request, ctx: Ctx, caller: Caller) -> None:
-    ctx.tokens.revoke(bearer_token(request.headers.get("authorization")))
+    await ctx.tokens.revoke(bearer_token(request.headers.get("authorization")))

@@ -1,7 +1,7 @@
 """What every route needs: the running service, and who is calling (from the bearer token).
 
-Every route and dependency is a coroutine: the service and the token store are used from the event loop's
-thread only, never from FastAPI's thread pool, so they need no locks.
+Every route and dependency is a coroutine: the service, the sessions and the log-in counts are used from the
+event loop's thread only, never from FastAPI's thread pool, so they need no locks.
 """
 
 from __future__ import annotations
@@ -11,15 +11,35 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from acd.auth import Directory, InvalidToken, Principal, TokenStore
+from acd.api.logins import LoginGuard
+from acd.auth import Directory, InvalidToken, Principal
+from acd.logins import AttemptStore, LoginLimits, MemoryAttempts
 from acd.service import AcdService
+from acd.sessions import MemorySessions, SessionStore
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
     service: AcdService
     directory: Directory
-    tokens: TokenStore
+    tokens: SessionStore
+    logins: LoginGuard
+
+    @classmethod
+    def build(cls, service: AcdService, directory: Directory) -> Context:
+        """Sessions and log-in counts where the state is: in this node's memory, or shared by every node."""
+        settings = service.deployment.settings
+        tokens: SessionStore
+        attempts: AttemptStore
+        if service.engine is None:
+            tokens, attempts = MemorySessions(settings.token_lifetime), MemoryAttempts()
+        else:
+            from acd.redisstore.sessions import RedisAttempts, RedisSessions
+
+            shared = service.engine.shared
+            tokens, attempts = RedisSessions(shared, settings.token_lifetime), RedisAttempts(shared)
+        limits = LoginLimits(settings.login_failures_per_user, settings.login_failures_per_address, settings.login_window)
+        return cls(service, directory, tokens, LoginGuard(service, limits, attempts, settings.login_checks_at_once))
 
 
 async def context(request: Request) -> Context:
@@ -39,7 +59,7 @@ def bearer_token(authorization: str | None) -> str:
 
 async def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Principal:
     token = bearer_token(request.headers.get("authorization"))
-    return ctx.tokens.resolve(token, ctx.service.clock())
+    return await ctx.tokens.resolve(token, ctx.service.clock())
 
 
 Ctx = Annotated[Context, Depends(context)]

@@ -23,9 +23,11 @@ async def _acd_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _auth_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AuthError)
-    response = error_response(exc.status_code, exc.error_id, exc.message)
+    response = error_response(exc.status_code, exc.error_id, exc.message, exc.details)
     if exc.status_code == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
+    if "retry_after" in exc.details:  # RFC 9110 §10.2.3: whole seconds
+        response.headers["Retry-After"] = str(exc.details["retry_after"])
     return response
 
 

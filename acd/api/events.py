@@ -17,6 +17,7 @@ from acd.api.deps import Caller, Context, Ctx
 from acd.auth import AuthError, Principal
 from acd.decisions import Kind
 from acd.deployment.models import Role
+from acd.errors import AcdError
 from acd.journal import Entry
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -91,9 +92,12 @@ async def follow_log(
     if token is None and header.lower().startswith("bearer "):
         token = header[7:].strip()
     try:
-        caller = ctx.tokens.resolve(token or "", ctx.service.clock())
+        caller = await ctx.tokens.resolve(token or "", ctx.service.clock())
     except AuthError as error:
         await websocket.close(code=4401, reason=error.message)
+        return
+    except AcdError as error:  # the shared store cannot say: not a refusal of the token, try again later
+        await websocket.close(code=1013, reason=error.error_id)
         return
     await websocket.accept()
     subscription = ctx.service.subscribe(_filtered(audience(ctx, caller), queue, agent, task))

@@ -55,6 +55,14 @@ class Settings(Model):
     default_handle_time: Annotated[float, Field(gt=0)] = 300
     capacity: dict[Channel, Annotated[int, Field(ge=0, le=6)]] = Field(default_factory=lambda: dict(DEFAULT_CAPACITY))
     token_lifetime: Annotated[float, Field(gt=0)] = 12 * 3600
+    #: Failed log-ins allowed per user, and per source address, within `login_window` seconds; past them
+    #: the API refuses log-ins (429) without checking the password until the window ends.
+    login_failures_per_user: int = Field(default=5, ge=1, le=1000)
+    login_failures_per_address: int = Field(default=20, ge=1, le=100_000)
+    login_window: Annotated[float, Field(gt=0, le=24 * 3600)] = 300
+    #: Passwords checked at once by a node (scrypt, about 80 ms of one core each): the rest wait their turn,
+    #: so that a flood of log-ins never takes every core from the calls' audio.
+    login_checks_at_once: int = Field(default=1, ge=1, le=64)
     #: Seconds an ended task stays readable by id; after that only the event log has it. Keeps the live
     #: state (and a node's start) small whatever the centre's age.
     ended_task_retention: Annotated[float, Field(gt=0)] = 3600

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
@@ -150,6 +151,11 @@ class SharedState:
             ) from exc
         self.reachable = True
         return result
+
+    async def call(self, what: str, command: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
+        """Run `command` on this node's client with the same errors as the node's own commands (503 while the
+        store cannot be reached): for the API's sessions and log-in counts, which live beside the state."""
+        return await self._call(what, lambda: command(self._client))
 
     async def open(self) -> str:
         """The deployment's epoch, creating an empty deployment if there is none."""

@@ -11,6 +11,10 @@ the slots of a cluster.
                   agent is a JSON array of its values (`acd.codec`)
     timers        sorted set: timer record (JSON) scored by its due time
     nodes         hash: node id -> when it joined; node:<id> is the node's lease (expires unless renewed)
+    session:<h>   string: the API session of the token whose SHA-256 is <h> (hex), JSON; expires with it
+    login:user:<id>, login:address:<ip>
+                  string: failed log-ins counted in the key's window, expiring when the window ends;
+                  its :refused twin says the window's refusal was logged
 
 A change goes to Redis as groups of writes, one Redis command each: "h" (HSET) key count field value...,
 "d" (HDEL) key count field..., "z" (ZADD) key count score member..., "r" (ZREM) key count member...;
@@ -55,6 +59,12 @@ class Keys:
 
     def lease(self, node: str) -> str:
         return f"{self.tag}node:{node}"
+
+    def session(self, key: bytes) -> str:
+        return f"{self.tag}session:{key.hex()}"
+
+    def login(self, key: str) -> str:
+        return f"{self.tag}login:{key}"
 
 
 def redis_writes(change: Change, counters: Mapping[str, str]) -> list[str]:

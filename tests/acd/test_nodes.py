@@ -281,6 +281,10 @@ def test_a_redis_that_lost_its_state_is_noticed_without_waiting_for_a_write(clus
     cluster.redis.kill()
     shutil.rmtree(cluster.redis.directory / "appendonlydir")  # as a Redis run without persistence restarts
     cluster.redis.start()
+    # The sessions were in the lost state too: logged out, as the agents are.
+    until("n1 serves again", lambda: admin.get("/api/v1/health").status_code == 200)
+    assert admin.get(f"/api/v1/tasks/{task}").status_code == 401
+    admin = node.client()
     # The node does not go on serving its old replica as if nothing happened: it takes what Redis holds.
     until("n1 reloads the state Redis holds", lambda: admin.get(f"/api/v1/tasks/{task}").status_code == 404)
     agent = agents_serving(cluster.config, QUEUE)[0]

@@ -6,6 +6,7 @@ import itertools
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -54,13 +55,9 @@ class Running:
 _names = itertools.count()
 
 
-@pytest.fixture(params=["memory", "redis"])
-def acd_server(request: pytest.FixtureRequest) -> Iterator[Running]:
-    shared = None
-    if request.param == "redis":
-        redis: RedisServer = request.getfixturevalue("shared_redis")
-        shared = SharedState(redis.url, f"api-{next(_names)}", "node-api")
-    service = AcdService(with_users(builders.deployment(hours="00:00-24:00")), shared=shared)
+@contextmanager
+def serving(service: AcdService) -> Iterator[Running]:
+    """`service`'s application served by uvicorn in a thread, on a free port, until the block ends."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -71,8 +68,25 @@ def acd_server(request: pytest.FixtureRequest) -> Iterator[Running]:
             raise RuntimeError("the ACD did not start")
         time.sleep(0.02)
     running = Running(f"http://127.0.0.1:{port}", service)
-    yield running
-    for client in running.clients:
-        client.close()
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield running
+    finally:
+        for client in running.clients:
+            client.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def shared_state(request: pytest.FixtureRequest) -> SharedState | None:
+    """For a test run on both stores: None in memory, else a deployment of its own in the tests' Redis."""
+    if request.param != "redis":
+        return None
+    redis: RedisServer = request.getfixturevalue("shared_redis")
+    return SharedState(redis.url, f"api-{next(_names)}", "node-api")
+
+
+@pytest.fixture(params=["memory", "redis"])
+def acd_server(request: pytest.FixtureRequest) -> Iterator[Running]:
+    service = AcdService(with_users(builders.deployment(hours="00:00-24:00")), shared=shared_state(request))
+    with serving(service) as running:
+        yield running
