@@ -69,6 +69,13 @@ class Settings(Model):
     #: The trunk's address (host:port, UDP) where calls to outside numbers go: transfers to a second-level
     #: office. None: only transfers to the deployment's queues.
     sip_trunk: Annotated[str, Field(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$")] | None = None
+    #: Seconds a SIP message over TCP may take from its first byte to its last (headers and body); a
+    #: connection whose message is not whole by then is closed (a slow sender holds nothing for ever).
+    #: An idle connection between messages is kept: a registered phone waits for its calls on it.
+    sip_tcp_message_timeout: Annotated[float, Field(gt=0, le=3600)] = 10
+    #: SIP TCP connections one source address may hold open at once; one more is closed at accept (and
+    #: logged). Phones behind one NAT share an address: allow for them.
+    sip_tcp_connections_per_address: int = Field(default=64, ge=1, le=100_000)
     #: Calls a node holds at once (waiting or talking); one more is refused 503 with Retry-After.
     max_calls: int = Field(default=500, ge=1, le=100_000)
     #: The UDP ports calls' audio uses, first and last (a firewall opens these).

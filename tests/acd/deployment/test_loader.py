@@ -164,12 +164,21 @@ def test_the_music_on_hold_must_be_a_telephony_wav_file(config: Path) -> None:
     assert refused(config).startswith("settings.yaml:12: settings.music_on_hold: music-on-hold.wav is not a WAV file")
 
 
+def test_sip_tcp_limits_out_of_range_are_refused_by_name(config: Path) -> None:
+    edit(config, "settings.yaml", "sip_tcp_message_timeout: 10", "sip_tcp_message_timeout: 0")
+    edit(config, "settings.yaml", "sip_tcp_connections_per_address: 64", "sip_tcp_connections_per_address: 0")
+    assert refused(config).splitlines() == [
+        "settings.yaml:14: settings.sip_tcp_message_timeout: Input should be greater than 0",
+        "settings.yaml:15: settings.sip_tcp_connections_per_address: Input should be greater than or equal to 1",
+    ]
+
+
 def test_call_settings_out_of_shape_are_refused_by_name(config: Path) -> None:
     edit(config, "settings.yaml", "sip_trunk: 127.0.0.1:5080", "sip_trunk: office")
     with (config / "settings.yaml").open("a") as settings:
         settings.write("rtp_ports: [30000, 20000]\n")
     problems = refused(config).splitlines()
-    assert "settings.yaml:14: settings.rtp_ports: Value error, the first port comes before the last" in problems
+    assert "settings.yaml:16: settings.rtp_ports: Value error, the first port comes before the last" in problems
     assert any(
         line.startswith("settings.yaml:13: settings.sip_trunk: String should match pattern") for line in problems
     )
