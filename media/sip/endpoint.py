@@ -29,7 +29,10 @@ def sip_endpoint(
     deployment = service.deployment
     settings = deployment.settings
     accounts = {
-        phone.user: Account(phone.agent, {str(k): v for k, v in phone.ha1.items()}) for phone in deployment.phones
+        phone.user: Account(
+            phone.agent, {str(k): v for k, v in phone.ha1.items()}, tuple(deployment.digest_algorithms(phone))
+        )
+        for phone in deployment.phones
     }
     # Nonces signed by this process's secret: a phone that moves to another node is challenged again.
     registrar = Registrar(
