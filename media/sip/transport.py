@@ -176,6 +176,8 @@ async def _message(reader: asyncio.StreamReader, timeout: float) -> tuple[bytes,
         first = await reader.read(1)
         if not first:
             return None
+        if first == b"\n":
+            continue  # a bare LF between messages: its line is over
         async with asyncio.timeout(timeout):
             line = first + await reader.readline()
             if line.strip(b"\r\n") == b"":

@@ -156,11 +156,12 @@ def test_requests_with_bare_lf_line_ends_are_framed_and_answered_in_crlf_over_tc
             reply = read_reply(sock)
             assert status(reply) == EXPECTED[name], reply
             assert_crlf(reply)
-        sock.sendall(bare_lf(options("lf-one")) + options("crlf-two"))  # the two kinds back to back
+        sock.sendall(b"\n" + bare_lf(options("lf-one")) + options("crlf-two"))  # a keep-alive, then both kinds
         replies = read_reply(sock)
         while replies.count(b"SIP/2.0 ") < 2:
             replies += read_reply(sock)
         assert b"Call-ID: lf-one" in replies and b"Call-ID: crlf-two" in replies
+        assert replies.count(b"SIP/2.0 200 OK\r\n") == 2, replies
 
 
 def test_a_request_that_cannot_be_answered_is_logged_as_dropped_not_as_answered(server: Server) -> None:
