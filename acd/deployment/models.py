@@ -117,7 +117,6 @@ class Settings(Model):
         return value
 
 
-
 class CalendarConfig(Model):
     """calendars.yaml: weekly opening hours ("08:30-18:00") and closures."""
 

@@ -106,7 +106,8 @@ class Transports:
         for data in self._connecting.pop(address, []):
             writer.write(data)
         if self.handler is not None:
-            await _stream(reader, writer, self.handler, self.streams, self.limits.message_timeout)  # its responses and requests come back on it
+            # Its responses and requests come back on it.
+            await _stream(reader, writer, self.handler, self.streams, self.limits.message_timeout)
 
     def close(self) -> None:
         for task in self._opening:
@@ -215,7 +216,8 @@ async def _stream(
                 source.send(b"SIP/2.0 400 Bad Request (header section too long)\r\nContent-Length: 0\r\n\r\n")
                 return
             except TimeoutError:
-                log.info("closed the TCP connection from %s: a message not whole %g s after its first byte", peer, timeout)
+                why = "a message not whole %g s after its first byte"
+                log.info("closed the TCP connection from %s: " + why, peer, timeout)
                 return
             if message is None:
                 return  # the peer closed the stream
