@@ -17,6 +17,7 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)  # speaks the IVR's prompts
 if [ "$what" = test ]; then
     command -v redis-server >/dev/null || need+=(redis-server)  # the shared store, started by the tests on free ports
     command -v sipp >/dev/null || need+=(sip-tester)  # SIP phones and trunks nobody here wrote, played against acd serve
+    command -v baresip >/dev/null || need+=(baresip-core)  # baresip 1.0 (libre), an MD5-only agent's phone against acd serve
     [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)  # the MQTT broker the headsets' state goes through
     # The softphone's sound: PulseAudio's null devices stand for the headset; PortAudio reaches them through
     # ALSA's pulse plugin

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from acd.model import DEFAULT_CAPACITY, Channel, Strategy
 from ivr.flow import Flow
@@ -43,6 +43,17 @@ class Weekday(StrEnum):
     SUN = "sun"
 
 
+def _once_each(value: list[str]) -> list[str]:
+    if len(set(value)) != len(value):
+        raise ValueError("each algorithm once")
+    return value
+
+
+#: SIP digest algorithms (RFC 8760), each once, the preferred first.
+DigestAlgorithm = Literal["SHA-256", "MD5"]
+DigestAlgorithms = Annotated[list[DigestAlgorithm], Field(min_length=1, max_length=2), AfterValidator(_once_each)]
+
+
 class Settings(Model):
     """settings.yaml: centre-wide defaults."""
 
@@ -68,15 +79,21 @@ class Settings(Model):
     ended_task_retention: Annotated[float, Field(gt=0)] = 3600
     #: The SIP digest realm: part of every phone's HA1, so changing it means new HA1s in phones.yaml.
     sip_realm: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")] = "acd.demo"
-    #: The digest algorithms REGISTER is challenged with, the preferred first (RFC 8760). Phones take the
-    #: first they support, but some older ones (and sipp) take the first whatever it is: put MD5 first for them.
-    sip_digest_algorithms: Annotated[list[Literal["SHA-256", "MD5"]], Field(min_length=1, max_length=2)] = [
-        "SHA-256",
-        "MD5",
-    ]
+    #: The digest algorithms a phone's REGISTER is challenged with, the preferred first (RFC 8760), when its
+    #: entry of phones.yaml names none (`digest_algorithms`): those of them it has an HA1 for. Phones take the
+    #: first they support, but some older ones (and sipp) take the first whatever it is: put MD5 first for
+    #: them, or name MD5 alone in their entries. Also what a REGISTER of an unknown user is challenged with.
+    sip_digest_algorithms: DigestAlgorithms = ["SHA-256", "MD5"]
     #: The trunk's address (host:port, UDP) where calls to outside numbers go: transfers to a second-level
     #: office. None: only transfers to the deployment's queues.
     sip_trunk: Annotated[str, Field(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$")] | None = None
+    #: Seconds a SIP message over TCP may take from its first byte to its last (headers and body); a
+    #: connection whose message is not whole by then is closed (a slow sender holds nothing for ever).
+    #: An idle connection between messages is kept: a registered phone waits for its calls on it.
+    sip_tcp_message_timeout: Annotated[float, Field(gt=0, le=3600)] = 10
+    #: SIP TCP connections one source address may hold open at once; one more is closed at accept (and
+    #: logged). Phones behind one NAT share an address: allow for them.
+    sip_tcp_connections_per_address: int = Field(default=64, ge=1, le=100_000)
     #: Calls a node holds at once (waiting or talking); one more is refused 503 with Retry-After.
     max_calls: int = Field(default=500, ge=1, le=100_000)
     #: The UDP ports calls' audio uses, first and last (a firewall opens these).
@@ -118,13 +135,6 @@ class Settings(Model):
     def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
         if value[0] > value[1]:
             raise ValueError("the first port comes before the last")
-        return value
-
-    @field_validator("sip_digest_algorithms")
-    @classmethod
-    def _once_each(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("each algorithm once")
         return value
 
 
@@ -305,11 +315,24 @@ HA1_LENGTHS = {"MD5": 32, "SHA-256": 64}
 
 
 class PhoneConfig(Model):
-    """An agent's SIP softphone: the user it registers as and H(user:realm:password) per algorithm."""
+    """An agent's SIP softphone: the user it registers as, H(user:realm:password) per algorithm, and the
+    algorithms its REGISTER is challenged with (None: settings.sip_digest_algorithms, those it has an HA1
+    for). A phone that cannot take a challenge of some algorithm (many desk phones and baresip 1.0 know
+    MD5 only) is challenged with the others alone, without the whole centre being downgraded."""
 
     agent: Identifier
     user: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
-    ha1: Annotated[dict[Literal["MD5", "SHA-256"], Annotated[str, Field(pattern=r"^[0-9a-f]+$")]], Field(min_length=1)]
+    ha1: Annotated[dict[DigestAlgorithm, Annotated[str, Field(pattern=r"^[0-9a-f]+$")]], Field(min_length=1)]
+    digest_algorithms: DigestAlgorithms | None = None
+
+    @field_validator("digest_algorithms")
+    @classmethod
+    def _with_their_ha1(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        ha1 = info.data.get("ha1")  # absent if it was refused itself
+        missing = [algorithm for algorithm in value or () if ha1 is not None and algorithm not in ha1]
+        if missing:
+            raise ValueError(f"no {' or '.join(missing)} HA1 in ha1 to check its answer with")
+        return value
 
     @model_validator(mode="after")
     def _lengths(self) -> PhoneConfig:
@@ -334,6 +357,13 @@ class Deployment(Model):
     phones: list[PhoneConfig] = []
     #: The IVR flows of config/ivr/, by file name (without .yaml); read by the loader, not from one file.
     flows: dict[str, Flow] = {}
+
+    def digest_algorithms(self, phone: PhoneConfig) -> list[str]:
+        """What the phone's REGISTER is challenged with, the preferred first: its own list, else the
+        settings' algorithms it has an HA1 for (empty: it could never register, refused at load)."""
+        if phone.digest_algorithms is not None:
+            return list(phone.digest_algorithms)
+        return [algorithm for algorithm in self.settings.sip_digest_algorithms if algorithm in phone.ha1]
 
     def site(self, site_id: str) -> SiteConfig:
         return next(site for site in self.sites if site.id == site_id)

@@ -111,6 +111,10 @@ def _check_phones(found: Found, deployment: Deployment, agents: set[str]) -> Non
             found.append((("phones", i, "agent"), f"agent {phone.agent!r} has a phone already (entry {phones[phone.agent]})"))
         users.setdefault(phone.user, i)
         phones.setdefault(phone.agent, i)
+        if not deployment.digest_algorithms(phone):
+            offered = ", ".join(deployment.settings.sip_digest_algorithms)
+            why = f"no HA1 for settings.sip_digest_algorithms ({offered}): name digest_algorithms, or add one"
+            found.append((("phones", i, "ha1"), why))
 
 
 def _check_numbers(found: Found, deployment: Deployment, queues: set[str]) -> None:

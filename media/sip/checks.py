@@ -40,6 +40,8 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*):")
 _PARAM = re.compile(rf"{_TOKEN}([ \t]*=[ \t]*({_TOKEN}|\"([^\"\\]|\\.)*\"|\[[0-9A-Fa-f:.]+\]))?")  # LWS around = (SWS)
 _DISPLAY_TOKENS = re.compile(rf"{_TOKEN}([ \t]+{_TOKEN})*")
 _QUOTED = re.compile(r"\"([^\"\\]|\\.)*\"")
+_END_OF_HEAD = re.compile(rb"\r?\n\r?\n")
+_LINE_END = re.compile(r"\r?\n")
 _VIA = re.compile(rf"SIP[ \t]*/[ \t]*2\.0[ \t]*/[ \t]*{_TOKEN}[ \t]+[^;,\s]+")
 
 
@@ -105,15 +107,31 @@ def check(data: bytes, *, reliable: bool = False) -> Verdict:
         return refused.refusal
 
 
+def split_head(data: bytes) -> tuple[bytes, bytes] | None:
+    """The header section of a message (its start line and headers, without the empty line that ends
+    them) and what follows it; None if no empty line ends the headers.
+
+    RFC 3261 §7 ends lines with CRLF; a bare LF is read as one too, as many stacks do (a hand-typed or
+    scripted request often has them). The body is left as it came."""
+    end = _END_OF_HEAD.search(data)
+    return None if end is None else (data[: end.start()], data[end.end() :])
+
+
+def header_lines(head: str) -> list[str]:
+    """The lines of a header section, each ended by CRLF or a bare LF."""
+    return _LINE_END.split(head)
+
+
 def _check(data: bytes, reliable: bool) -> Verdict:
-    head, separator, rest = data.partition(b"\r\n\r\n")
-    if not separator:
+    split = split_head(data)
+    if split is None:
         raise _Refused(400, "Bad Request (no empty line after the headers)")
     try:
-        text = head.decode("utf-8")
+        text = split[0].decode("utf-8")
     except UnicodeDecodeError:
         raise _Refused(400, "Bad Request (not UTF-8)") from None
-    start, *lines = text.split("\r\n")
+    rest = split[1]
+    start, *lines = header_lines(text)
     if start.startswith("SIP/"):
         return _response(start, lines, rest)
     match = _REQUEST_LINE.fullmatch(start)
@@ -131,6 +149,7 @@ def _check(data: bytes, reliable: bool) -> Verdict:
     if doubled:
         raise _Refused(400, f"Bad Request (more than one {', '.join(doubled)})")
     body = _body(dict(headers).get("content-length"), rest, reliable)
+    head = "\r\n".join([start, *lines]).encode()  # CRLF whatever ended the lines: the request as the RFC writes it
     request = Request(method, uri, tuple(headers), body, head + b"\r\n\r\n" + body)
     _check_fields(request)
     _check_method_and_uri(request)

@@ -17,7 +17,7 @@ from media.sip.checks import Request, Response
 from media.sip.digest import Nonces
 from media.sip.frontdoor import FrontDoor
 from media.sip.registrar import Account, Registrar
-from media.sip.transport import Source, listening
+from media.sip.transport import Source, StreamLimits, listening
 from media.switchboard import MediaSettings, Switchboard
 
 
@@ -29,7 +29,10 @@ def sip_endpoint(
     deployment = service.deployment
     settings = deployment.settings
     accounts = {
-        phone.user: Account(phone.agent, {str(k): v for k, v in phone.ha1.items()}) for phone in deployment.phones
+        phone.user: Account(
+            phone.agent, {str(k): v for k, v in phone.ha1.items()}, tuple(deployment.digest_algorithms(phone))
+        )
+        for phone in deployment.phones
     }
     # Nonces signed by this process's secret: a phone that moves to another node is challenged again.
     registrar = Registrar(
@@ -69,7 +72,8 @@ def sip_endpoint(
 
     @contextlib.asynccontextmanager
     async def running() -> AsyncIterator[Switchboard]:
-        async with listening(address[0], address[1], handle) as transports:
+        limits = StreamLimits(settings.sip_tcp_message_timeout, settings.sip_tcp_connections_per_address)
+        async with listening(address[0], address[1], handle, limits) as transports:
             await switchboard.watch.mark_phones_unregistered(sorted({phone.agent for phone in deployment.phones}))
             async with switchboard.running(transports):
                 yield switchboard

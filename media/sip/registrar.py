@@ -2,7 +2,10 @@
 
 A phone registers its Contact under its account's user after digest authentication; a binding lives
 until its expiry (between `MIN_EXPIRES` and `MAX_EXPIRES` seconds, the phone refreshing it before)
-and an agent with no live binding has no phone to ring. Pure: the clock is given.
+and an agent with no live binding has no phone to ring. Each account is challenged with its own digest
+algorithms (the registrar's by default): a REGISTER without credentials for the account its To names
+(RFC 3261 §10.2), an unknown user with the registrar's, which tells a prober that a user whose phone is
+challenged otherwise exists. Pure: the clock is given.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ _EXPIRES_PARAM = re.compile(r";\s*expires\s*=\s*([0-9]+)", re.IGNORECASE)
 class Account:
     agent: str
     ha1: Mapping[str, str]  # algorithm -> H(user:realm:password)
+    #: What its REGISTER is challenged with, the preferred first (empty: the registrar's algorithms). A
+    #: phone that fails on a challenge it cannot take (baresip 1.0 on SHA-256) is offered only what it can.
+    algorithms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +60,8 @@ class Registrar:
         algorithms: Sequence[str] = ("SHA-256", "MD5"),
     ) -> None:
         self.realm = realm
-        self.algorithms = tuple(algorithms)  # offered, the preferred first; credentials of another are refused
+        # Offered to an account that names none, and to unknown users; credentials of another are refused.
+        self.algorithms = tuple(algorithms)
         self.accounts = accounts  # SIP user -> account
         self.nonces = nonces
         self.clock = clock
@@ -112,26 +119,24 @@ class Registrar:
 
     def _authenticate(self, request: Request, now: float) -> tuple[str, Account | None, Outcome]:
         """The authenticated user and account, or no account and the answer to give."""
-        challenge = Outcome(401, "Unauthorized", challenges(self.realm, self.nonces.issue(now), self.algorithms))
         value = request.first("authorization")
         credentials = parse_credentials(value) if value else None
+        # Before any credentials, the account is the one whose address registers (its To, RFC 3261 §10.2).
+        user = credentials.username if credentials is not None else _user(request.first("to") or "") or ""
+        account = self.accounts.get(user)
+        algorithms = (account.algorithms if account is not None else ()) or self.algorithms
+        challenge = Outcome(401, "Unauthorized", challenges(self.realm, self.nonces.issue(now), algorithms))
         if credentials is None or credentials.params.get("realm") != self.realm:
             return "", None, challenge
         age = self.nonces.age(credentials.params.get("nonce", ""), now)
         if age is None:
             return "", None, challenge
         if age > NONCE_LIFETIME:
-            return (
-                "",
-                None,
-                Outcome(
-                    401, "Unauthorized", challenges(self.realm, self.nonces.issue(now), self.algorithms, stale=True)
-                ),
-            )
-        account = self.accounts.get(credentials.username)
+            stale = challenges(self.realm, self.nonces.issue(now), algorithms, stale=True)
+            return "", None, Outcome(401, "Unauthorized", stale)
         if account is None:
             return "", None, Outcome(403, "Forbidden")
-        ha1 = account.ha1.get(credentials.algorithm) if credentials.algorithm in self.algorithms else None
+        ha1 = account.ha1.get(credentials.algorithm) if credentials.algorithm in algorithms else None
         expected = expected_response(credentials, request.method, ha1) if ha1 else None
         given = credentials.params.get("response", "")
         if expected is None or not hmac.compare_digest(expected, given.lower()):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from media.sip.checks import COMPACT, Request
+from media.sip.checks import COMPACT, Request, header_lines, split_head
 
 SERVER = "acd"
 _COPIED = ("via", "from", "to", "call-id", "cseq")
@@ -52,9 +52,10 @@ def spelled(name: str) -> str:
 
 def _salvage(data: bytes) -> Headers:
     """The copied headers of a message that could not be checked, read leniently, one line each."""
-    text = data.partition(b"\r\n\r\n")[0].decode("utf-8", "replace")
+    split = split_head(data)
+    text = (data if split is None else split[0]).decode("utf-8", "replace")
     found = []
-    for line in text.split("\r\n")[1:]:
+    for line in header_lines(text)[1:]:
         name, colon, value = line.partition(":")
         name = COMPACT.get(name.strip().lower(), name.strip().lower())
         if colon and name in _COPIED:

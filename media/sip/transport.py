@@ -5,7 +5,9 @@ nothing else sees it. Responses go back where the request came from, whatever it
 rport, RFC 3581): phones sit behind NAT, and a Via's private address is rarely reachable.
 
 A TCP stream is framed by Content-Length; a stream whose framing is lost (no number, too long a header
-section) is answered 400 and closed, as RFC 4475 §3.1.2.3 asks.
+section) is answered 400 and closed, as RFC 4475 §3.1.2.3 asks. A message begun must be whole within a
+deadline (else the connection is closed: a slow sender holds nothing for ever), and one source address
+holds a bounded number of connections (`StreamLimits`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 from media.sip.checks import Refusal, Request, Response, check
@@ -28,6 +30,15 @@ MAX_HEAD = 64 * 1024
 MAX_BODY = 1024 * 1024
 CONNECT_TIMEOUT = 5.0
 _CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(\S*)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamLimits:
+    """What a TCP peer may hold: seconds a message may take from its first byte to its last, and
+    connections open at once from one source address (settings.yaml's sip_tcp_* fields)."""
+
+    message_timeout: float = 10.0
+    per_address: int = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +58,10 @@ Handler = Callable[[Request | Response, Source], None]
 class Transports:
     """The bound UDP socket and the TCP streams: how the ACD sends its own requests."""
 
-    def __init__(self, handler: Handler | None = None) -> None:
+    def __init__(self, handler: Handler | None = None, limits: StreamLimits = StreamLimits()) -> None:
         self.address: tuple[str, int] = ("", 0)
         self.handler = handler
+        self.limits = limits
         self.datagrams: asyncio.DatagramTransport | None = None
         self.streams: dict[tuple[str, int], asyncio.StreamWriter] = {}
         self._connecting: dict[tuple[str, int], list[bytes]] = {}
@@ -94,7 +106,8 @@ class Transports:
         for data in self._connecting.pop(address, []):
             writer.write(data)
         if self.handler is not None:
-            await _stream(reader, writer, self.handler, self.streams)  # its responses and requests come back on it
+            # Its responses and requests come back on it.
+            await _stream(reader, writer, self.handler, self.streams, self.limits.message_timeout)
 
     def close(self) -> None:
         for task in self._opening:
@@ -132,9 +145,11 @@ def _received(data: bytes, source: Source, handler: Handler, *, reliable: bool) 
             log.exception("response %d from %s failed", verdict.status, source.address)
         return True
     if isinstance(verdict, Refusal):
-        log.info("refused a request from %s: %d %s", source.address, verdict.status, verdict.reason)
         out = answer(data, verdict.status, verdict.reason, verdict.headers)
-        if out is not None:
+        if out is None:  # said as it is: no answer left
+            log.info("dropped a request from %s with no Via to answer by: %s", source.address, verdict.reason)
+        else:
+            log.info("refused a request from %s: %d %s", source.address, verdict.status, verdict.reason)
             source.send(out)
         return not verdict.close
     try:
@@ -147,11 +162,48 @@ def _received(data: bytes, source: Source, handler: Handler, *, reliable: bool) 
     return True
 
 
+class _Overlong(Exception):
+    """A header section longer than MAX_HEAD: the stream's framing is given up."""
+
+
+async def _message(reader: asyncio.StreamReader, timeout: float) -> tuple[bytes, bool] | None:
+    """The next message of a stream and whether it is framed (a usable Content-Length: else only its
+    header section, to be refused), or None when the peer closed the stream.
+
+    A connection may stay idle for ever (a registered phone waits for its calls on it), but once a
+    message's first byte has come, the whole of it must come within `timeout` seconds: a sender that
+    trickles bytes (slow loris) cannot hold the connection and its buffer for ever (TimeoutError)."""
+    while True:
+        first = await reader.read(1)
+        if not first:
+            return None
+        if first == b"\n":
+            continue  # a bare LF between messages: its line is over
+        async with asyncio.timeout(timeout):
+            line = first + await reader.readline()
+            if line.strip(b"\r\n") == b"":
+                continue  # CRLFs between messages: a keep-alive (RFC 5626 §3.5.1, RFC 3261 §7.5)
+            head = line
+            while line.strip(b"\r\n"):  # up to the empty line, ended by CRLF or a bare LF (checks.split_head)
+                line = await reader.readline()
+                if not line.endswith(b"\n"):
+                    return None  # the peer closed the stream mid-message
+                head += line
+                if len(head) > MAX_HEAD:
+                    raise _Overlong
+            lengths = _CONTENT_LENGTH.findall(head)
+            size = lengths[0] if len(lengths) == 1 else b""
+            if not size.isdigit() or int(size) > MAX_BODY:
+                return head, False
+            return head + await reader.readexactly(int(size)), True
+
+
 async def _stream(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
     handler: Handler,
     streams: dict[tuple[str, int], asyncio.StreamWriter],
+    timeout: float,
 ) -> None:
     peer = writer.get_extra_info("peername")[:2]
     source = Source("tcp", peer, writer.write)
@@ -159,21 +211,21 @@ async def _stream(
     try:
         while True:
             try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except asyncio.LimitOverrunError:
+                message = await _message(reader, timeout)
+            except (_Overlong, ValueError):  # ValueError: one line longer than the reader's limit
                 source.send(b"SIP/2.0 400 Bad Request (header section too long)\r\nContent-Length: 0\r\n\r\n")
                 return
-            except asyncio.IncompleteReadError:
-                return  # the peer closed the stream
-            if head.strip(b"\r\n") == b"":
-                continue  # keep-alive
-            lengths = _CONTENT_LENGTH.findall(head)
-            size = lengths[0] if len(lengths) == 1 else b""
-            if not size.isdigit() or int(size) > MAX_BODY:
-                _received(head, source, handler, reliable=True)  # answered 400 on its Content-Length
+            except TimeoutError:
+                why = "a message not whole %g s after its first byte"
+                log.info("closed the TCP connection from %s: " + why, peer, timeout)
                 return
-            body = await reader.readexactly(int(size))
-            if not _received(head + body, source, handler, reliable=True):
+            if message is None:
+                return  # the peer closed the stream
+            data, framed = message
+            if not framed:
+                _received(data, source, handler, reliable=True)  # answered 400 on its Content-Length
+                return
+            if not _received(data, source, handler, reliable=True):
                 return
             await writer.drain()
     except (ConnectionError, asyncio.IncompleteReadError):
@@ -186,14 +238,50 @@ async def _stream(
             await writer.wait_closed()
 
 
+class _Admission:
+    """How many TCP connections each source address holds: past `limit`, a new one is closed at accept,
+    so that one address cannot take every file descriptor the server has."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open: dict[str, int] = {}
+        self.refusing: set[str] = set()  # addresses at the cap, told once in the log until they fall below
+
+    @contextlib.contextmanager
+    def admitted(self, host: str) -> Iterator[bool]:
+        if self.open.get(host, 0) >= self.limit:
+            if host not in self.refusing:
+                log.warning("closing TCP connections from %s at accept: %d open from it already", host, self.limit)
+                self.refusing.add(host)
+            yield False
+            return
+        self.open[host] = self.open.get(host, 0) + 1
+        try:
+            yield True
+        finally:
+            self.open[host] -= 1
+            if not self.open[host]:
+                del self.open[host]
+            self.refusing.discard(host)
+
+
 @contextlib.asynccontextmanager
-async def listening(host: str, port: int, handler: Handler) -> AsyncIterator[Transports]:
+async def listening(
+    host: str, port: int, handler: Handler, limits: StreamLimits = StreamLimits()
+) -> AsyncIterator[Transports]:
     """SIP on UDP and TCP at host:port (port 0: a free one, the same for both)."""
     loop = asyncio.get_running_loop()
-    transports = Transports(handler)
-    server = await asyncio.start_server(
-        lambda r, w: _stream(r, w, handler, transports.streams), host, port, limit=MAX_HEAD
-    )
+    transports = Transports(handler, limits)
+    admission = _Admission(limits.per_address)
+
+    async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with admission.admitted(writer.get_extra_info("peername")[0]) as admitted:
+            if admitted:
+                await _stream(reader, writer, handler, transports.streams, limits.message_timeout)
+            else:
+                writer.close()
+
+    server = await asyncio.start_server(accepted, host, port, limit=MAX_HEAD)
     bound = server.sockets[0].getsockname()[:2]
     try:
         transport, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(handler), local_addr=(host, bound[1]))

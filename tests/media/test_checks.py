@@ -43,6 +43,13 @@ def test_a_datagram_with_octets_after_its_message_keeps_only_the_message() -> No
     assert verdict.body == b"" and verdict.raw.endswith(b"\r\n\r\n")  # its Content-Length: 0
 
 
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bare_lf_line_ends_are_read_as_crlf(name: str) -> None:
+    head, separator, body = message(name).partition(b"\r\n\r\n")
+    lf_only = head.replace(b"\r\n", b"\n") + separator.replace(b"\r\n", b"\n") + body
+    assert check(lf_only) == check(message(name))  # the same request (its raw bytes in CRLF), or refusal
+
+
 def test_a_negative_content_length_over_a_stream_closes_it() -> None:
     verdict = check(message("ncl"), reliable=True)
     assert isinstance(verdict, Refusal) and verdict.status == 400 and verdict.close

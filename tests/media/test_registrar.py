@@ -154,3 +154,31 @@ def test_only_the_configured_algorithms_are_offered_and_taken(clock: Clock) -> N
     ) or ""
     refused = md5_only.register(register("ana", authorization=stringify_auth(sha)), "udp", ("192.0.2.7", 5062))
     assert refused.status == 401 and md5_only.bindings("ana") == []
+
+
+def test_each_account_is_challenged_with_its_own_algorithms(clock: Clock) -> None:
+    # A centre mixing phones: ana's is MD5-only (baresip 1.0, many desk phones), bob's takes both.
+    ana = Account("ana", account("ana", "ana").ha1, ("MD5",))
+    mixed = Registrar(REALM, {"ana": ana, "bob": account("bob", "bob")}, Nonces(b"k" * 32), clock)
+
+    def offered(user: str) -> list[str]:
+        challenge = mixed.register(register(user), "udp", ("192.0.2.7", 5062))
+        return [parse_auth(value).params["algorithm"] for _, value in challenge.headers]
+
+    assert offered("ana") == ["MD5"]
+    assert offered("bob") == ["SHA-256", "MD5"]
+    assert offered("nobody") == ["SHA-256", "MD5"]  # an unknown user: the registrar's own
+    challenge = mixed.register(register("ana"), "udp", ("192.0.2.7", 5062))
+    offered_md5 = parse_auth(challenge.headers[0][1])
+    sha = build_credentials(SipDigestAuth("ana", PASSWORD), offered_md5, "REGISTER", f"sip:{REALM}")
+    assert sha is not None
+    sha.params["algorithm"] = "SHA-256"  # right for the password, but not what ana's phone is challenged with
+    sha.params["response"] = expected_response(
+        Credentials(dict(sha.params)), "REGISTER", ha1("SHA-256", "ana", REALM, PASSWORD)
+    ) or ""
+    refused = mixed.register(register("ana", authorization=stringify_auth(sha)), "udp", ("192.0.2.7", 5062))
+    assert refused.status == 401 and [parse_auth(v).params["algorithm"] for _, v in refused.headers] == ["MD5"]
+    md5 = build_credentials(SipDigestAuth("ana", PASSWORD), offered_md5, "REGISTER", f"sip:{REALM}")
+    assert md5 is not None
+    assert mixed.register(register("ana", authorization=stringify_auth(md5)), "udp", ("192.0.2.7", 5062)).status == 200
+    assert answered(mixed, "bob").status == 200  # type: ignore[attr-defined]

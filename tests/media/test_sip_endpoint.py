@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,22 +27,31 @@ PATIENCE = 10.0
 class Server:
     sip: tuple[str, int]
     process: subprocess.Popen[bytes]
+    log: Path
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@contextmanager
+def acd_serve(log: Path, config: Path | None = None) -> Iterator[Server]:
+    """`acd serve` with SIP on a free port (the demo configuration, or `config`), its output in `log`."""
     http, sip = free_port(), free_port()
-    log = tmp_path_factory.mktemp("sip") / "acd.log"
     command = [sys.executable, "-m", "acd.cli", "serve", "--port", str(http), "--sip", f"127.0.0.1:{sip}"]
+    if config is not None:
+        command += ["--config", str(config)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2])
     try:
         wait_for_port(http, process, "acd serve", 60)
-        yield Server(("127.0.0.1", sip), process)
+        yield Server(("127.0.0.1", sip), process, log)
     finally:
         process.terminate()
         process.wait(timeout=20)
     assert b"Traceback" not in log.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with acd_serve(tmp_path_factory.mktemp("sip") / "acd.log") as running:
+        yield running
 
 
 def options(call_id: str) -> bytes:
@@ -113,6 +123,59 @@ def test_a_negative_content_length_over_tcp_is_answered_400_and_the_connection_c
         sock.sendall(message("ncl"))
         assert status(read_reply(sock)) == 400
         assert sock.recv(1) == b""  # closed by the server: the stream's framing is lost
+
+
+def bare_lf(data: bytes) -> bytes:
+    """`data` with bare LFs ending its lines and its header section, as a hand-made request often has."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head.replace(b"\r\n", b"\n") + b"\n\n" + body
+
+
+def assert_crlf(reply: bytes) -> None:
+    """A well-formed answer: every line ended by CRLF, the header section by an empty line, no body."""
+    head, separator, body = reply.partition(b"\r\n\r\n")
+    assert separator and body == b"" and b"\n" not in head.replace(b"\r\n", b""), reply
+
+
+LF_MESSAGES = ("zeromf", "regaut01", "badvers", "bext01")  # read: 200, 401; refused: 505, 420
+
+
+@pytest.mark.parametrize("name", LF_MESSAGES)
+def test_a_request_with_bare_lf_line_ends_is_read_and_answered_in_crlf_over_udp(server: Server, name: str) -> None:
+    reply = exchange_udp(server, bare_lf(message(name)))
+    assert reply is not None and status(reply) == EXPECTED[name], reply
+    assert_crlf(reply)
+    header = REQUIRED_HEADERS.get(status(reply))
+    assert header is None or f"\r\n{header}: ".encode() in reply
+
+
+def test_requests_with_bare_lf_line_ends_are_framed_and_answered_in_crlf_over_tcp(server: Server) -> None:
+    with socket.create_connection(server.sip, timeout=PATIENCE) as sock:
+        for name in LF_MESSAGES:
+            sock.sendall(bare_lf(message(name)))
+            reply = read_reply(sock)
+            assert status(reply) == EXPECTED[name], reply
+            assert_crlf(reply)
+        sock.sendall(b"\n" + bare_lf(options("lf-one")) + options("crlf-two"))  # a keep-alive, then both kinds
+        replies = read_reply(sock)
+        while replies.count(b"SIP/2.0 ") < 2:
+            replies += read_reply(sock)
+        assert b"Call-ID: lf-one" in replies and b"Call-ID: crlf-two" in replies
+        assert replies.count(b"SIP/2.0 200 OK\r\n") == 2, replies
+
+
+def test_a_request_that_cannot_be_answered_is_logged_as_dropped_not_as_answered(server: Server) -> None:
+    no_via = b"OPTIONS sip:acd@127.0.0.1 SIP/2.0\r\nCall-ID: no-via\r\nCSeq: 1 OPTIONS\r\n\r\n"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(PATIENCE)
+        sock.sendto(no_via, server.sip)
+        sock.sendto(options("after-no-via"), server.sip)
+        assert b"Call-ID: after-no-via" in sock.recvfrom(65536)[0]  # nothing came before the probe's answer
+        port = sock.getsockname()[1]
+    logged = [line for line in server.log.read_text().splitlines() if f"('127.0.0.1', {port})" in line]
+    assert any("dropped a request" in line and "no Via" in line for line in logged), logged
+    assert not any("refused a request" in line for line in logged), logged
 
 
 def test_after_every_torture_message_the_server_still_serves(server: Server) -> None:

@@ -145,14 +145,51 @@ def test_phones_belong_to_known_agents_once_and_hold_ha1s_of_the_right_length(co
     edit(config, "phones.yaml", "- agent: cmartin\n  user: cmartin", "- agent: nobody\n  user: cmartin")
     edit(config, "phones.yaml", "  user: jbernard", "  user: cmartin")
     assert refused(config).splitlines() == [
-        "phones.yaml:4: phones[0].agent: unknown agent 'nobody'",
-        "phones.yaml:8: phones[1].user: user 'cmartin' is given twice (also entry 0)",
+        "phones.yaml:7: phones[0].agent: unknown agent 'nobody'",
+        "phones.yaml:11: phones[1].user: user 'cmartin' is given twice (also entry 0)",
     ]
 
 
 def test_an_ha1_of_the_wrong_length_is_refused(config: Path) -> None:
     edit(config, "phones.yaml", "{MD5: 1664e6a1b498b6813cd7dc8e378c6091,", "{MD5: 1664e6a1,")
     assert "phones[0]: Value error, an MD5 HA1 is 32 hexadecimal digits" in refused(config)
+
+
+CMARTIN_HA1 = (
+    "  ha1: {MD5: 1664e6a1b498b6813cd7dc8e378c6091, "
+    "SHA-256: e843b4a11e57209efec6d4fe5a4cc0584ac7f18c6ac04d2ec7151ab7f6b9be1b}\n"
+)
+
+
+def test_a_phone_names_the_algorithms_it_is_challenged_with(config: Path) -> None:
+    edit(config, "phones.yaml", CMARTIN_HA1, CMARTIN_HA1 + "  digest_algorithms: [MD5]\n")
+    deployment = load_deployment(config)
+    cmartin, jbernard = deployment.phones[:2]
+    assert deployment.digest_algorithms(cmartin) == ["MD5"]
+    assert deployment.digest_algorithms(jbernard) == ["SHA-256", "MD5"]  # none named: the settings' order
+
+
+def test_a_phone_without_digest_algorithms_gets_the_settings_ones_it_has_an_ha1_for(config: Path) -> None:
+    edit(config, "phones.yaml", CMARTIN_HA1, "  ha1: {MD5: 1664e6a1b498b6813cd7dc8e378c6091}\n")
+    deployment = load_deployment(config)
+    assert deployment.digest_algorithms(deployment.phones[0]) == ["MD5"]
+    edit(config, "settings.yaml", "sip_digest_algorithms: [SHA-256, MD5]", "sip_digest_algorithms: [SHA-256]")
+    assert refused(config) == (
+        "phones.yaml:9: phones[0].ha1: no HA1 for settings.sip_digest_algorithms (SHA-256): "
+        "name digest_algorithms, or add one"
+    )
+
+
+def test_a_phones_digest_algorithms_must_be_known_once_each_and_have_their_ha1(config: Path) -> None:
+    edit(config, "phones.yaml", CMARTIN_HA1, CMARTIN_HA1 + "  digest_algorithms: [MD5, SHA-512]\n")
+    assert refused(config) == "phones.yaml:10: phones[0].digest_algorithms[1]: Input should be 'SHA-256' or 'MD5'"
+    edit(config, "phones.yaml", "[MD5, SHA-512]", "[MD5, MD5]")
+    assert refused(config) == "phones.yaml:10: phones[0].digest_algorithms: Value error, each algorithm once"
+    edit(config, "phones.yaml", CMARTIN_HA1, "  ha1: {MD5: 1664e6a1b498b6813cd7dc8e378c6091}\n")
+    edit(config, "phones.yaml", "[MD5, MD5]", "[SHA-256]")
+    assert refused(config) == (
+        "phones.yaml:10: phones[0].digest_algorithms: Value error, no SHA-256 HA1 in ha1 to check its answer with"
+    )
 
 
 def test_the_music_on_hold_must_be_a_telephony_wav_file(config: Path) -> None:
@@ -170,6 +207,17 @@ def test_the_music_on_hold_must_be_a_telephony_wav_file(config: Path) -> None:
     assert refused(config) == f"{at}: {expected}"
     (config / "music-on-hold.wav").write_bytes(b"RIFF, but not really")
     assert refused(config).startswith(f"{at}: music-on-hold.wav is not a WAV file")
+
+
+def test_sip_tcp_limits_out_of_range_are_refused_by_name(config: Path) -> None:
+    edit(config, "settings.yaml", "sip_tcp_message_timeout: 10", "sip_tcp_message_timeout: 0")
+    edit(config, "settings.yaml", "sip_tcp_connections_per_address: 64", "sip_tcp_connections_per_address: 0")
+    timeout = line_of(config, "settings.yaml", "sip_tcp_message_timeout:")
+    per_address = line_of(config, "settings.yaml", "sip_tcp_connections_per_address:")
+    assert refused(config).splitlines() == [
+        f"settings.yaml:{timeout}: settings.sip_tcp_message_timeout: Input should be greater than 0",
+        f"settings.yaml:{per_address}: settings.sip_tcp_connections_per_address: Input should be greater than or equal to 1",
+    ]
 
 
 def test_call_settings_out_of_shape_are_refused_by_name(config: Path) -> None:
