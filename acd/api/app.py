@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from acd.api import agents, auth, errors, events, queues, tasks
+from acd.api.errors import refusals
+from acd.api.limits import BodyLimit
 from acd.api.deps import Context
 from acd.auth import Directory, TokenStore
 from acd.service import AcdService
@@ -37,6 +39,8 @@ def create_app(service: AcdService, also: Sequence[Callable[[], AbstractAsyncCon
         version="0.1.0",
         description="Queue core of the contact centre: tasks, agents, queues, live events.",
         lifespan=lifespan,
+        # Any request may be too large; any operation on a shared store may find it unreachable.
+        responses=refusals(413, 503),
     )
     app.state.context = Context(
         service=service,
@@ -44,7 +48,9 @@ def create_app(service: AcdService, also: Sequence[Callable[[], AbstractAsyncCon
         tokens=TokenStore(service.deployment.settings.token_lifetime),
     )
     errors.install(app)
-    for module in (auth, tasks, agents, queues, events):
+    app.add_middleware(BodyLimit, limit=service.deployment.settings.request_body_limit)
+    app.include_router(auth.router, responses=refusals(400, 401, 422))
+    for module in (tasks, agents, queues, events):
         app.include_router(module.router)
 
     @app.get("/api/v1/health", tags=["health"])
