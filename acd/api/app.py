@@ -18,6 +18,9 @@ from acd.service import AcdService
 from acd.topology import build_agents
 
 
+LOGIN = "/api/v1/auth/login"
+
+
 def directory_for(service: AcdService) -> Directory:
     # From the configuration, not the store: a node's replica is empty until the service runs.
     agent_queues = {a.id: frozenset(a.queue_steps) for a in build_agents(service.deployment, service.topology)}
@@ -61,4 +64,23 @@ def create_app(service: AcdService, also: Sequence[Callable[[], AbstractAsyncCon
         await service.engine.shared.ping()
         return {"status": "ok", "store": "redis", "node": service.engine.shared.node, "change": service.engine.position}
 
+    _document_bearer(app)
     return app
+
+
+def _document_bearer(app: FastAPI) -> None:
+    """Say in the OpenAPI document what the routes check: a bearer token, on every operation that answers 401
+    save the log-in itself (where 401 is a wrong password)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["bearer"] = {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/login's token"}
+        for path, operations in document["paths"].items():
+            for operation in operations.values():
+                if "401" in operation["responses"] and path != LOGIN:
+                    operation["security"] = [{"bearer": []}]
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

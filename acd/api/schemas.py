@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from acd.model import Channel
 
@@ -23,7 +23,7 @@ IdQuery = Annotated[str | None, Query(pattern=ID_PATTERN, min_length=1, max_leng
 
 #: An epoch time (seconds): finite, not before 1970 nor after 2100, so that a timer is a time and not 1e308.
 EPOCH_MAX = 4_102_444_800.0
-Epoch = Annotated[float, Field(ge=0, le=EPOCH_MAX, allow_inf_nan=False)]
+Epoch = Annotated[float, Field(ge=0, le=EPOCH_MAX, allow_inf_nan=False, strict=True)]
 EpochQuery = Annotated[float | None, Query(ge=0, le=EPOCH_MAX, allow_inf_nan=False)]
 
 #: A task's attributes: few and short (department, topic, language, SIREN...); at most
@@ -38,6 +38,9 @@ CancelOutcome = Literal["cancelled", "abandoned"]
 
 
 class Strict(BaseModel):
+    """No field but the declared ones, and numbers and booleans as JSON writes them: `"5"` is no number, `0` no
+    boolean (the schema says so; pydantic's lax mode would take them)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -50,9 +53,9 @@ class NewTask(Strict):
     id: Id | None = None
     channel: Channel
     queue: Id
-    priority: Annotated[int, Field(ge=-1000, le=1000)] | None = None
+    priority: Annotated[int, Field(ge=-1000, le=1000, strict=True)] | None = None
     attributes: Annotated[dict[AttributeName, AttributeValue], Field(max_length=ATTRIBUTES_MAX)] = {}
-    required_skills: Annotated[dict[Name, Annotated[int, Field(ge=1, le=5)]], Field(max_length=32)] = {}
+    required_skills: Annotated[dict[Name, Annotated[int, Field(ge=1, le=5, strict=True)]], Field(max_length=32)] = {}
     #: A scheduled task (a call-back booked for a given time) enters its queue at this epoch time.
     not_before: Epoch | None = None
 
@@ -78,4 +81,4 @@ AgentStateChange = Annotated[Available | NotReady, Field(discriminator="state")]
 
 
 class AgentLogin(Strict):
-    ready: bool = True
+    ready: StrictBool = True

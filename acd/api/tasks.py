@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from acd.api.deps import Caller, Ctx
+from acd.api.answers import TaskView
 from acd.api.errors import refusals
 from acd.api.schemas import Callback, CancelOutcome, IdPath, NewTask
 from acd.api.views import task_view
@@ -34,7 +35,7 @@ def _visible_task(ctx: Ctx, caller: Principal, task_id: str) -> Task:
     return task
 
 
-@router.post("", status_code=201, responses=refusals(400, 401, 403, 404, 409, 422))
+@router.post("", status_code=201, response_model=TaskView, responses=refusals(400, 401, 403, 404, 409, 422))
 async def create_task(body: NewTask, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     ctx.directory.require(ctx.directory.may_manage_tasks(caller), "create tasks")
     task_id = body.id or _new_id()
@@ -51,7 +52,7 @@ async def create_task(body: NewTask, ctx: Ctx, caller: Caller) -> dict[str, Any]
     return task_view(ctx.service, ctx.service.router.task(task_id))
 
 
-@router.get("/{task_id}", responses=refusals(401, 403, 404, 422))
+@router.get("/{task_id}", response_model=TaskView, responses=refusals(401, 403, 404, 422))
 async def get_task(task_id: IdPath, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return task_view(ctx.service, _visible_task(ctx, caller, task_id))
 
@@ -72,7 +73,7 @@ async def get_recording(task_id: IdPath, ctx: Ctx, caller: Caller) -> FileRespon
     return FileResponse(path, media_type="audio/wav", filename=f"{task_id}.wav")
 
 
-@router.delete("/{task_id}", responses=refusals(401, 403, 404, 409, 422))
+@router.delete("/{task_id}", response_model=TaskView, responses=refusals(401, 403, 404, 409, 422))
 async def cancel_task(
     task_id: IdPath, ctx: Ctx, caller: Caller, outcome: CancelOutcome = "cancelled"
 ) -> dict[str, Any]:
@@ -82,7 +83,12 @@ async def cancel_task(
     return task_view(ctx.service, ctx.service.router.task(task_id))
 
 
-@router.post("/{task_id}/callback", status_code=201, responses=refusals(400, 401, 403, 404, 409, 422))
+@router.post(
+    "/{task_id}/callback",
+    status_code=201,
+    response_model=TaskView,
+    responses=refusals(400, 401, 403, 404, 409, 422),
+)
 async def request_callback(task_id: IdPath, body: Callback, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     ctx.directory.require(ctx.directory.may_manage_tasks(caller), "create call-backs")
     callback_id = _new_id()

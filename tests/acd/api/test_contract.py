@@ -287,3 +287,43 @@ def test_an_agent_never_logged_in_has_no_time_in_state(acd_server: Running) -> N
     admin.post("/api/v1/agents/ana/logout")
     again = [e for e in admin.get("/api/v1/events", params={"kind": "agent_state"}).json() if e["agent"] == "ana"]
     assert again[-1]["data"]["previous"] == "available" and again[-1]["data"]["seconds"] >= 0
+
+
+@memory_only
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/agents/ana/login", {"ready": 0}, "ready"),
+        ("/api/v1/agents/ana/login", {"ready": "true"}, "ready"),
+        ("/api/v1/tasks", {"channel": "voice", "queue": "lons-tva", "priority": "5"}, "priority"),
+        ("/api/v1/tasks", {"channel": "voice", "queue": "lons-tva", "not_before": "5"}, "not_before"),
+        ("/api/v1/tasks", {"channel": "voice", "queue": "lons-tva", "required_skills": {"tva": "3"}}, "required"),
+        ("/api/v1/tasks/t-1/callback", {"number": "+33384000000", "at": "5"}, "at"),
+    ],
+)
+def test_numbers_and_booleans_are_taken_as_json_writes_them(
+    acd_server: Running, path: str, body: dict[str, Any], field: str
+) -> None:
+    """What the schema says is a number or a boolean: a string or a 0 is not taken for one."""
+    admin = acd_server.client("admin")
+    before = state_of(acd_server)
+    refusal = assert_refusal(admin.post(path, json=body), 422, "invalid-request")
+    assert refusal["details"]["problems"][0]["field"].startswith(field)
+    assert state_of(acd_server) == before
+
+
+@memory_only
+def test_the_openapi_document_says_which_operations_take_a_bearer_token(acd_server: Running) -> None:
+    document = acd_server.client().get("/openapi.json").json()
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    secured = {
+        (method, path)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if operation.get("security") == [{"bearer": []}]
+    }
+    assert ("post", "/api/v1/auth/login") not in secured and ("get", "/api/v1/health") not in secured
+    assert ("post", "/api/v1/auth/logout") in secured and ("post", "/api/v1/tasks") in secured
+    assert len(secured) == sum(len(ops) for ops in document["paths"].values()) - 2
+    created = document["paths"]["/api/v1/tasks"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert created["schema"] == {"$ref": "#/components/schemas/TaskView"}
