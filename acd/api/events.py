@@ -84,9 +84,7 @@ async def read_log(
 
 
 @router.websocket("/events")
-async def follow_log(
-    websocket: WebSocket, queue: str | None = None, agent: str | None = None, task: str | None = None
-) -> None:
+async def follow_log(websocket: WebSocket, queue: IdQuery = None, agent: IdQuery = None, task: IdQuery = None) -> None:
     ctx: Context = websocket.app.state.context
     token = websocket.query_params.get("token")
     header = websocket.headers.get("authorization", "")

@@ -9,6 +9,7 @@ import socket
 from typing import Any
 
 import pytest
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from acd.api.schemas import ID_MAX, ID_PATTERN
@@ -327,3 +328,14 @@ def test_the_openapi_document_says_which_operations_take_a_bearer_token(acd_serv
     assert len(secured) == sum(len(ops) for ops in document["paths"].values()) - 2
     created = document["paths"]["/api/v1/tasks"]["post"]["responses"]["201"]["content"]["application/json"]
     assert created["schema"] == {"$ref": "#/components/schemas/TaskView"}
+
+
+@memory_only
+def test_the_live_feed_refuses_a_filter_id_outside_the_alphabet(acd_server: Running) -> None:
+    feed = acd_server.url.replace("http", "ws") + f"/api/v1/events?token={acd_server.token('admin')}"
+    with pytest.raises(InvalidStatus):
+        with connect(feed + "&task=-a"):
+            pass
+    with connect(feed + "&task=" + "z" * ID_MAX) as following:  # the longest id is a filter like another
+        with pytest.raises(TimeoutError):
+            following.recv(timeout=0.3)
