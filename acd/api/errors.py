@@ -96,9 +96,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     method, path = request.method, request.url.path
     if exc.status_code == 405:
         allow = allowed_methods(request)
-        response = error_response(
-            405, "method-not-allowed", f"{method} is not allowed on {path}", {"allowed": allow}
-        )
+        response = error_response(405, "method-not-allowed", f"{method} is not allowed on {path}", {"allowed": allow})
         response.headers["Allow"] = ", ".join(allow)
         return response
     if exc.status_code == 404:
@@ -109,7 +107,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         # FastAPI's only own 400: a body json.loads cannot take (not UTF-8, or nested beyond the parser's depth).
         message = "the request body cannot be read as JSON: not UTF-8, or nested too deep"
         return error_response(400, "malformed-json", message)
-    return error_response(exc.status_code, "http-error", str(exc.detail), dict(exc.headers or {}))
+    response = error_response(exc.status_code, "http-error", str(exc.detail))
+    response.headers.update(exc.headers or {})
+    return response
 
 
 class BodyTooLarge(HTTPException):

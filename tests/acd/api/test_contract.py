@@ -3,16 +3,21 @@ document that says what the server does, bounded input, and no 56-year waits."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
-import socket
 from typing import Any
 
+import httpx
 import pytest
+from starlette.exceptions import HTTPException
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from acd.api.app import create_app
 from acd.api.schemas import ID_MAX, ID_PATTERN
+from acd.service import AcdService
+from tests.acd import builders
 from tests.acd.api.conftest import Running
 from tests.acd.api.test_api import state_of
 
@@ -125,30 +130,6 @@ def test_every_id_bearing_path_refuses_an_id_outside_the_alphabet(acd_server: Ru
 
 
 # ------------------------------------------------------------------ one shape for every refusal
-
-
-def _raw(server: Running, request: bytes) -> tuple[int, dict[str, str], bytes]:
-    """One request over a socket as it is written; the status, headers and body of the answer."""
-    host, port = server.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(request)
-        return _read_answer(sock)
-
-
-def _read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"connection closed before an answer: {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    while len(body) < int(headers.get("content-length", "0")):
-        chunk = sock.recv(65536)
-        assert chunk
-        body += chunk
-    return int(lines[0].split()[1]), headers, body
 
 
 @memory_only
@@ -339,3 +320,19 @@ def test_the_live_feed_refuses_a_filter_id_outside_the_alphabet(acd_server: Runn
     with connect(feed + "&task=" + "z" * ID_MAX) as following:  # the longest id is a filter like another
         with pytest.raises(TimeoutError):
             following.recv(timeout=0.3)
+
+
+def test_any_other_refusal_of_the_framework_keeps_the_shape_and_its_headers() -> None:
+    app = create_app(AcdService(builders.deployment()))
+
+    @app.get("/teapot")
+    async def teapot() -> None:
+        raise HTTPException(418, "short and stout", headers={"X-Why": "tea"})
+
+    async def ask() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://acd") as client:
+            return await client.get("/teapot")
+
+    answer = asyncio.run(ask())
+    assert_refusal(answer, 418, "http-error")
+    assert answer.json()["message"] == "short and stout" and answer.headers["x-why"] == "tea"

@@ -14,7 +14,7 @@ from acd.api.limits import BodyLimit
 from acd.deployment.models import Settings
 from tests.acd.api.conftest import Running
 from tests.acd.api.test_api import state_of
-from tests.acd.api.test_contract import _read_answer, assert_refusal
+from tests.acd.api.test_contract import assert_refusal
 
 memory_only = pytest.mark.parametrize("acd_server", ["memory"], indirect=True)
 LIMIT = Settings().request_body_limit
@@ -23,6 +23,22 @@ LIMIT = Settings().request_body_limit
 def _connect(server: Running) -> socket.socket:
     host, port = server.url.removeprefix("http://").split(":")
     return socket.create_connection((host, int(port)), timeout=10)
+
+
+def _read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed before an answer: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    while len(body) < int(headers.get("content-length", "0")):
+        chunk = sock.recv(65536)
+        assert chunk
+        body += chunk
+    return int(lines[0].split()[1]), headers, body
 
 
 def _refused(status: int, headers: dict[str, str], body: bytes) -> None:
