@@ -149,7 +149,8 @@ class Agent:
     presence: Presence = Presence.OFFLINE
     reason: str | None = None
     state: AgentState = AgentState.OFFLINE
-    state_since: float = 0.0
+    #: When the agent entered its state; None while it never changed state since the start (offline).
+    state_since: float | None = None
     used_units: int = 0
     reservation: str | None = None
     tasks: set[str] = field(default_factory=set)  # assigned or in wrap-up

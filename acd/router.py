@@ -549,7 +549,12 @@ class Router:
             now,
             agent=agent.id,
             reason=reason,
-            data={"state": state.value, "previous": agent.state.value, "seconds": now - agent.state_since},
+            data={
+                "state": state.value,
+                "previous": agent.state.value,
+                # None: offline since the start, not the seconds since 1970.
+                "seconds": None if agent.state_since is None else now - agent.state_since,
+            },
         )
         agent.state = state
         agent.state_since = now

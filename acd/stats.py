@@ -104,7 +104,8 @@ class Statistics:
     def _apply(self, d: Decision) -> None:
         kind = d.kind
         if kind is Kind.AGENT_STATE:
-            previous, seconds = d.data.get("previous"), float(d.data.get("seconds", 0.0))
+            # seconds None: the agent was offline since the start, nothing to count.
+            previous, seconds = d.data.get("previous"), float(d.data.get("seconds") or 0.0)
             for counters in self._targets(d):
                 if previous in OCCUPIED:
                     counters.occupied_seconds += seconds

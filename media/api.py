@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from acd.api.deps import Caller, Ctx
-from acd.api.errors import error_response
+from acd.api.errors import error_response, refusals
+from acd.api.schemas import IdPath
 from acd.auth import Principal
 from media.calls import Call
 from media.errors import MediaError
@@ -32,9 +33,9 @@ class TransferTarget(BaseModel):
 
 
 def calls_router(board: Switchboard) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/calls", tags=["calls"])
+    router = APIRouter(prefix="/api/v1/calls", tags=["calls"], responses=refusals(400, 401, 403, 404, 409, 422))
 
-    async def on_call(task: str, ctx: Ctx, caller: Caller) -> Call:  # a coroutine: on the loop, as every route
+    async def on_call(task: IdPath, ctx: Ctx, caller: Caller) -> Call:  # a coroutine: on the loop, as every route
         call = board.by_task.get(task)
         if call is None or call.task != task or not call.live:
             raise _NoCall(task)

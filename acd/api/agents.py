@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from acd.api.deps import Caller, Ctx
-from acd.api.schemas import AgentLogin, AgentStateChange
+from acd.api.answers import AgentView
+from acd.api.errors import refusals
+from acd.api.schemas import AgentLogin, AgentStateChange, Available, IdPath
 from acd.api.views import agent_view
 from acd.auth import Principal
-from acd.errors import InvalidEvent
 from acd.events import (
     AgentLoggedIn,
     AgentLoggedOut,
@@ -26,6 +27,9 @@ from acd.model import Agent
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 
+#: What an action on an agent's task or session can be refused with.
+ACTION = refusals(401, 403, 404, 409, 422)
+
 
 def _acting_on(ctx: Ctx, caller: Principal, agent_id: str) -> Agent:
     agent = ctx.service.router.agent(agent_id)  # unknown agent: 404 before 403, ids are not secret
@@ -39,53 +43,49 @@ async def _apply(ctx: Ctx, caller: Principal, agent_id: str, event: Event) -> di
     return agent_view(ctx.service, ctx.service.router.agent(agent_id))
 
 
-@router.get("")
+@router.get("", response_model=list[AgentView], responses=refusals(401))
 async def list_agents(ctx: Ctx, caller: Caller) -> list[dict[str, Any]]:
     agents = sorted(ctx.service.store.agents(), key=lambda a: a.ordinal)
     return [agent_view(ctx.service, a) for a in agents if ctx.directory.may_act_on_agent(caller, a.id)]
 
 
-@router.get("/{agent_id}")
-async def get_agent(agent_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+@router.get("/{agent_id}", response_model=AgentView, responses=refusals(401, 403, 404, 422))
+async def get_agent(agent_id: IdPath, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return agent_view(ctx.service, _acting_on(ctx, caller, agent_id))
 
 
-@router.post("/{agent_id}/login")
-async def login(agent_id: str, ctx: Ctx, caller: Caller, body: AgentLogin | None = None) -> dict[str, Any]:
+@router.post("/{agent_id}/login", response_model=AgentView, responses=refusals(400, 401, 403, 404, 409, 422))
+async def login(agent_id: IdPath, ctx: Ctx, caller: Caller, body: AgentLogin | None = None) -> dict[str, Any]:
     return await _apply(ctx, caller, agent_id, AgentLoggedIn(agent_id, body.ready if body else True, ctx.service.node))
 
 
-@router.post("/{agent_id}/logout")
-async def logout(agent_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+@router.post("/{agent_id}/logout", response_model=AgentView, responses=ACTION)
+async def logout(agent_id: IdPath, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return await _apply(ctx, caller, agent_id, AgentLoggedOut(agent_id))
 
 
-@router.put("/{agent_id}/state")
-async def change_state(agent_id: str, body: AgentStateChange, ctx: Ctx, caller: Caller) -> dict[str, Any]:
-    if body.state == "available":
-        if body.reason is not None:
-            raise InvalidEvent("a reason is given with state not_ready only", field="reason")
+@router.put("/{agent_id}/state", response_model=AgentView, responses=refusals(400, 401, 403, 404, 409, 422))
+async def change_state(agent_id: IdPath, body: AgentStateChange, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+    if isinstance(body, Available):
         return await _apply(ctx, caller, agent_id, AgentReady(agent_id, ctx.service.node))
-    if body.reason is None:
-        raise InvalidEvent("state not_ready needs a reason", field="reason")
     return await _apply(ctx, caller, agent_id, AgentNotReady(agent_id, body.reason))
 
 
-@router.post("/{agent_id}/offers/{task_id}/accept")
-async def accept(agent_id: str, task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+@router.post("/{agent_id}/offers/{task_id}/accept", response_model=AgentView, responses=ACTION)
+async def accept(agent_id: IdPath, task_id: IdPath, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return await _apply(ctx, caller, agent_id, OfferAccepted(task_id, agent_id))
 
 
-@router.post("/{agent_id}/offers/{task_id}/refuse")
-async def refuse(agent_id: str, task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+@router.post("/{agent_id}/offers/{task_id}/refuse", response_model=AgentView, responses=ACTION)
+async def refuse(agent_id: IdPath, task_id: IdPath, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return await _apply(ctx, caller, agent_id, OfferRefused(task_id, agent_id))
 
 
-@router.post("/{agent_id}/tasks/{task_id}/complete")
-async def complete(agent_id: str, task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+@router.post("/{agent_id}/tasks/{task_id}/complete", response_model=AgentView, responses=ACTION)
+async def complete(agent_id: IdPath, task_id: IdPath, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return await _apply(ctx, caller, agent_id, TaskCompleted(task_id, agent_id))
 
 
-@router.post("/{agent_id}/tasks/{task_id}/end-wrap-up")
-async def end_wrap_up(agent_id: str, task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+@router.post("/{agent_id}/tasks/{task_id}/end-wrap-up", response_model=AgentView, responses=ACTION)
+async def end_wrap_up(agent_id: IdPath, task_id: IdPath, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return await _apply(ctx, caller, agent_id, WrapUpEnded(task_id, agent_id))

@@ -10,10 +10,15 @@ from typing import Any
 from fastapi import FastAPI
 
 from acd.api import agents, auth, docs, errors, events, queues, tasks
+from acd.api.errors import refusals
+from acd.api.limits import BodyLimit
 from acd.api.deps import Context
 from acd.auth import Directory
 from acd.service import AcdService
 from acd.topology import build_agents
+
+
+LOGIN = "/api/v1/auth/login"
 
 
 def directory_for(service: AcdService) -> Directory:
@@ -39,11 +44,15 @@ def create_app(service: AcdService, also: Sequence[Callable[[], AbstractAsyncCon
         lifespan=lifespan,
         docs_url=None,  # served by acd.api.docs from the deployment itself
         redoc_url=None,
+        # Any request may be too large; any operation on a shared store may find it unreachable.
+        responses=refusals(413, 503),
     )
     app.state.context = Context.build(service, directory_for(service))
     errors.install(app)
     docs.install(app)
-    for module in (auth, tasks, agents, queues, events):
+    app.add_middleware(BodyLimit, limit=service.deployment.settings.request_body_limit)
+    app.include_router(auth.router, responses=refusals(400, 401, 422))
+    for module in (tasks, agents, queues, events):
         app.include_router(module.router)
 
     @app.get("/api/v1/health", tags=["health"])
@@ -54,4 +63,23 @@ def create_app(service: AcdService, also: Sequence[Callable[[], AbstractAsyncCon
         await service.engine.shared.ping()
         return {"status": "ok", "store": "redis", "node": service.engine.shared.node, "change": service.engine.position}
 
+    _document_bearer(app)
     return app
+
+
+def _document_bearer(app: FastAPI) -> None:
+    """Say in the OpenAPI document what the routes check: a bearer token, on every operation that answers 401
+    save the log-in itself (where 401 is a wrong password)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["bearer"] = {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/login's token"}
+        for path, operations in document["paths"].items():
+            for operation in operations.values():
+                if "401" in operation["responses"] and path != LOGIN:
+                    operation["security"] = [{"bearer": []}]
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from acd.api.deps import Caller, Ctx, bearer_token
+from acd.api.errors import refusals
 from acd.api.schemas import Login
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-@router.post("/login")
+@router.post("/login", responses=refusals(429))
 async def login(body: Login, request: Request, ctx: Ctx) -> dict[str, Any]:
     # Behind a proxy, uvicorn takes the client's address from X-Forwarded-For if the proxy is trusted
     # (FORWARDED_ALLOW_IPS): otherwise every attempt would count against the proxy's own address.

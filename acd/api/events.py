@@ -14,6 +14,8 @@ from typing import Any
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from acd.api.deps import Caller, Context, Ctx
+from acd.api.errors import refusals
+from acd.api.schemas import EpochQuery, IdQuery
 from acd.auth import AuthError, Principal
 from acd.decisions import Kind
 from acd.deployment.models import Role
@@ -53,16 +55,16 @@ def _filtered(
     return accepts
 
 
-@router.get("/events")
+@router.get("/events", responses=refusals(401, 422))
 async def read_log(
     ctx: Ctx,
     caller: Caller,
-    queue: str | None = None,
-    agent: str | None = None,
-    task: str | None = None,
+    queue: IdQuery = None,
+    agent: IdQuery = None,
+    task: IdQuery = None,
     kind: list[Kind] | None = Query(None),
-    since: float | None = None,
-    until: float | None = None,
+    since: EpochQuery = None,
+    until: EpochQuery = None,
     after: int = Query(0, ge=0),
     limit: int = Query(100, ge=1, le=10_000),
 ) -> list[dict[str, Any]]:
@@ -83,9 +85,7 @@ async def read_log(
 
 
 @router.websocket("/events")
-async def follow_log(
-    websocket: WebSocket, queue: str | None = None, agent: str | None = None, task: str | None = None
-) -> None:
+async def follow_log(websocket: WebSocket, queue: IdQuery = None, agent: IdQuery = None, task: IdQuery = None) -> None:
     ctx: Context = websocket.app.state.context
     token = websocket.query_params.get("token")
     header = websocket.headers.get("authorization", "")

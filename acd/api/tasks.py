@@ -7,11 +7,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from acd.api.deps import Caller, Ctx
-from acd.api.schemas import Callback, NewTask
+from acd.api.answers import TaskView
+from acd.api.errors import refusals
+from acd.api.schemas import Callback, CancelOutcome, IdPath, NewTask
 from acd.api.views import task_view
 from acd.auth import Principal
 from acd.deployment.models import Role
@@ -33,7 +35,7 @@ def _visible_task(ctx: Ctx, caller: Principal, task_id: str) -> Task:
     return task
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=TaskView, responses=refusals(400, 401, 403, 404, 409, 422))
 async def create_task(body: NewTask, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     ctx.directory.require(ctx.directory.may_manage_tasks(caller), "create tasks")
     task_id = body.id or _new_id()
@@ -50,13 +52,17 @@ async def create_task(body: NewTask, ctx: Ctx, caller: Caller) -> dict[str, Any]
     return task_view(ctx.service, ctx.service.router.task(task_id))
 
 
-@router.get("/{task_id}")
-async def get_task(task_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+@router.get("/{task_id}", response_model=TaskView, responses=refusals(401, 403, 404, 422))
+async def get_task(task_id: IdPath, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return task_view(ctx.service, _visible_task(ctx, caller, task_id))
 
 
-@router.get("/{task_id}/recording", response_class=FileResponse)
-async def get_recording(task_id: str, ctx: Ctx, caller: Caller) -> FileResponse:
+@router.get(
+    "/{task_id}/recording",
+    response_class=FileResponse,
+    responses={200: {"content": {"audio/wav": {}}}, **refusals(401, 403, 404, 422)},
+)
+async def get_recording(task_id: IdPath, ctx: Ctx, caller: Caller) -> FileResponse:
     """The WAV file of a voicemail task (its `recording` attribute), for whoever may read the task."""
     task = _visible_task(ctx, caller, task_id)
     recordings = Path(ctx.service.deployment.settings.recordings).resolve()
@@ -67,17 +73,23 @@ async def get_recording(task_id: str, ctx: Ctx, caller: Caller) -> FileResponse:
     return FileResponse(path, media_type="audio/wav", filename=f"{task_id}.wav")
 
 
-@router.delete("/{task_id}")
+@router.delete("/{task_id}", response_model=TaskView, responses=refusals(401, 403, 404, 409, 422))
 async def cancel_task(
-    task_id: str, ctx: Ctx, caller: Caller, outcome: Outcome = Query(Outcome.CANCELLED)
+    task_id: IdPath, ctx: Ctx, caller: Caller, outcome: CancelOutcome = "cancelled"
 ) -> dict[str, Any]:
+    """Withdraw a waiting or offered task: `cancelled` (the default), or `abandoned` when the caller hung up."""
     ctx.directory.require(ctx.directory.may_manage_tasks(caller), "cancel tasks")
-    await ctx.service.submit(TaskCancelled(task_id, outcome))
+    await ctx.service.submit(TaskCancelled(task_id, Outcome(outcome)))
     return task_view(ctx.service, ctx.service.router.task(task_id))
 
 
-@router.post("/{task_id}/callback", status_code=201)
-async def request_callback(task_id: str, body: Callback, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+@router.post(
+    "/{task_id}/callback",
+    status_code=201,
+    response_model=TaskView,
+    responses=refusals(400, 401, 403, 404, 409, 422),
+)
+async def request_callback(task_id: IdPath, body: Callback, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     ctx.directory.require(ctx.directory.may_manage_tasks(caller), "create call-backs")
     callback_id = _new_id()
     await ctx.service.submit(CallbackRequested(task_id, callback_id, body.number, body.at, body.queue))

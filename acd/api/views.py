@@ -43,7 +43,8 @@ def agent_view(service: AcdService, agent: Agent) -> dict[str, Any]:
         "state": agent.state.value,
         "reason": agent.reason,
         "state_since": agent.state_since,
-        "seconds_in_state": max(0.0, service.clock() - agent.state_since),
+        # None for an agent offline since the start: not the seconds since 1970.
+        "seconds_in_state": None if agent.state_since is None else max(0.0, service.clock() - agent.state_since),
         "reservation": agent.reservation,
         "tasks": sorted(agent.tasks),
         "wrap_ups": sorted(agent.wrap_ups),

@@ -106,6 +106,8 @@ class Settings(Model):
     #: Music for waiting callers: a mono 16-bit 8 kHz WAV file, relative to the configuration directory
     #: (none: a soft chime the ACD makes itself).
     music_on_hold: str | None = None
+    #: Bytes an HTTP request's body may hold; a larger one is refused 413 before it is read whole.
+    request_body_limit: int = Field(default=65536, ge=1024, le=16 * 1024 * 1024)
     #: Where recordings are written (queues with `record: true`), relative to the working directory.
     recordings: str = "recordings"
     #: Where the IVR keeps the prompts it synthesises (WAV files), relative to the working directory.

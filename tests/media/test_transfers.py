@@ -152,6 +152,9 @@ def test_a_consultation_cancelled_returns_the_agent_to_the_caller(centre: Centre
 def test_bad_transfer_requests_are_refused_and_change_nothing(centre: Centre) -> None:
     reply = centre.admin.post("/api/v1/calls/call-nothing/transfer", json={"to": "lons-tva"})
     assert (reply.status_code, reply.json()["error"]) == (404, "no-such-call")
+    for bad in ("-nothing", "z" * 129):  # outside the ids' alphabet: refused as such, not looked for
+        reply = centre.admin.post(f"/api/v1/calls/{bad}/transfer", json={"to": "lons-tva"})
+        assert (reply.status_code, reply.json()["error"]) == (422, "invalid-request")
     call_id, calling = caller(centre, "caller_is_hung_up.xml")
     task = task_id_for(call_id)
     until("the call waits", lambda: call_state(centre, task) == "waiting", 20)

@@ -98,7 +98,7 @@ def test_websocket_refuses_a_bad_token(acd_server: Running) -> None:
         ("delete", "/api/v1/tasks/none", None, 404, "unknown-task"),
         ("post", "/api/v1/agents/zed/login", None, 404, "unknown-agent"),
         ("post", "/api/v1/agents/ana/logout", None, 409, "invalid-transition"),
-        ("put", "/api/v1/agents/ana/state", {"state": "not_ready"}, 422, "invalid-event"),
+        ("put", "/api/v1/agents/ana/state", {"state": "not_ready"}, 422, "invalid-request"),
         ("put", "/api/v1/agents/ana/state", {"state": "asleep"}, 422, "invalid-request"),
         ("get", "/api/v1/queues/nowhere", None, 404, "unknown-queue"),
     ],
