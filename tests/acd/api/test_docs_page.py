@@ -49,6 +49,11 @@ def test_the_documentation_page_shows_the_api_with_nothing_from_outside(
         login.get_by_role("button").first.click()
         login.get_by_text("Request body").wait_for()
         page.screenshot(path=os.environ.get("ACD_SCREENSHOT_DOCS", str(tmp_path / "docs.png")))
+        # The bearer token is declared: a reader can paste theirs and try the operations.
+        page.get_by_role("button", name="Authorize").first.click()
+        page.locator("#auth-bearer-value").fill("a-token")
+        page.get_by_role("button", name="Apply credentials").click()
+        page.locator(".modal-ux").get_by_text("Logout").wait_for()
     finally:
         context.close()
     assert elsewhere == []
