@@ -148,6 +148,7 @@ class AcdService:
         that disconnects) never leaves the others of its batch without an answer.
         """
         while True:
+            _stop_if_cancelled()  # else a lost cancellation leaves it waiting for events that never come
             batch = [await self._inbox.get()]
             while len(batch) < MAX_BATCH and not self._inbox.empty():
                 batch.append(self._inbox.get_nowait())
@@ -229,7 +230,8 @@ class AcdService:
             delay = TICK_CEILING if due is None else min(TICK_CEILING, max(0.0, due - self.clock()))
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                async with asyncio.timeout(delay):  # not wait_for, which can drop a cancellation on 3.11
+                    await self._wake.wait()
 
     # ---------------------------------------------------------------------------------- events
 
@@ -307,8 +309,10 @@ class AcdService:
 def _stop_if_cancelled() -> None:
     """Raise the pending cancellation of this task, if any.
 
-    A cancellation that reaches redis-py just as a reply arrives can be lost inside it (the command then
-    returns normally); a loop that checks here at each turn still ends when its owner cancels it.
+    A cancellation can be lost below the service: Python 3.11's asyncio.wait_for returns the result of
+    what it waited for when the cancellation comes as that finishes (redis-py sends every command through
+    it when given a socket timeout, which SharedState therefore does not give). Should a dependency lose
+    one again, a loop that checks here at each turn still ends when its owner cancels it.
     """
     task = asyncio.current_task()
     if task is not None and task.cancelling():

@@ -31,6 +31,8 @@ T = TypeVar("T")
 OUTAGES = (RedisConnectionError, RedisTimeoutError, ReadOnlyError)
 #: How long a node that lost a commit keeps the next turn (others wait), should it never come back.
 TURN_MS = 100
+#: How long one call to Redis may take (connecting included) before the store is said unreachable.
+COMMAND_TIMEOUT = 5.0
 
 
 class StoreUnavailable(AcdError):
@@ -103,21 +105,35 @@ def _entries(raw: list[Any]) -> tuple[Entry, ...]:
 class SharedState:
     """One node's connections to the deployment's Redis."""
 
-    def __init__(self, url: str, deployment: str, node: str, *, stream_length: int = 100_000) -> None:
+    def __init__(
+        self,
+        url: str,
+        deployment: str,
+        node: str,
+        *,
+        stream_length: int = 100_000,
+        command_timeout: float = COMMAND_TIMEOUT,
+    ) -> None:
         self.url = url
         self.keys = Keys(deployment)
         self.node = node
         self.stream_length = stream_length
+        self.command_timeout = command_timeout
         # No retries inside redis-py: a failed command is this node's to handle (503, then the follower
         # tries again), and redis-py's retry would also swallow the cancellation of a blocked read.
+        # No socket timeout either (redis-py's default is 5 s): with one, redis-py sends each command
+        # through asyncio.wait_for, which on Python 3.11 drops a cancellation that arrives as the send
+        # completes (CPython gh-86296, fixed in 3.12): the command then runs to its end as if nothing
+        # happened, and a loop told to stop goes on. Each call is bounded in `_call` instead.
         options: dict[str, Any] = {
             "decode_responses": True,
             "socket_connect_timeout": 2.0,
+            "socket_timeout": None,
             "retry": Retry(NoBackoff(), 0),
         }
-        self._client = connect(url, socket_timeout=5.0, **options)
+        self._client = connect(url, **options)
         # Blocking reads of the stream wait longer than any command should: their own connection.
-        self._follower = connect(url, socket_timeout=30.0, **options)
+        self._follower = connect(url, **options)
         #: Whether the last command reached Redis: what a new call is told (503) without waiting for a timeout.
         self.reachable = True
         self._commit = self._client.register_script(scripts.COMMIT)
@@ -132,9 +148,20 @@ class SharedState:
         await self._client.aclose()
         await self._follower.aclose()
 
-    async def _call(self, what: str, action: Callable[[], Awaitable[T]]) -> T:
+    async def _call(self, what: str, action: Callable[[], Awaitable[T]], waits: float = 0.0) -> T:
+        """`action`'s result, given up `command_timeout` seconds (plus the `waits` it asks Redis for) after
+        it began; Redis errors converted (see the module)."""
+        within = self.command_timeout + waits
         try:
-            result = await action()
+            # asyncio.timeout, not wait_for: on 3.11 it never drops a cancellation from outside.
+            async with asyncio.timeout(within):
+                result = await action()
+        except TimeoutError as exc:
+            self.reachable = False
+            raise StoreUnavailable(
+                f"the shared store at {self.url} did not answer {what} within {within:g} s; try again",
+                store=self.url,
+            ) from exc
         except (RedisError, OSError) as exc:
             if isinstance(exc, RedisError) and not isinstance(exc, OUTAGES):
                 # Redis answered, and refused: not an outage to wait out, a fault to be seen.
@@ -207,6 +234,7 @@ class SharedState:
         raw: Any = await self._call(
             "follow",
             lambda: self._follower.xread({self.keys.changes: f"{after}-1"}, count=1000, block=int(seconds * 1000)),
+            waits=seconds,
         )
         return _entries(raw[0][1]) if raw else ()
 

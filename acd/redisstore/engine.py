@@ -21,7 +21,7 @@ from acd.decisions import Decision
 from acd.errors import AcdError
 from acd.events import ClockTicked, Event
 from acd.model import Agent
-from acd.redisstore.client import Entry, SharedState, Snapshot, StoreBusy, StoreUnavailable
+from acd.redisstore.client import Entry, SharedState, Snapshot, StoreBusy
 from acd.redisstore.schema import RS, apply_writes, redis_writes, set_field
 from acd.router import Router
 from acd.store import MemoryStore
@@ -167,8 +167,8 @@ class SharedEngine:
             writes = RS.join(redis_writes(change, counters))
         try:
             reply = await self.shared.commit(self.position, self.epoch, payload, writes)
-        except StoreUnavailable:
-            self.recorder.rollback()
+        except BaseException:  # unreachable, refused, or cancelled (a node stopping) before the reply was read
+            self.recorder.rollback()  # as Redis is known to be: the follower brings the change if it was made
             raise
         if reply.status == "ok":
             self.recorder.forget()

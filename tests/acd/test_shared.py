@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
+import signal
 import sys
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from acd.decisions import Kind
 from acd.deployment.models import Deployment
 from acd.events import AgentLoggedIn, ClockTicked, OfferAccepted, TaskArrived, TaskCompleted, WrapUpEnded
 from acd.model import Channel, Place
-from acd.redisstore.client import SharedState, StoreFault
+from acd.redisstore.client import SharedState, StoreFault, StoreUnavailable
 from acd.service import AcdService
 from tests.acd import builders
 from tests.servers import RedisServer
@@ -59,17 +59,30 @@ def run(scenario: Coroutine[Any, Any, None]) -> None:
         if running in done:
             running.result()  # its outcome, failures included
             return
-        stacks = []
-        for task in asyncio.all_tasks():  # where each waits, taken before anything is cancelled
-            out = io.StringIO()
-            task.print_stack(file=out)
-            stacks.append(out.getvalue())
+        # Where each waits, taken before anything is cancelled; a task cancelling and still waiting lost
+        # its cancellation somewhere down its chain.
+        stacks = [where(task) for task in asyncio.all_tasks()]
         report = "scenario stuck; the loop's tasks:\n" + "\n".join(stacks)
         sys.stderr.write(report)  # shown by pytest even if the cancellation below hangs too
         running.cancel()
         raise AssertionError(report)
 
     asyncio.run(guarded())
+
+
+def where(task: asyncio.Task[Any]) -> str:
+    """The task and every frame it waits in, down through what each awaits (print_stack shows its own
+    frame only, not the library call it is stuck in)."""
+    lines = [f"{task!r} cancelling={task.cancelling()}"]
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is None:
+            lines.append(f"  awaiting {awaited!r}")
+            break
+        lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return "\n".join(lines)
 
 
 def kinds(service: AcdService, task: str) -> list[str]:
@@ -168,6 +181,101 @@ def test_the_commit_script_refuses_malformed_writes_and_writes_nothing(redis_db:
             # The good first group alone is taken: each refusal above was the fault of what followed it.
             assert (await shared.commit(0, epoch, '{"decisions": []}', counters[:-1])).n == 1
             assert (await shared.snapshot()).counters["latest"] == "0"
+        finally:
+            await shared.close()
+
+    run(scenario())
+
+
+#: Turns of the event loop over which a cancellation is tried: more than a call takes to be sent and answered
+#: (a new connection included), so that it comes at every point of the call's way.
+TURNS = 30
+
+
+async def _cancelled_after(turns: int, call: Coroutine[Any, Any, object]) -> str:
+    """Run `call` and cancel it after `turns` turns of the loop: "cancelled", "finished" (before the
+    cancellation came), or "returned" / "raised …" (the cancellation lost: the call went on to its end)."""
+    task = asyncio.ensure_future(call)
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    if task.done():
+        await task
+        return "finished"
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        return "cancelled"
+    except Exception as error:
+        return f"raised {error!r}"
+    return "returned"
+
+
+def test_a_call_to_redis_cancelled_anywhere_on_its_way_ends_cancelled(redis_db: RedisServer) -> None:
+    # With a socket timeout, redis-py sends through asyncio.wait_for, which on Python 3.11 drops a
+    # cancellation that comes as the send finishes: the call then ran to its end (the follower's read for
+    # its whole wait), and a node told to stop went on.
+    async def scenario() -> None:
+        shared = SharedState(redis_db.url, "test", "node-x")
+        try:
+            await shared.open()
+            calls: dict[str, Callable[[], Coroutine[Any, Any, object]]] = {
+                "read": lambda: shared.read(0),
+                "commit": lambda: shared.commit(0, "not-the-epoch", "", ""),  # refused: writes nothing
+                "follow": lambda: shared.wait(10**6, 1.0),  # nothing comes: it would wait its whole second
+            }
+            for name, call in calls.items():
+                outcomes = [await _cancelled_after(turns, call()) for turns in range(TURNS)]
+                assert set(outcomes) <= {"cancelled", "finished"}, f"{name}: {outcomes}"
+                assert "cancelled" in outcomes, f"{name}: never under way when cancelled"
+        finally:
+            await shared.close()
+
+    run(scenario())
+
+
+def test_a_node_stops_whatever_its_committer_is_doing(redis_db: RedisServer) -> None:
+    # The committer waits for the next event once a commit is over: a cancellation lost in the commit left
+    # it waiting for good, and the node never stopped (seen once, as a node's lease expired in the first
+    # scenario and the other node committed that just as it was stopped).
+    async def scenario() -> None:
+        clock = Clock()
+        for turns in range(TURNS):
+            service = AcdService(
+                builders.deployment(), clock=clock, shared=SharedState(redis_db.url, f"stop-{turns}", "node-0")
+            )
+            async with service.running():
+                await service.submit(AgentLoggedIn("ana"))
+                arrival = asyncio.ensure_future(service.submit(TaskArrived("t1", Channel.VOICE, "lons-tva")))
+                for _ in range(turns):
+                    await asyncio.sleep(0)
+            # Stopped, with the commit at any point of its way: its caller has its answer, or never will.
+            if not arrival.done():
+                arrival.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await arrival
+
+    run(scenario())
+
+
+def test_a_store_that_does_not_answer_is_given_up_after_the_command_timeout(redis_db: RedisServer) -> None:
+    async def scenario() -> None:
+        shared = SharedState(redis_db.url, "test", "node-x", command_timeout=0.2)
+        assert redis_db.process is not None
+        try:
+            await shared.open()
+            redis_db.process.send_signal(signal.SIGSTOP)  # connections still made, never answered
+            try:
+                with pytest.raises(StoreUnavailable, match=r"did not answer read within 0\.2 s; try again"):
+                    await shared.read(0)
+                assert not shared.reachable
+                # The follower's read asks Redis to wait: that wait is added to its bound.
+                with pytest.raises(StoreUnavailable, match=r"did not answer follow within 0\.3 s; try again"):
+                    await shared.wait(0, 0.1)
+            finally:
+                redis_db.process.send_signal(signal.SIGCONT)
+            assert await shared.read(0) == ()  # the connections given up are made again
+            assert shared.reachable
         finally:
             await shared.close()
 
