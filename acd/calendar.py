@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ def parse_interval(text: str) -> Interval:
 
 def _check(intervals: Sequence[Interval], where: str) -> tuple[Interval, ...]:
     ordered = tuple(sorted(intervals))
-    for (o1, c1), (o2, _) in zip(ordered, ordered[1:]):
+    for (o1, c1), (o2, _) in itertools.pairwise(ordered):
         if o2 < c1:
             raise CalendarError(f"{where}: intervals overlap")
     for opening, closing in ordered:

@@ -497,7 +497,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=6_000, help="timed calls of each floor kind")
     parser.add_argument("--workers", type=int, default=32, help="agents acting at once in the loaded run")
     args = parser.parse_args()
-    version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
+    version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True, check=True).stdout.split()[2]
     print(f"redis-server {version.removeprefix('v=')}, redis-py {redis.__version__}, Python "
           f"{platform.python_version()}, {platform.machine()}")
     with tempfile.TemporaryDirectory(prefix="acd-bench-") as directory, redis_server(Path(directory)) as server:

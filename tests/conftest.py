@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from playwright.sync_api import Browser
 
 from tests.browser import chromium

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from acd.api.deps import Caller, Ctx
 from acd.api.answers import AgentView
+from acd.api.deps import Caller, Ctx
 from acd.api.errors import refusals
 from acd.api.schemas import AgentLogin, AgentStateChange, Available, IdPath
 from acd.api.views import agent_view

@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from acd.api.deps import Caller, Ctx
 from acd.api.answers import TaskView
+from acd.api.deps import Caller, Ctx
 from acd.api.errors import refusals
 from acd.api.schemas import Callback, CancelOutcome, IdPath, NewTask
 from acd.api.views import task_view

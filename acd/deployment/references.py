@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,7 +34,7 @@ def _check_hours(found: Found, index: int, calendar: CalendarConfig) -> None:
             except CalendarError as exc:
                 found.append((("calendars", index, *where, j), str(exc)))
         ordered = sorted(intervals)
-        if any(later[0] < earlier[1] for earlier, later in zip(ordered, ordered[1:])):
+        if any(later[0] < earlier[1] for earlier, later in itertools.pairwise(ordered)):
             found.append((("calendars", index, *where), "intervals overlap"))
 
 

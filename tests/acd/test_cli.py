@@ -36,7 +36,7 @@ BROKEN_PRIORITY = (
 def run(*args: str, stdin: bytes = b"", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `acd` from the project's top, where `config` is the demo."""
     completed = subprocess.run(
-        [*command(), *args], input=stdin, capture_output=True, cwd=PROJECT, env=env, timeout=PATIENCE
+        [*command(), *args], input=stdin, capture_output=True, cwd=PROJECT, env=env, timeout=PATIENCE, check=False
     )
     stdout, stderr = (stream.decode(errors="replace") for stream in (completed.stdout, completed.stderr))
     return subprocess.CompletedProcess(completed.args, completed.returncode, stdout, stderr)
@@ -211,7 +211,7 @@ def test_serve_refuses_to_start_when_the_ivr_prompts_cannot_be_spoken(tmp_path: 
     """No espeak-ng on the PATH and no prompt made before: no caller is met with silence, the ACD does not start."""
     completed = subprocess.run(
         [*command(), "serve", "--port", str(free_port()), "--sip", "127.0.0.1:0"],
-        capture_output=True, cwd=tmp_path, env={"PATH": str(tmp_path)}, timeout=PATIENCE,
+        capture_output=True, cwd=tmp_path, env={"PATH": str(tmp_path)}, timeout=PATIENCE, check=False,
     )  # fmt: skip
     stderr = completed.stderr.decode(errors="replace")
     assert completed.returncode == 1, stderr

@@ -68,21 +68,20 @@ def test_websocket_streams_an_agents_offers_to_that_agent_only(acd_server: Runni
     admin = acd_server.client("admin")
     ana = acd_server.client("ana")
     ana.post("/api/v1/agents/ana/login", json={"ready": False})
-    with connect(acd_server.url.replace("http", "ws") + f"/api/v1/events?token={acd_server.token('ana')}") as feed:
-        with connect(acd_server.url.replace("http", "ws") + f"/api/v1/events?token={acd_server.token('bob')}") as other:
-            ana.put("/api/v1/agents/ana/state", json={"state": "available"})
-            task = admin.post("/api/v1/tasks", json={"channel": "voice", "queue": "lons-tva"}).json()
-            seen = [json.loads(feed.recv(timeout=10)) for _ in range(3)]
-            assert [e["kind"] for e in seen] == ["agent_state", "offered", "agent_state"]
-            assert seen[1]["task"] == task["id"] and seen[1]["agent"] == "ana"
-            with pytest.raises(TimeoutError):
-                other.recv(timeout=0.3)
+    feeds = acd_server.url.replace("http", "ws") + "/api/v1/events?token="
+    with connect(feeds + acd_server.token("ana")) as feed, connect(feeds + acd_server.token("bob")) as other:
+        ana.put("/api/v1/agents/ana/state", json={"state": "available"})
+        task = admin.post("/api/v1/tasks", json={"channel": "voice", "queue": "lons-tva"}).json()
+        seen = [json.loads(feed.recv(timeout=10)) for _ in range(3)]
+        assert [e["kind"] for e in seen] == ["agent_state", "offered", "agent_state"]
+        assert seen[1]["task"] == task["id"] and seen[1]["agent"] == "ana"
+        with pytest.raises(TimeoutError):
+            other.recv(timeout=0.3)
 
 
 def test_websocket_refuses_a_bad_token(acd_server: Running) -> None:
-    with pytest.raises(InvalidStatus):
-        with connect(acd_server.url.replace("http", "ws") + "/api/v1/events?token=nope"):
-            pass
+    with pytest.raises(InvalidStatus), connect(acd_server.url.replace("http", "ws") + "/api/v1/events?token=nope"):
+        pass
 
 
 @pytest.mark.parametrize(

@@ -236,10 +236,10 @@ def test_numbers_must_be_finite(acd_server: Running) -> None:
     admin = acd_server.client("admin")
     before = state_of(acd_server)
     for text in ("NaN", "Infinity", "-Infinity"):  # Python's json reads them; JSON has no such numbers
-        body = '{"channel": "voice", "queue": "lons-tva", "not_before": %s}' % text
+        body = f'{{"channel": "voice", "queue": "lons-tva", "not_before": {text}}}'
         answer = admin.post("/api/v1/tasks", content=body, headers=JSON)
         assert_refusal(answer, 422, "invalid-request")
-        callback = '{"number": "+33384000000", "at": %s}' % text
+        callback = f'{{"number": "+33384000000", "at": {text}}}'
         answer = admin.post("/api/v1/tasks/t-1/callback", content=callback, headers=JSON)
         assert_refusal(answer, 422, "invalid-request")
     for value in ("nan", "inf", "-inf", "1e308"):
@@ -314,12 +314,11 @@ def test_the_openapi_document_says_which_operations_take_a_bearer_token(acd_serv
 @memory_only
 def test_the_live_feed_refuses_a_filter_id_outside_the_alphabet(acd_server: Running) -> None:
     feed = acd_server.url.replace("http", "ws") + f"/api/v1/events?token={acd_server.token('admin')}"
-    with pytest.raises(InvalidStatus):
-        with connect(feed + "&task=-a"):
-            pass
-    with connect(feed + "&task=" + "z" * ID_MAX) as following:  # the longest id is a filter like another
-        with pytest.raises(TimeoutError):
-            following.recv(timeout=0.3)
+    with pytest.raises(InvalidStatus), connect(feed + "&task=-a"):
+        pass
+    # the longest id is a filter like another
+    with connect(feed + "&task=" + "z" * ID_MAX) as following, pytest.raises(TimeoutError):
+        following.recv(timeout=0.3)
 
 
 def test_any_other_refusal_of_the_framework_keeps_the_shape_and_its_headers() -> None:

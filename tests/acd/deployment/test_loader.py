@@ -108,11 +108,13 @@ def test_redirect_without_target(config: Path) -> None:
 
 def test_check_config_command(config: Path) -> None:
     good = subprocess.run(
-        [sys.executable, "-m", "acd.cli", "check-config", str(config)], capture_output=True, text=True
+        [sys.executable, "-m", "acd.cli", "check-config", str(config)], capture_output=True, text=True, check=False
     )
     assert good.returncode == 0 and "valid" in good.stdout
     edit(config, "teams.yaml", "  site: pau\n", "  site: paris\n")
-    bad = subprocess.run([sys.executable, "-m", "acd.cli", "check-config", str(config)], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "acd.cli", "check-config", str(config)], capture_output=True, text=True, check=False
+    )
     assert bad.returncode == 1
     assert "teams.yaml:12: teams[2].site: unknown site 'paris'" in bad.stderr
 
