@@ -43,8 +43,11 @@ class Watch:
                     self._check_media(call, now)
                     self._check_session(call, now)
             self._nudged.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for drops a cancellation that comes as a nudge
+            # arrives (CPython gh-86296), and the watch would then go on after shutdown.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._nudged.wait(), WATCH_EVERY)
+                async with asyncio.timeout(WATCH_EVERY):
+                    await self._nudged.wait()
 
     # ------------------------------------------------------------------------------------ phones
 

@@ -89,7 +89,8 @@ class Settings(Model):
     sip_trunk: Annotated[str, Field(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$")] | None = None
     #: Seconds a SIP message over TCP may take from its first byte to its last (headers and body); a
     #: connection whose message is not whole by then is closed (a slow sender holds nothing for ever).
-    #: An idle connection between messages is kept: a registered phone waits for its calls on it.
+    #: An idle connection between messages is kept: a registered phone waits for its calls on it. Answers
+    #: not read by the peer within it close the connection too (a peer that never reads holds nothing).
     sip_tcp_message_timeout: Annotated[float, Field(gt=0, le=3600)] = 10
     #: SIP TCP connections one source address may hold open at once; one more is closed at accept (and
     #: logged). Phones behind one NAT share an address: allow for them.

@@ -6,8 +6,9 @@ rport, RFC 3581): phones sit behind NAT, and a Via's private address is rarely r
 
 A TCP stream is framed by Content-Length; a stream whose framing is lost (no number, too long a header
 section) is answered 400 and closed, as RFC 4475 §3.1.2.3 asks. A message begun must be whole within a
-deadline (else the connection is closed: a slow sender holds nothing for ever), and one source address
-holds a bounded number of connections (`StreamLimits`).
+deadline (else the connection is closed: a slow sender holds nothing for ever), its answers must leave
+within the same deadline (else the connection is aborted: a peer that never reads holds nothing for
+ever either), and one source address holds a bounded number of connections (`StreamLimits`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from media.sip.checks import Refusal, Request, Response, check
@@ -34,8 +35,9 @@ _CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(\S*)[ \t]*\r?
 
 @dataclass(frozen=True, slots=True)
 class StreamLimits:
-    """What a TCP peer may hold: seconds a message may take from its first byte to its last, and
-    connections open at once from one source address (settings.yaml's sip_tcp_* fields)."""
+    """What a TCP peer may hold: seconds a message may take from its first byte to its last (and its
+    answers to leave), and connections open at once from one source address (settings.yaml's sip_tcp_*
+    fields)."""
 
     message_timeout: float = 10.0
     per_address: int = 64
@@ -98,7 +100,10 @@ class Transports:
 
     async def _open(self, address: tuple[str, int]) -> None:
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(*address, limit=MAX_HEAD), CONNECT_TIMEOUT)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for drops a cancellation (close()) that comes as the
+            # connection opens (CPython gh-86296), and the stream would then be served on after shutdown.
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                reader, writer = await asyncio.open_connection(*address, limit=MAX_HEAD)
         except (OSError, TimeoutError) as error:
             log.info("no TCP connection to %s: %s", address, error)
             self._connecting.pop(address, None)
@@ -146,7 +151,7 @@ def _received(data: bytes, source: Source, handler: Handler, *, reliable: bool) 
         return True
     if isinstance(verdict, Refusal):
         out = answer(data, verdict.status, verdict.reason, verdict.headers)
-        if out is None:  # said as it is: no answer left
+        if out is None:  # no Via: a response goes by its Via (RFC 3261 §18.2.2), so it has nowhere to go
             log.info("dropped a request from %s with no Via to answer by: %s", source.address, verdict.reason)
         else:
             log.info("refused a request from %s: %d %s", source.address, verdict.status, verdict.reason)
@@ -227,15 +232,35 @@ async def _stream(
                 return
             if not _received(data, source, handler, reliable=True):
                 return
-            await writer.drain()
+            if not await _left(writer.drain(), timeout):
+                _abort(writer, peer, "its answers not read %g s after they were due", timeout)
+                return
     except (ConnectionError, asyncio.IncompleteReadError):
         return
     finally:
         if streams.get(peer) is writer:
             del streams[peer]
-        writer.close()
-        with contextlib.suppress(ConnectionError):
-            await writer.wait_closed()
+        writer.close()  # sends what is still buffered first: bounded like the rest
+        if not await _left(writer.wait_closed(), timeout):
+            _abort(writer, peer, "what was left to send not read %g s after it was closed", timeout)
+
+
+async def _left(sending: Awaitable[None], timeout: float) -> bool:
+    """Whether what was written to a stream left within `timeout` seconds: a peer that stops reading
+    fills the socket's buffers, and then a drain or a close waits for as long as it does."""
+    deadline = asyncio.timeout(timeout)
+    try:
+        async with deadline:
+            await sending
+    except (ConnectionError, TimeoutError):  # a lost connection (even by ETIMEDOUT) has nothing left to wait for
+        return not deadline.expired()
+    return True
+
+
+def _abort(writer: asyncio.StreamWriter, peer: tuple[str, int], why: str, timeout: float) -> None:
+    """Close the connection now, dropping what it still had to send (a close would wait to send it)."""
+    log.info("closed the TCP connection from %s: " + why, peer, timeout)
+    writer.transport.abort()
 
 
 class _Admission:

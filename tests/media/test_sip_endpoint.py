@@ -9,8 +9,9 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,3 +249,94 @@ def test_options_says_what_the_server_takes(server: Server) -> None:
     assert head["Accept"] == "application/sdp"
     assert head["Supported"] == "timer"  # session timers (RFC 4028), and no option tag not built
     assert ";tag=" in head["To"] and head["Call-ID"] == "what"
+
+
+WELCOME = "+33199000100"  # the demo's number into the welcome flow: answered 200 at once, with the SDP answer
+
+
+def parse_messages(data: bytes) -> tuple[list[bytes], bytes]:
+    """The whole messages at the start of `data` (framed by their Content-Length), and what is left."""
+    messages = []
+    while b"\r\n\r\n" in data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(header(head, "Content-Length"))
+        if len(rest) < length:
+            break
+        messages.append(head + b"\r\n\r\n" + rest[:length])
+        data = rest[length:]
+    return messages, data
+
+
+def header(message: bytes, name: str) -> str:
+    prefix = f"{name.lower()}: "
+    lines = message.partition(b"\r\n\r\n")[0].decode().split("\r\n")
+    return next(line[len(prefix) :] for line in lines if line.lower().startswith(prefix))
+
+
+def hang_up(ok: bytes, send: Callable[[bytes], object]) -> None:
+    """ACK the call's 200, then BYE: the call keeps nothing on the server after the test."""
+    for method, cseq in (("ACK", 1), ("BYE", 2)):
+        via = header(ok, "Via").replace("branch=z9hG4bK", f"branch=z9hG4bK{method}")  # a transaction of its own
+        send(
+            f"{method} sip:{WELCOME}@127.0.0.1 SIP/2.0\r\nVia: {via}\r\nMax-Forwards: 70\r\n"
+            f"To: {header(ok, 'To')}\r\nFrom: {header(ok, 'From')}\r\nCall-ID: {header(ok, 'Call-ID')}\r\n"
+            f"CSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n".encode()
+        )
+
+
+def answers_over_udp(server: Server, data: bytes) -> list[bytes]:
+    """The answers to an INVITE up to its final one; a 200 is ACKed and its call hung up."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(PATIENCE)
+        sock.sendto(data, server.sip)
+        replies = [sock.recvfrom(65536)[0]]
+        while status(replies[-1]) < 200:
+            replies.append(sock.recvfrom(65536)[0])
+        if status(replies[-1]) == 200:
+            hang_up(replies[-1], lambda out: sock.sendto(out, server.sip))
+        return replies
+
+
+def offer_taken(reply: bytes) -> str:
+    """The media line of the SDP answer a 200 carries, its port left out: what it took from the offer."""
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert header(head, "Content-Type") == "application/sdp" and len(body) == int(header(head, "Content-Length"))
+    assert b"\n" not in head.replace(b"\r\n", b""), reply  # answered in CRLF
+    media = next(line for line in body.decode().split("\r\n") if line.startswith("m=audio "))
+    return " ".join(media.split(" ")[2:])
+
+
+def test_an_invite_with_bare_lf_line_ends_and_an_sdp_body_is_answered_as_its_crlf_twin_over_udp(server: Server) -> None:
+    crlf = answers_over_udp(server, invite(WELCOME, "crlf-sdp"))
+    lf = answers_over_udp(server, bare_lf(invite(WELCOME, "lf-sdp")))
+    assert [status(reply) for reply in lf] == [status(reply) for reply in crlf] == [100, 200], (crlf, lf)
+    assert offer_taken(lf[-1]) == offer_taken(crlf[-1]) == "RTP/AVP 0"
+
+
+def test_a_bare_lf_request_with_a_body_split_across_writes_then_another_are_answered_in_order_over_tcp(
+    server: Server,
+) -> None:
+    call = bare_lf(invite(WELCOME, "lf-tcp-sdp"))
+    body = call.index(b"\n\n") + 2
+    cuts = (body // 2, body + (len(call) - body) // 2)  # in the middle of the headers, in the middle of the body
+    pieces = [call[: cuts[0]], call[cuts[0] : cuts[1]], call[cuts[1] :] + bare_lf(options("lf-tcp-after"))]
+    with socket.create_connection(server.sip, timeout=PATIENCE) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for piece in pieces:  # the last one ends the body and holds the next request whole
+            sock.sendall(piece)
+            time.sleep(0.05)  # apart, so that the server reads each on its own (nothing waits on a result)
+        received: list[bytes] = []
+        rest = b""
+        while len(received) < 3:  # the INVITE's 100 and 200, the OPTIONS's 200
+            chunk = sock.recv(65536)
+            assert chunk, f"closed by the server after {received}"
+            more, rest = parse_messages(rest + chunk)
+            received += more
+        answered = [(header(reply, "Call-ID"), status(reply)) for reply in received]
+        # The INVITE is read whole, and answered 100 at once, before the OPTIONS after it; its 200 follows
+        # once its media is set up, before or after the OPTIONS's answer.
+        assert answered[0] == ("lf-tcp-sdp", 100), answered
+        assert sorted(answered[1:]) == [("lf-tcp-after", 200), ("lf-tcp-sdp", 200)] and rest == b"", answered
+        ok = next(reply for reply in received if header(reply, "Call-ID") == "lf-tcp-sdp" and status(reply) == 200)
+        assert offer_taken(ok) == "RTP/AVP 0"
+        hang_up(ok, sock.sendall)

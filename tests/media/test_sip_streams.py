@@ -1,10 +1,11 @@
 """What a TCP peer of `acd serve` may hold, over real sockets: a message begun must be whole within
-settings.yaml's sip_tcp_message_timeout (a slow sender is closed, others are served meanwhile), and one
-source address holds at most sip_tcp_connections_per_address connections (more are closed at accept,
-another address still gets in)."""
+settings.yaml's sip_tcp_message_timeout (a slow sender is closed, others are served meanwhile), answers
+must be read within it too (a peer that never reads is closed), and one source address holds at most
+sip_tcp_connections_per_address connections (more are closed at accept, another address still gets in)."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import threading
@@ -127,3 +128,25 @@ def test_connections_past_the_cap_from_one_address_are_closed_while_another_addr
         until("a connection gets in once one of the address's closed", one_more_gets_in)
     refused = [line for line in server.log.read_text().splitlines() if "closing TCP connections from 127.0.0.1" in line]
     assert len(refused) >= 1 and all(f"{PER_ADDRESS} open from it already" in line for line in refused)
+
+
+FLOOD = 100_000  # OPTIONS, about 23 MB: far more than the socket buffers between server and peer hold (4 MB here)
+
+
+def test_a_peer_that_never_reads_its_answers_is_closed_while_the_others_are_answered(server: Server) -> None:
+    flood = b"".join(options(f"unread-{n}") for n in range(FLOOD))
+    with socket.socket() as deaf:
+        deaf.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: the window it offers
+        deaf.connect(server.sip)
+        deaf.setblocking(False)
+        sent = 0
+        with contextlib.suppress(BlockingIOError):  # the buffers both ways are full: the server stopped reading
+            while sent < len(flood):
+                sent += deaf.send(flood[sent : sent + 65536])
+        assert sent < len(flood), "every OPTIONS went: too few to fill the buffers"
+        with connect(server) as other:
+            assert answered(other, "while-one-does-not-read")
+        deaf.settimeout(PATIENCE)
+        with pytest.raises((ConnectionResetError, BrokenPipeError)):  # reset: the server aborted it
+            deaf.sendall(flood[sent:])
+    assert "its answers not read 1 s after they were due" in server.log.read_text()
