@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 import redis as redis_py
-from websockets.exceptions import InvalidStatus
-from websockets.sync.client import connect
+from websockets.exceptions import ConnectionClosedError, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
 
 from acd.auth import Directory, InvalidToken, hash_password, token_key
 from acd.cli import DEMO_PASSWORDS
@@ -80,6 +80,23 @@ def test_a_log_out_on_one_node_ends_the_session_on_every_node(cluster: Cluster) 
         with pytest.raises(InvalidStatus):
             with connect(feed(node, token)):
                 pass
+
+
+def session_end(events: ClientConnection) -> tuple[int, str]:
+    """How an open feed was closed: it receives nothing before."""
+    with pytest.raises(ConnectionClosedError) as closed:
+        events.recv(timeout=PATIENCE)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+def test_a_log_out_on_one_node_ends_a_feed_open_on_another(cluster: Cluster) -> None:
+    one, two = cluster.start("n1"), cluster.start("n2")
+    token = log_in(one)
+    with connect(feed(two, token)) as events:
+        out = httpx.post(f"{one.url}/api/v1/auth/logout", headers={"authorization": f"Bearer {token}"}, timeout=30)
+        assert out.status_code == 204
+        assert session_end(events) == (4401, "session ended")
 
 
 def test_a_restarted_node_keeps_its_sessions(cluster: Cluster) -> None:
@@ -140,9 +157,10 @@ def test_an_expired_token_is_refused_on_every_node(config: Path, tmp_path: Path)
         try:
             one, two = nodes.start("n1"), nodes.start("n2")
             token = log_in(one)
-            with redis_py.Redis(port=redis.port) as direct:
+            with redis_py.Redis(port=redis.port) as direct, connect(feed(two, token)) as events:
                 (key,) = direct.keys("acd:{demo}:session:*")
                 assert 0 < direct.pttl(key) <= 4000  # Redis drops it when it expires
+                assert session_end(events) == (4401, "session ended")  # expired: checked again while idle
                 until("the token expires", lambda: status(one, token) == 401, PATIENCE)
                 assert status(two, token) == 401
                 until("Redis drops the session", lambda: not direct.exists(key), PATIENCE)
