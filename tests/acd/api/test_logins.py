@@ -152,6 +152,13 @@ def test_the_address_limit_counts_every_user_tried_from_it(limited: Running, che
     assert attempt(limited, "ana", PASSWORD, address="203.0.113.8").status_code == 200
 
 
+def test_the_addresses_of_one_ipv6_64_share_the_address_limit(limited: Running) -> None:
+    for n in range(PER_ADDRESS):
+        assert attempt(limited, f"user-{n}", address=f"2001:db8:7:7::{n + 1:x}").status_code == 401
+    assert_refused(attempt(limited, "someone-else", address="2001:db8:7:7:ffff::9"), "address")
+    assert attempt(limited, "ana", PASSWORD, address="2001:db8:7:8::1").status_code == 200  # the next /64
+
+
 def test_attempts_sent_together_cannot_pass_the_limit(limited: Running, checks: Checks) -> None:
     # Each from its own address: only the user's limit applies. A check's turn reads the count again,
     # so at most the checks already running when the limit was reached go past it.
