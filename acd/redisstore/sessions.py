@@ -50,7 +50,8 @@ class RedisSessions:
     async def issue(self, principal: Principal, now: float) -> tuple[str, float]:
         token = new_token()
         expires = now + self.lifetime
-        key, record = self.shared.keys.session(token_key(token)), session_record(self.directory.session(principal), expires)
+        key = self.shared.keys.session(token_key(token))
+        record = session_record(self.directory.session(principal), expires)
         ttl_ms = max(1, math.ceil(self.lifetime * 1000))
         await self.shared.call("session", lambda r: r.set(key, record, px=ttl_ms))
         return token, expires

@@ -352,7 +352,8 @@ def test_a_session_of_a_removed_user_or_a_changed_password_is_refused(directory:
 def test_a_session_takes_the_users_current_role_and_teams(directory: Directory) -> None:
     session = directory.session(login(directory, "sup"))
     demoted = UserConfig(id="sup", name="Sue", role=Role.AGENT, password_hash=HASHES["sup"], agent="bob")
-    assert changed({"sup": demoted}).principal(session) == Principal("sup", "Sue", Role.AGENT, "bob", frozenset({"team-a"}))
+    now_an_agent = Principal("sup", "Sue", Role.AGENT, "bob", frozenset({"team-a"}))
+    assert changed({"sup": demoted}).principal(session) == now_an_agent
     more = UserConfig(id="sup", name="Sue", role=Role.SUPERVISOR, password_hash=HASHES["sup"], teams=["team-b"])
     assert changed({"sup": more}).principal(session).teams == {"team-a", "team-b"}  # team-a: it supervises it
 

@@ -132,7 +132,8 @@ def test_a_restart_applies_the_users_as_configured_now(config: Path, tmp_path: P
             users_yaml = mine / "users.yaml"
             users = users_yaml.read_text()
             admin_entry, sup_entry = user_block(users, "admin"), user_block(users, "sup-lons-b")
-            rehashed = re.sub(r'password_hash: ".*"', f'password_hash: "{hash_password(DEMO_PASSWORDS["supervisor"])}"', sup_entry)
+            new_hash = hash_password(DEMO_PASSWORDS["supervisor"])
+            rehashed = re.sub(r'password_hash: ".*"', f'password_hash: "{new_hash}"', sup_entry)
             users = users.replace(user_block(users, "cmartin"), "").replace(sup_entry, rehashed)
             users_yaml.write_text(users.replace(admin_entry, admin_entry.replace("role: admin", "role: supervisor")))
             one, two = nodes.start("n1"), nodes.start("n2")
