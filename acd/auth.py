@@ -14,9 +14,9 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from acd.deployment.models import Deployment, Role
+from acd.deployment.models import Deployment, Role, UserConfig
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN, SALT_LEN = 2**14, 8, 1, 32, 16
 MAX_N = 2**20
@@ -162,6 +162,22 @@ class Principal:
             raise ValueError(f"principal {self.user_id!r}: an agent_id is given for role agent, and only for it")
 
 
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What a session keeps of its user: the id, and a fingerprint of the password hash it logged in with,
+    so that each use rebuilds the principal from the users as configured now, and a password changed since
+    ends the session."""
+
+    user_id: str
+    fingerprint: str
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """A short digest of a password hash: tells a changed hash from the same one, and nothing else (the
+    hash, its salt included, cannot be had from it, so a stored session gives no way to guess passwords)."""
+    return hashlib.sha256(b"acd session\0" + _encode(password_hash)).hexdigest()[:32]
+
+
 class Directory:
     """Who may log in, and what each role may do.
 
@@ -185,6 +201,23 @@ class Directory:
         if user is None or not matches:
             # One answer for an unknown user and a wrong password: the response reveals neither.
             raise InvalidCredentials("unknown user or wrong password")
+        return self._principal(user)
+
+    def session(self, principal: Principal) -> Session:
+        """What a session of `principal` (just authenticated) keeps."""
+        return Session(principal.user_id, password_fingerprint(self._users[principal.user_id].password_hash))
+
+    def principal(self, session: Session) -> Principal:
+        """The principal of `session` as the users are configured now (its role, agent and teams may have
+        changed since the log-in); InvalidToken if its user is gone or its password changed."""
+        user = self._users.get(session.user_id)
+        if user is None:
+            raise InvalidToken("the session's user no longer exists")
+        if not hmac.compare_digest(password_fingerprint(user.password_hash), session.fingerprint):
+            raise InvalidToken("the session's user changed its password")
+        return self._principal(user)
+
+    def _principal(self, user: UserConfig) -> Principal:
         return Principal(user.id, user.name, user.role, user.agent, self._teams[user.id])
 
     def may_act_on_agent(self, principal: Principal, agent_id: str) -> bool:
@@ -221,46 +254,49 @@ def token_key(token: str) -> bytes:
     return hashlib.sha256(_encode(token)).digest()
 
 
-def session_record(principal: Principal, expires: float) -> str:
-    """A session as a shared store keeps it (JSON): the principal it stands for and its expiry."""
-    p = principal
-    return json.dumps([p.user_id, p.name, p.role.value, p.agent_id, sorted(p.teams), expires])
+def session_record(session: Session, expires: float) -> str:
+    """A session as a shared store keeps it (JSON): its user, the password's fingerprint, its expiry."""
+    return json.dumps([session.user_id, session.fingerprint, expires])
 
 
-def read_session_record(text: str) -> tuple[Principal, float]:
-    """The principal and expiry `session_record` wrote; ValueError if `text` is not one."""
+def read_session_record(text: str) -> tuple[Session, float]:
+    """The session and expiry `session_record` wrote; ValueError if `text` is not one."""
     try:
-        user_id, name, role, agent_id, teams, expires = json.loads(text)
-        principal = Principal(user_id, name, Role(role), agent_id, frozenset(teams))
-    except (TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError; so is an unknown role
+        user_id, fingerprint, expires = json.loads(text)
+    except (TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError; so is a list of another length
         raise ValueError(f"not a session record: {exc}") from exc
-    if not isinstance(expires, (int, float)):
+    if not isinstance(user_id, str) or not isinstance(fingerprint, str):
+        raise ValueError("not a session record: its user or fingerprint is not a string")
+    if not isinstance(expires, (int, float)) or isinstance(expires, bool):
         raise ValueError("not a session record: its expiry is not a number")
-    return principal, float(expires)
+    return Session(user_id, fingerprint), float(expires)
 
 
-class TokenStore:
-    """Bearer tokens and the principals they stand for, until `lifetime` seconds after issue (one node)."""
+Held = TypeVar("Held")
+
+
+class TokenStore(Generic[Held]):
+    """Bearer tokens and what they stand for (a session), until `lifetime` seconds after issue (one node)."""
 
     def __init__(self, lifetime: float) -> None:
         if not lifetime > 0:
             raise ValueError(f"token lifetime must be positive, not {lifetime}")
         self.lifetime = lifetime
-        # SHA-256 of the token -> (principal, expiry).
-        self._tokens: dict[bytes, tuple[Principal, float]] = {}
+        # SHA-256 of the token -> (what it stands for, expiry).
+        self._tokens: dict[bytes, tuple[Held, float]] = {}
 
     def __len__(self) -> int:
         return len(self._tokens)
 
-    def issue(self, principal: Principal, now: float) -> tuple[str, float]:
-        """A new token for `principal` and its expiry; expired tokens are dropped on the way."""
+    def issue(self, held: Held, now: float) -> tuple[str, float]:
+        """A new token for `held` and its expiry; expired tokens are dropped on the way."""
         self.purge(now)
         token = new_token()
         expires = now + self.lifetime
-        self._tokens[token_key(token)] = (principal, expires)
+        self._tokens[token_key(token)] = (held, expires)
         return token, expires
 
-    def resolve(self, token: str, now: float) -> Principal:
+    def resolve(self, token: str, now: float) -> Held:
         key = token_key(token)
         found = self._tokens.get(key)
         if found is not None and found[1] <= now:

@@ -13,6 +13,7 @@ for every node (acd/redisstore/sessions.py) behind the same `AttemptStore` proto
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -44,8 +45,23 @@ def user_key(user: str) -> str:
     return f"user:{user}"
 
 
+def address_group(address: str) -> str:
+    """What an address is counted as: an IPv4 address itself, an IPv6 one by its /64 (a subscriber gets a
+    whole /64, and every address of it for nothing: counted one by one, the limit would never be reached),
+    an IPv4-mapped IPv6 address as the IPv4 address it is. Anything else (`unknown`) as given."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(parsed), 64), strict=False))  # int(): any %zone dropped
+    return str(parsed)
+
+
 def address_key(address: str) -> str:
-    return f"address:{address}"
+    return f"address:{address_group(address)}"
 
 
 def keys(user: str, address: str) -> tuple[str, str]:

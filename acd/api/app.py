@@ -18,7 +18,8 @@ from acd.service import AcdService
 from acd.topology import build_agents
 
 
-LOGIN = "/api/v1/auth/login"
+#: The log-in's path, where a 401 is a wrong password rather than a missing token.
+LOGIN = str(auth.router.url_path_for("login"))
 
 
 def directory_for(service: AcdService) -> Directory:

@@ -32,12 +32,12 @@ class Context:
         tokens: SessionStore
         attempts: AttemptStore
         if service.engine is None:
-            tokens, attempts = MemorySessions(settings.token_lifetime), MemoryAttempts()
+            tokens, attempts = MemorySessions(directory, settings.token_lifetime), MemoryAttempts()
         else:
             from acd.redisstore.sessions import RedisAttempts, RedisSessions
 
             shared = service.engine.shared
-            tokens, attempts = RedisSessions(shared, settings.token_lifetime), RedisAttempts(shared)
+            tokens, attempts = RedisSessions(shared, directory, settings.token_lifetime), RedisAttempts(shared)
         limits = LoginLimits(settings.login_failures_per_user, settings.login_failures_per_address, settings.login_window)
         return cls(service, directory, tokens, LoginGuard(service, limits, attempts, settings.login_checks_at_once))
 

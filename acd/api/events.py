@@ -1,14 +1,16 @@
 """The event log: read it with filters, or follow it live over a WebSocket.
 
 An agent sees what concerns itself (its offers first of all), a supervisor its teams' agents and the
-queues they serve, an administrator everything.
+queues they serve, an administrator everything. A feed lasts as long as its session: its token is checked
+again before each batch of events and every SESSION_CHECK seconds, and a log-out or an expiry (on any node,
+with a shared store) closes it with code 4401, reason "session ended".
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -23,6 +25,11 @@ from acd.errors import AcdError
 from acd.journal import Entry
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
+
+#: Seconds between two checks of an idle feed's token: how long a feed may outlive its session.
+SESSION_CHECK = 5.0
+#: The close code of a feed whose token is refused, at the handshake or later (4000 + HTTP's 401).
+TOKEN_REFUSED = 4401
 
 
 def entry_view(entry: Entry) -> dict[str, Any]:
@@ -94,16 +101,26 @@ async def follow_log(websocket: WebSocket, queue: IdQuery = None, agent: IdQuery
     try:
         caller = await ctx.tokens.resolve(token or "", ctx.service.clock())
     except AuthError as error:
-        await websocket.close(code=4401, reason=error.message)
+        await websocket.close(code=TOKEN_REFUSED, reason=error.message)
         return
     except AcdError as error:  # the shared store cannot say: not a refusal of the token, try again later
         await websocket.close(code=1013, reason=error.error_id)
         return
     await websocket.accept()
     subscription = ctx.service.subscribe(_filtered(audience(ctx, caller), queue, agent, task))
+
+    async def session_ended() -> bool:
+        try:
+            await ctx.tokens.resolve(token or "", ctx.service.clock())
+        except AuthError:
+            return True
+        except AcdError:  # the shared store cannot say: an outage ends nobody's session
+            return False
+        return False
+
     try:
         async with asyncio.TaskGroup() as group:
-            sender = group.create_task(_send(websocket, subscription.queue))
+            sender = group.create_task(_send(websocket, subscription.queue, session_ended))
             receiver = group.create_task(_receive(websocket))
             # Whichever ends first (server shut down, client gone) ends the other.
             for finished in asyncio.as_completed([sender, receiver]):
@@ -116,10 +133,32 @@ async def follow_log(websocket: WebSocket, queue: IdQuery = None, agent: IdQuery
         ctx.service.unsubscribe(subscription)
 
 
-async def _send(websocket: WebSocket, feed: asyncio.Queue[Entry | None]) -> None:
-    while (entry := await feed.get()) is not None:
-        await websocket.send_json(entry_view(entry))
-    await websocket.close(code=1001, reason="server shutting down")
+async def _send(
+    websocket: WebSocket, feed: asyncio.Queue[Entry | None], session_ended: Callable[[], Awaitable[bool]]
+) -> None:
+    while True:
+        batch = await _next_batch(feed)
+        if await session_ended():  # before anything is sent: nothing goes out on a session ended
+            await websocket.close(code=TOKEN_REFUSED, reason="session ended")
+            return
+        for entry in batch:
+            if entry is None:
+                await websocket.close(code=1001, reason="server shutting down")
+                return
+            await websocket.send_json(entry_view(entry))
+
+
+async def _next_batch(feed: asyncio.Queue[Entry | None]) -> list[Entry | None]:
+    """What the feed holds: at least one entry, or none after SESSION_CHECK seconds of silence."""
+    try:
+        async with asyncio.timeout(SESSION_CHECK):
+            first = await feed.get()
+    except TimeoutError:
+        return []
+    batch = [first]
+    while not feed.empty():
+        batch.append(feed.get_nowait())
+    return batch
 
 
 async def _receive(websocket: WebSocket) -> None:

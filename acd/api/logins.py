@@ -116,4 +116,3 @@ class LoginGuard:
             await self.service.submit(event)
         except AcdError as error:  # the answer to the attempt matters more than its entry in the log
             log.warning("log-in of %r from %s not written to the event log: %s", event.user, event.address, error)
-

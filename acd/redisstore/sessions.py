@@ -1,6 +1,7 @@
 """The API's sessions and failed log-in counts in the deployment's Redis: what every node shares.
 
-A session is kept as its token's SHA-256 (never the token) with the principal and expiry as JSON, and a
+A session is kept as its token's SHA-256 (never the token) with its user, the fingerprint of the user's
+password hash and the expiry as JSON (acd/sessions.py says why not the principal), and a
 Redis TTL as long as its lifetime: Redis drops it when it expires, and `resolve` checks the expiry too
 (a clock that reads ahead of Redis's, a key restored from an old file). Every failure to reach Redis is
 StoreUnavailable (503), never InvalidToken: an outage must not log anybody out.
@@ -13,7 +14,15 @@ import math
 
 import redis.asyncio as aioredis
 
-from acd.auth import InvalidToken, Principal, new_token, read_session_record, session_record, token_key
+from acd.auth import (
+    Directory,
+    InvalidToken,
+    Principal,
+    new_token,
+    read_session_record,
+    session_record,
+    token_key,
+)
 from acd.logins import Window
 from acd.redisstore.client import SharedState
 
@@ -31,16 +40,18 @@ return 0
 class RedisSessions:
     """`SessionStore` in the shared store: one key per session under the deployment's prefix."""
 
-    def __init__(self, shared: SharedState, lifetime: float) -> None:
+    def __init__(self, shared: SharedState, directory: Directory, lifetime: float) -> None:
         if not lifetime > 0:
             raise ValueError(f"token lifetime must be positive, not {lifetime}")
         self.shared = shared
+        self.directory = directory
         self.lifetime = lifetime
 
     async def issue(self, principal: Principal, now: float) -> tuple[str, float]:
         token = new_token()
         expires = now + self.lifetime
-        key, record = self.shared.keys.session(token_key(token)), session_record(principal, expires)
+        key = self.shared.keys.session(token_key(token))
+        record = session_record(self.directory.session(principal), expires)
         ttl_ms = max(1, math.ceil(self.lifetime * 1000))
         await self.shared.call("session", lambda r: r.set(key, record, px=ttl_ms))
         return token, expires
@@ -51,13 +62,13 @@ class RedisSessions:
         if text is None:
             raise InvalidToken("unknown or expired token")
         try:
-            principal, expires = read_session_record(str(text))
+            session, expires = read_session_record(str(text))
         except ValueError as error:  # not written by a node: refused, and said for the operator
             log.warning("session %s in the shared store is unreadable: %s", key, error)
             raise InvalidToken("unknown or expired token") from None
         if expires <= now:
             raise InvalidToken("unknown or expired token")
-        return principal
+        return self.directory.principal(session)
 
     async def revoke(self, token: str) -> None:
         key = self.shared.keys.session(token_key(token))

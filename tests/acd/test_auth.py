@@ -16,8 +16,11 @@ from acd.auth import (
     InvalidCredentials,
     InvalidToken,
     Principal,
+    Session,
     TokenStore,
     hash_password,
+    read_session_record,
+    session_record,
     verify_password,
 )
 from acd.deployment.models import (
@@ -316,6 +319,58 @@ def test_purge_and_issue_drop_expired_tokens() -> None:
     store.issue(SUE, now=90.0)
     assert len(store) == 1
     expect_invalid(store, old, now=0.0)
+
+
+# --- sessions: rebuilt from the users as configured now ----------------------------------------------------
+
+
+def changed(users: dict[str, UserConfig | None]) -> Directory:
+    """The directory of `deployment()` with some users replaced, or removed (None)."""
+    base = deployment()
+    kept = [users.get(u.id, u) for u in base.users]
+    return Directory(base.model_copy(update={"users": [u for u in kept if u is not None]}), agent_queues={})
+
+
+def test_a_session_keeps_a_fingerprint_of_the_password_hash_not_the_hash(directory: Directory) -> None:
+    session = directory.session(login(directory, "sup"))
+    assert session.user_id == "sup" and len(session.fingerprint) == 32
+    assert session.fingerprint not in HASHES["sup"] and DIGEST_B64 not in session.fingerprint
+    assert directory.principal(session) == login(directory, "sup")
+    assert directory.session(login(directory, "ana")).fingerprint != session.fingerprint  # salts alike, hashes not
+
+
+def test_a_session_of_a_removed_user_or_a_changed_password_is_refused(directory: Directory) -> None:
+    session = directory.session(login(directory, "sup"))
+    with pytest.raises(InvalidToken, match="the session's user no longer exists") as gone:
+        changed({"sup": None}).principal(session)
+    assert (gone.value.status_code, gone.value.error_id) == (401, "invalid-token")
+    new_hash = UserConfig(id="sup", name="Sue", role=Role.SUPERVISOR, password_hash=hash_password("sup-secret"))
+    with pytest.raises(InvalidToken, match="the session's user changed its password"):
+        changed({"sup": new_hash}).principal(session)  # the same password, hashed again: a new hash
+
+
+def test_a_session_takes_the_users_current_role_and_teams(directory: Directory) -> None:
+    session = directory.session(login(directory, "sup"))
+    demoted = UserConfig(id="sup", name="Sue", role=Role.AGENT, password_hash=HASHES["sup"], agent="bob")
+    now_an_agent = Principal("sup", "Sue", Role.AGENT, "bob", frozenset({"team-a"}))
+    assert changed({"sup": demoted}).principal(session) == now_an_agent
+    more = UserConfig(id="sup", name="Sue", role=Role.SUPERVISOR, password_hash=HASHES["sup"], teams=["team-b"])
+    assert changed({"sup": more}).principal(session).teams == {"team-a", "team-b"}  # team-a: it supervises it
+
+
+def test_a_session_record_reads_back_and_refuses_anything_else() -> None:
+    session = Session("sup", "0" * 32)
+    assert read_session_record(session_record(session, 12.5)) == (session, 12.5)
+    for text, fault in [
+        ("{", "not a session record: Expecting property name"),
+        ('["sup", "Sue", "supervisor", null, [], 9e9]', "not a session record: too many values"),  # the old form
+        ('["sup", 3, 9e9]', "not a session record: its user or fingerprint is not a string"),
+        ('["sup", "00", "soon"]', "not a session record: its expiry is not a number"),
+        ('["sup", "00", true]', "not a session record: its expiry is not a number"),
+        ("7", "not a session record: cannot unpack"),
+    ]:
+        with pytest.raises(ValueError, match=fault):
+            read_session_record(text)
 
 
 def test_lifetime_must_be_positive() -> None:

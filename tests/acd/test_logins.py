@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from acd.events import LoginFailed
 from acd.errors import InvalidEvent
-from acd.logins import AttemptCounter, LoginLimits, Refusal, Window, keys
+from acd.logins import AttemptCounter, LoginLimits, Refusal, Window, address_group, keys
 
 LIMITS = LoginLimits(per_user=5, per_address=20, window=300)
 
@@ -98,6 +100,43 @@ def test_capacity_must_be_positive() -> None:
 
 def test_the_keys_of_an_attempt() -> None:
     assert keys("ana", "192.0.2.1") == ("address:192.0.2.1", "user:ana")
+    assert keys("ana", "2001:db8:1:2:3:4:5:6") == ("address:2001:db8:1:2::/64", "user:ana")
+
+
+@pytest.mark.parametrize(
+    ("address", "group"),
+    [
+        ("192.0.2.1", "192.0.2.1"),
+        ("2001:DB8:1:2:ffff::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ("::ffff:192.0.2.1", "192.0.2.1"),
+        ("::1", "::/64"),
+        ("unknown", "unknown"),
+        ("010.1.1.1", "010.1.1.1"),  # not an address Python reads: counted as given
+    ],
+)
+def test_an_address_is_counted_by_its_group(address: str, group: str) -> None:
+    assert address_group(address) == group
+
+
+@given(st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1))
+def test_every_address_of_an_ipv6_64_counts_as_one_and_no_other(network: int, host: int, other: int) -> None:
+    assume(network != 0)  # ::/64 holds ::ffff:0:0/96, the IPv4-mapped addresses: counted as IPv4
+    one, two = (str(ipaddress.IPv6Address(network << 64 | h)) for h in (host, other))
+    assert address_group(one) == address_group(two) == str(ipaddress.IPv6Network((network << 64, 64)))
+    assert address_group(str(ipaddress.IPv6Address((network ^ 1) << 64 | host))) != address_group(one)
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_an_ipv4_address_counts_alone_and_the_same_mapped_in_ipv6(value: int) -> None:
+    address = ipaddress.IPv4Address(value)
+    assert address_group(str(address)) == str(address) == address_group(f"::ffff:{address}")
+
+
+@given(st.text(max_size=128))
+def test_any_text_has_a_group(address: str) -> None:
+    assert isinstance(address_group(address), str)
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,10 @@
 itself against Redis.
 
 What a user behind a load balancer relies on: a token issued by one node works on the others (the
-WebSocket feed included), a log-out on one ends it on all, a node's restart logs nobody out, an expired
-token is refused everywhere, and a Redis outage answers 503, never a 401 that would log people out.
+WebSocket feed included), a log-out on one ends it on all (an open feed too), a node's restart logs nobody
+out, but a user removed or whose password changed is logged out by it, and one whose role changed gets its
+new rights; an expired token is refused everywhere, and a Redis outage answers 503, never a 401 that would
+log people out.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import shutil
 import signal
 from collections.abc import AsyncIterator
@@ -19,15 +22,17 @@ from pathlib import Path
 import httpx
 import pytest
 import redis as redis_py
-from websockets.exceptions import InvalidStatus
-from websockets.sync.client import connect
+from websockets.exceptions import ConnectionClosedError, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
 
-from acd.auth import InvalidToken, Principal, token_key
+from acd.auth import Directory, InvalidToken, hash_password, token_key
 from acd.cli import DEMO_PASSWORDS
-from acd.deployment.models import Role
 from acd.logins import Window
 from acd.redisstore.client import SharedState, StoreUnavailable
 from acd.redisstore.sessions import RedisAttempts, RedisSessions, _window
+from acd.sessions import MemorySessions
+from tests.acd.test_auth import changed
+from tests.acd.test_auth import deployment as small_deployment
 from tests.acd.test_nodes import PATIENCE, QUEUE, Cluster, Node, cluster, config  # noqa: F401 (fixtures)
 from tests.servers import RedisServer, redis_server, until
 
@@ -77,6 +82,23 @@ def test_a_log_out_on_one_node_ends_the_session_on_every_node(cluster: Cluster) 
                 pass
 
 
+def session_end(events: ClientConnection) -> tuple[int, str]:
+    """How an open feed was closed: it receives nothing before."""
+    with pytest.raises(ConnectionClosedError) as closed:
+        events.recv(timeout=PATIENCE)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+def test_a_log_out_on_one_node_ends_a_feed_open_on_another(cluster: Cluster) -> None:
+    one, two = cluster.start("n1"), cluster.start("n2")
+    token = log_in(one)
+    with connect(feed(two, token)) as events:
+        out = httpx.post(f"{one.url}/api/v1/auth/logout", headers={"authorization": f"Bearer {token}"}, timeout=30)
+        assert out.status_code == 204
+        assert session_end(events) == (4401, "session ended")
+
+
 def test_a_restarted_node_keeps_its_sessions(cluster: Cluster) -> None:
     one = cluster.start("n1")
     token = log_in(one)
@@ -84,6 +106,46 @@ def test_a_restarted_node_keeps_its_sessions(cluster: Cluster) -> None:
     assert one.process.wait(timeout=PATIENCE) == 0
     again = cluster.start("n1")
     assert status(again, token) == 200
+
+
+def user_block(users: str, user: str) -> str:
+    """The entry of `user` in users.yaml's text."""
+    found = re.search(rf"^- id: {user}\n(?:  .*\n)*", users, re.MULTILINE)
+    assert found is not None, user
+    return found.group(0)
+
+
+def test_a_restart_applies_the_users_as_configured_now(config: Path, tmp_path: Path) -> None:  # noqa: F811
+    mine = tmp_path / "config"
+    shutil.copytree(config, mine)
+    with redis_server(tmp_path / "redis", appendonly=True) as redis:
+        nodes = Cluster(mine, redis)
+        try:
+            one, two = nodes.start("n1"), nodes.start("n2")
+            admin, agent = log_in(one), log_in(two, {"user": "cmartin", "password": DEMO_PASSWORDS["agent"]})
+            supervisor = log_in(one, {"user": "sup-lons-b", "password": DEMO_PASSWORDS["supervisor"]})
+            kept = log_in(two, {"user": "sup-pau-a", "password": DEMO_PASSWORDS["supervisor"]})
+            assert status(one, admin, "/api/v1/agents/cmartin") == 200
+            for node in (one, two):
+                node.process.send_signal(signal.SIGTERM)
+                assert node.process.wait(timeout=PATIENCE) == 0
+            users_yaml = mine / "users.yaml"
+            users = users_yaml.read_text()
+            admin_entry, sup_entry = user_block(users, "admin"), user_block(users, "sup-lons-b")
+            new_hash = hash_password(DEMO_PASSWORDS["supervisor"])
+            rehashed = re.sub(r'password_hash: ".*"', f'password_hash: "{new_hash}"', sup_entry)
+            users = users.replace(user_block(users, "cmartin"), "").replace(sup_entry, rehashed)
+            users_yaml.write_text(users.replace(admin_entry, admin_entry.replace("role: admin", "role: supervisor")))
+            one, two = nodes.start("n1"), nodes.start("n2")
+            for node in (one, two):
+                assert status(node, agent) == 401  # removed
+                assert status(node, supervisor) == 401  # its password changed (the same password, hashed anew)
+                assert status(node, admin, "/api/v1/agents/cmartin") == 403  # a supervisor of no team now
+                assert status(node, admin) == 200 and status(node, kept) == 200
+            refused = httpx.get(f"{one.url}/api/v1/queues", headers={"authorization": f"Bearer {agent}"}, timeout=30)
+            assert refused.json()["error"] == "invalid-token", refused.text
+        finally:
+            nodes.stop()
 
 
 def test_an_expired_token_is_refused_on_every_node(config: Path, tmp_path: Path) -> None:  # noqa: F811
@@ -96,9 +158,10 @@ def test_an_expired_token_is_refused_on_every_node(config: Path, tmp_path: Path)
         try:
             one, two = nodes.start("n1"), nodes.start("n2")
             token = log_in(one)
-            with redis_py.Redis(port=redis.port) as direct:
+            with redis_py.Redis(port=redis.port) as direct, connect(feed(two, token)) as events:
                 (key,) = direct.keys("acd:{demo}:session:*")
                 assert 0 < direct.pttl(key) <= 4000  # Redis drops it when it expires
+                assert session_end(events) == (4401, "session ended")  # expired: checked again while idle
                 until("the token expires", lambda: status(one, token) == 401, PATIENCE)
                 assert status(two, token) == 401
                 until("Redis drops the session", lambda: not direct.exists(key), PATIENCE)
@@ -137,7 +200,8 @@ def test_the_log_in_limits_hold_across_the_nodes(cluster: Cluster) -> None:
 
 # --------------------------------------------------------------------------- the stores against Redis
 
-SUE = Principal("sup", "Sue", Role.SUPERVISOR, None, frozenset({"team-a", "team-b"}))
+DIRECTORY = Directory(small_deployment(), agent_queues={})
+SUE = DIRECTORY.authenticate("sup", "sup-secret")
 
 
 @contextlib.asynccontextmanager
@@ -152,13 +216,14 @@ async def node_of(redis: RedisServer) -> AsyncIterator[SharedState]:
 def test_redis_sessions_keep_only_the_tokens_hash_and_check_the_expiry(redis_db: RedisServer) -> None:
     async def scenario() -> None:
         async with node_of(redis_db) as shared:
-            sessions = RedisSessions(shared, lifetime=3600)
+            sessions = RedisSessions(shared, DIRECTORY, lifetime=3600)
             token, expires = await sessions.issue(SUE, now=1000.0)
             assert expires == 4600.0 and await sessions.resolve(token, now=4599.0) == SUE
             with redis_py.Redis(port=redis_db.port) as direct:
                 (key,) = direct.keys("*")
                 assert key.decode() == f"acd:{{sessions}}:session:{token_key(token).hex()}"
                 assert token.encode() not in key + direct.get(key)
+                assert json.loads(direct.get(key))[:2] == ["sup", DIRECTORY.session(SUE).fingerprint]  # not the hash
                 assert 3_590_000 < direct.pttl(key) <= 3_600_000
             with pytest.raises(InvalidToken, match="unknown or expired token"):
                 await sessions.resolve(token, now=4600.0)  # expired by the clock, though Redis still has it
@@ -172,13 +237,28 @@ def test_redis_sessions_keep_only_the_tokens_hash_and_check_the_expiry(redis_db:
     asyncio.run(scenario())
 
 
+def test_memory_sessions_rebuild_the_principal_from_the_directory_too() -> None:
+    async def scenario() -> None:
+        sessions = MemorySessions(DIRECTORY, lifetime=60)
+        token, _ = await sessions.issue(SUE, now=0.0)
+        assert await sessions.resolve(token, now=1.0) == SUE
+        sessions.directory = changed({"sup": None})
+        with pytest.raises(InvalidToken, match="the session's user no longer exists"):
+            await sessions.resolve(token, now=1.0)
+
+    asyncio.run(scenario())
+
+
 def test_a_session_record_nobody_wrote_is_refused(redis_db: RedisServer) -> None:
     async def scenario() -> None:
         async with node_of(redis_db) as shared:
             with redis_py.Redis(port=redis_db.port) as direct:
                 direct.set(shared.keys.session(token_key("forged")), '["x", "X", "emperor", null, [], 9e9]')
+                direct.set(shared.keys.session(token_key("unknown")), '["nobody", "00", 9e9]')
             with pytest.raises(InvalidToken, match="unknown or expired token"):
-                await RedisSessions(shared, lifetime=60).resolve("forged", now=0.0)
+                await RedisSessions(shared, DIRECTORY, lifetime=60).resolve("forged", now=0.0)
+            with pytest.raises(InvalidToken, match="the session's user no longer exists"):
+                await RedisSessions(shared, DIRECTORY, lifetime=60).resolve("unknown", now=0.0)
 
     asyncio.run(scenario())
 
@@ -186,10 +266,10 @@ def test_a_session_record_nobody_wrote_is_refused(redis_db: RedisServer) -> None
 def test_redis_sessions_and_counts_refuse_with_503_when_redis_is_down(redis_db: RedisServer) -> None:
     async def scenario() -> None:
         async with node_of(redis_db) as shared:
-            token, _ = await RedisSessions(shared, lifetime=60).issue(SUE, now=0.0)
+            token, _ = await RedisSessions(shared, DIRECTORY, lifetime=60).issue(SUE, now=0.0)
             redis_db.stop()
             with pytest.raises(StoreUnavailable):
-                await RedisSessions(shared, lifetime=60).resolve(token, now=1.0)
+                await RedisSessions(shared, DIRECTORY, lifetime=60).resolve(token, now=1.0)
             with pytest.raises(StoreUnavailable):
                 await RedisAttempts(shared).read(("address:a", "user:u"), now=1.0)
 

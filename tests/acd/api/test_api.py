@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosedError, InvalidStatus
 from websockets.sync.client import connect
 
+from acd.api import events
 from tests.acd.api.conftest import Running
 
 
@@ -164,6 +165,37 @@ def test_logout_revokes_the_token(acd_server: Running) -> None:
     ana = acd_server.client("ana")
     assert ana.post("/api/v1/auth/logout").status_code == 204
     assert ana.get("/api/v1/agents/ana").status_code == 401
+
+
+def test_a_feed_ends_with_its_session_before_sending_anything_more(
+    acd_server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "SESSION_CHECK", 3600.0)  # only the check before each batch can end it here
+    admin, other = acd_server.client("admin"), acd_server.client("admin")
+    token = admin.headers["authorization"].split()[1]
+    with connect(acd_server.url.replace("http", "ws") + f"/api/v1/events?token={token}") as feed:
+        assert other.post("/api/v1/tasks", json={"channel": "voice", "queue": "lons-tva"}).status_code == 201
+        assert json.loads(feed.recv(timeout=10))["kind"] == "task_queued"
+        assert admin.post("/api/v1/auth/logout").status_code == 204
+        assert other.post("/api/v1/tasks", json={"channel": "voice", "queue": "lons-tva"}).status_code == 201
+        with pytest.raises(ConnectionClosedError) as closed:
+            feed.recv(timeout=10)  # the task_queued of the second task never comes
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "session ended")
+
+
+def test_an_idle_feed_ends_with_its_session(acd_server: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events, "SESSION_CHECK", 0.2)
+    ana = acd_server.client("ana")
+    token = ana.headers["authorization"].split()[1]
+    with connect(acd_server.url.replace("http", "ws") + f"/api/v1/events?token={token}") as feed:
+        with pytest.raises(TimeoutError):
+            feed.recv(timeout=1)  # checked again and again, still open while the session lasts
+        assert ana.post("/api/v1/auth/logout").status_code == 204
+        with pytest.raises(ConnectionClosedError) as closed:
+            feed.recv(timeout=10)
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "session ended")
 
 
 def test_openapi_document_describes_the_api(acd_server: Running) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 import acd.auth
-from acd.api.logins import LoginGuard
+from acd.api.logins import MAX_WAITING, LoginGuard
 from acd.auth import Directory, InvalidCredentials, LoginsBusy
 from acd.logins import LoginLimits, MemoryAttempts
 from acd.service import AcdService
@@ -34,7 +33,7 @@ class Checks:
     calls: int = 0
     running: int = 0
     peak: int = 0
-    pause: float = 0.0  # held inside each check, so that checks started together overlap
+    held: threading.Event | None = None  # if given, each check waits for it: checks started together overlap
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -51,7 +50,8 @@ def checks(monkeypatch: pytest.MonkeyPatch) -> Checks:
             seen.running += 1
             seen.peak = max(seen.peak, seen.running)
         try:
-            time.sleep(seen.pause)
+            if seen.held is not None:
+                seen.held.wait(30)
             return real(*args)
         finally:
             with seen.lock:
@@ -152,6 +152,13 @@ def test_the_address_limit_counts_every_user_tried_from_it(limited: Running, che
     assert attempt(limited, "ana", PASSWORD, address="203.0.113.8").status_code == 200
 
 
+def test_the_addresses_of_one_ipv6_64_share_the_address_limit(limited: Running) -> None:
+    for n in range(PER_ADDRESS):
+        assert attempt(limited, f"user-{n}", address=f"2001:db8:7:7::{n + 1:x}").status_code == 401
+    assert_refused(attempt(limited, "someone-else", address="2001:db8:7:7:ffff::9"), "address")
+    assert attempt(limited, "ana", PASSWORD, address="2001:db8:7:8::1").status_code == 200  # the next /64
+
+
 def test_attempts_sent_together_cannot_pass_the_limit(limited: Running, checks: Checks) -> None:
     # Each from its own address: only the user's limit applies. A check's turn reads the count again,
     # so at most the checks already running when the limit was reached go past it.
@@ -161,11 +168,35 @@ def test_attempts_sent_together_cannot_pass_the_limit(limited: Running, checks: 
     assert statuses == [401] * checks.calls + [429] * (12 - checks.calls)
 
 
-def test_at_most_k_passwords_are_checked_at_once(limited: Running, checks: Checks) -> None:
-    checks.pause = 0.05  # each check lasts long enough for the others sent with it to start if allowed
-    answers = attempts_at_once(limited, [(f"user-{n}", f"198.51.100.{n}") for n in range(10)])
-    assert [answer.status_code for answer in answers] == [401] * 10
-    assert checks.calls == 10 and checks.peak <= CHECKS_AT_ONCE
+def guard_of(checks_at_once: int, max_waiting: int = MAX_WAITING) -> tuple[LoginGuard, Directory]:
+    """A node's log-in guard, driven directly: what waits for a turn can be seen (`_waiting`)."""
+    deployment = with_users(builders.deployment())
+    guard = LoginGuard(AcdService(deployment), LoginLimits(5, 20, 300), MemoryAttempts(), checks_at_once, max_waiting)
+    return guard, Directory(deployment, agent_queues={})
+
+
+def test_at_most_k_passwords_are_checked_at_once(checks: Checks) -> None:
+    checks.held = release = threading.Event()
+    guard, directory = guard_of(CHECKS_AT_ONCE)
+
+    async def scenario() -> None:
+        tries = [
+            asyncio.create_task(guard.authenticate(directory, f"user-{n}", "wrong", f"198.51.100.{n}"))
+            for n in range(10)
+        ]
+        try:
+            # Until every attempt is either checking or waiting for its turn, or more checks run than allowed.
+            while checks.running <= CHECKS_AT_ONCE and checks.running + guard._waiting < 10:
+                await asyncio.sleep(0.01)
+            assert (checks.peak, guard._waiting) == (CHECKS_AT_ONCE, 10 - CHECKS_AT_ONCE)
+        finally:
+            release.set()
+        for each in tries:
+            with pytest.raises(InvalidCredentials):
+                await each
+        assert (checks.calls, checks.peak) == (10, CHECKS_AT_ONCE)
+
+    asyncio.run(scenario())
 
 
 def test_failures_and_one_refusal_per_window_are_in_the_event_log(limited: Running) -> None:
@@ -184,19 +215,9 @@ def test_failures_and_one_refusal_per_window_are_in_the_event_log(limited: Runni
         assert seen.json() == []
 
 
-def test_a_node_lets_only_so_many_log_ins_wait_for_their_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    release = threading.Event()
-    real = acd.auth._scrypt
-
-    def held(*args: object) -> bytes:
-        release.wait(30)
-        return real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(acd.auth, "_scrypt", held)
-    deployment = with_users(builders.deployment())
-    service = AcdService(deployment)
-    guard = LoginGuard(service, LoginLimits(5, 20, 300), MemoryAttempts(), checks_at_once=1, max_waiting=1)
-    directory = Directory(deployment, agent_queues={})
+def test_a_node_lets_only_so_many_log_ins_wait_for_their_check(checks: Checks) -> None:
+    checks.held = release = threading.Event()
+    guard, directory = guard_of(checks_at_once=1, max_waiting=1)
 
     async def scenario() -> None:
         first = asyncio.create_task(guard.authenticate(directory, "ana", "wrong", "192.0.2.1"))
@@ -215,21 +236,9 @@ def test_a_node_lets_only_so_many_log_ins_wait_for_their_check(monkeypatch: pyte
     asyncio.run(scenario())
 
 
-def test_a_client_gone_mid_check_keeps_its_turn_until_the_check_ends(monkeypatch: pytest.MonkeyPatch) -> None:
-    release = threading.Event()
-    real = acd.auth._scrypt
-    checks = Checks()
-
-    def held(*args: object) -> bytes:
-        with checks.lock:
-            checks.calls += 1
-        release.wait(30)
-        return real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(acd.auth, "_scrypt", held)
-    deployment = with_users(builders.deployment())
-    guard = LoginGuard(AcdService(deployment), LoginLimits(5, 20, 300), MemoryAttempts(), checks_at_once=1)
-    directory = Directory(deployment, agent_queues={})
+def test_a_client_gone_mid_check_keeps_its_turn_until_the_check_ends(checks: Checks) -> None:
+    checks.held = release = threading.Event()
+    guard, directory = guard_of(checks_at_once=1)
 
     async def scenario() -> None:
         gone = asyncio.create_task(guard.authenticate(directory, "ana", "wrong", "192.0.2.1"))
