@@ -60,7 +60,7 @@ def french_public_holidays(year: int) -> dict[date, str]:
 
 
 def parse_interval(text: str) -> Interval:
-    """"08:30-18:00" -> (08:30, 18:00); "24:00" is allowed as a closing time (end of day)."""
+    """ "08:30-18:00" -> (08:30, 18:00); "24:00" is allowed as a closing time (end of day)."""
     match = _INTERVAL.match(text.strip()) if isinstance(text, str) else None
     if not match:
         raise CalendarError(f"interval {text!r} is not of the form HH:MM-HH:MM")

@@ -90,7 +90,6 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def _sip_address(text: str) -> tuple[str, int] | None:
     if text == "off":
         return None

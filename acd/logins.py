@@ -83,7 +83,9 @@ class LoginLimits:
         if not self.window > 0:
             raise ValueError(f"the login window must be positive, not {self.window}")
 
-    def refusal(self, user: str, address: str, counts: tuple[Window | None, Window | None], now: float) -> Refusal | None:
+    def refusal(
+        self, user: str, address: str, counts: tuple[Window | None, Window | None], now: float
+    ) -> Refusal | None:
         """None if an attempt of `user` from `address` may be checked, given the windows of `keys(user, address)`."""
         limits = zip(("address", "user"), keys(user, address), (self.per_address, self.per_user), counts)
         reached = [

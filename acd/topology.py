@@ -135,9 +135,7 @@ def compile_queue(deployment: Deployment, queue: QueueConfig) -> QueueRoute:
         when_closed=queue.when_closed.action if queue.when_closed else None,
         when_closed_target=queue.when_closed.target if queue.when_closed else None,
         service_level=(
-            queue.service_level_seconds
-            if queue.service_level_seconds is not None
-            else settings.service_level_seconds
+            queue.service_level_seconds if queue.service_level_seconds is not None else settings.service_level_seconds
         ),
     )
 

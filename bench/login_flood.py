@@ -91,7 +91,9 @@ def _address(n: int) -> str:
 # --------------------------------------------------------------------------------------------- the runs
 
 
-def phase(name: str, sip: tuple[str, int], http: int, mode: str | None, args: argparse.Namespace, floor: float) -> Phase:
+def phase(
+    name: str, sip: tuple[str, int], http: int, mode: str | None, args: argparse.Namespace, floor: float
+) -> Phase:
     guessing = None
     if mode is not None:
         guessing = subprocess.Popen(
@@ -118,9 +120,7 @@ def run(work: Path, args: argparse.Namespace, settings: str, suffix: str, modes:
     cores = ",".join(str(n) for n in range(os.cpu_count() or 1))
     with acd_answering(work, config, AGENTS, cores) as (_, http, sip_port, media):
         floor = floor_round_trip(media)
-        return [
-            phase(f"{mode or 'quiet'}{suffix}", ("127.0.0.1", sip_port), http, mode, args, floor) for mode in modes
-        ]
+        return [phase(f"{mode or 'quiet'}{suffix}", ("127.0.0.1", sip_port), http, mode, args, floor) for mode in modes]
 
 
 def main() -> int:
@@ -141,7 +141,9 @@ def main() -> int:
         phases = run(work / "limited", args, "", "", [None, "guess", "spread"])
         if args.unlimited:
             phases += run(work / "unlimited", args, UNLIMITED, ", unlimited", ["spread"])
-    print(f"{os.cpu_count()} cores, acd serve on all; {args.concurrency} attempts in flight; {args.seconds:g} s a phase")
+    print(
+        f"{os.cpu_count()} cores, acd serve on all; {args.concurrency} attempts in flight; {args.seconds:g} s a phase"
+    )
     print(f"{'phase':22}{'attempts/s':>11}{'answers':>34}{'packets':>9}{'added delay p50 ms':>20}{'p99 ms':>8}")
     for row in phases:
         answers = " ".join(f"{status}:{count}" for status, count in sorted(row.answers.items())) or "-"

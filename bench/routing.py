@@ -36,20 +36,39 @@ def deployment(agents: int, rng: random.Random) -> Deployment:
     skills = [f"s{i}" for i in range(SKILLS)]
     teams = [TeamConfig(id=f"team{i}", name=f"team {i}", site="a" if i % 2 else "b") for i in range(agents // 5 + 1)]
     return Deployment(
-        calendars=[CalendarConfig(id="always", hours={d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}, public_holidays=False)],
-        sites=[SiteConfig(id="a", name="A", departments=["69"], calendar="always"),
-               SiteConfig(id="b", name="B", departments=["33"], calendar="always")],
+        calendars=[
+            CalendarConfig(
+                id="always",
+                hours={d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+                public_holidays=False,
+            )
+        ],
+        sites=[
+            SiteConfig(id="a", name="A", departments=["69"], calendar="always"),
+            SiteConfig(id="b", name="B", departments=["33"], calendar="always"),
+        ],
         skills=[SkillConfig(id=s, name=s) for s in skills],
         teams=teams,
         agents=[
-            AgentConfig(id=f"a{i}", name=f"a{i}", team=f"team{i // 5}",
-                        skills={s: rng.randint(1, 5) for s in rng.sample(skills, 5)})
+            AgentConfig(
+                id=f"a{i}",
+                name=f"a{i}",
+                team=f"team{i // 5}",
+                skills={s: rng.randint(1, 5) for s in rng.sample(skills, 5)},
+            )
             for i in range(agents)
         ],
         queues=[
-            QueueConfig(id=f"q{i}", name=f"q{i}", site="a", sites=["a", "b"], channels=["voice"], wrap_up=0,
-                        skills={skills[i % SKILLS]: 1 + (i // SKILLS) % 2},
-                        steps=[{"after": 60, "min_level": 1}])
+            QueueConfig(
+                id=f"q{i}",
+                name=f"q{i}",
+                site="a",
+                sites=["a", "b"],
+                channels=["voice"],
+                wrap_up=0,
+                skills={skills[i % SKILLS]: 1 + (i // SKILLS) % 2},
+                steps=[{"after": 60, "min_level": 1}],
+            )
             for i in range(QUEUES)
         ],
     )
@@ -122,16 +141,22 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{QUEUES} queues, {SKILLS} skills, {WAITING} tasks waiting, {args.events} rounds of complete/accept/arrive")
     rows = [run(agents, args.events) for agents in (100, 2_000, 10_000)]
-    print(f"{'agents':>7} {'waiting':>8} {'decisions/s':>12} {'median µs':>10} {'p99 µs':>8}   per event: median / p99 µs")
+    print(
+        f"{'agents':>7} {'waiting':>8} {'decisions/s':>12} {'median µs':>10} {'p99 µs':>8}   per event: median / p99 µs"
+    )
     for row in rows:
         detail = "  ".join(
             f"{name} {row[name + '_median_us']:.1f}/{row[name + '_p99_us']:.1f}"
             for name in ("arrival", "completion+offer", "accept")
         )
-        print(f"{row['agents']:>7} {row['waiting']:>8} {row['decisions_per_s']:>12,.0f} {row['median_us']:>10.1f} "
-              f"{row['p99_us']:>8.1f}   {detail}")
-    print(f"median from 100 to 10,000 agents: x{rows[2]['median_us'] / rows[0]['median_us']:.2f}; "
-          f"p99: x{rows[2]['p99_us'] / rows[0]['p99_us']:.2f}")
+        print(
+            f"{row['agents']:>7} {row['waiting']:>8} {row['decisions_per_s']:>12,.0f} {row['median_us']:>10.1f} "
+            f"{row['p99_us']:>8.1f}   {detail}"
+        )
+    print(
+        f"median from 100 to 10,000 agents: x{rows[2]['median_us'] / rows[0]['median_us']:.2f}; "
+        f"p99: x{rows[2]['p99_us'] / rows[0]['p99_us']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -413,14 +413,18 @@ async def measure(transport: str, url: str, args: argparse.Namespace) -> Result:
 
 
 def report(results: list[Result], args: argparse.Namespace) -> None:
-    print(f"{args.agents:,} agents, {QUEUES} queues, {SKILLS} skills, {args.waiting:,} tasks waiting; "
-          f"{args.events:,} rounds of complete/accept/arrive after {WARM_UP_ROUNDS} untimed; "
-          f"{args.samples:,} samples of each floor call")
+    print(
+        f"{args.agents:,} agents, {QUEUES} queues, {SKILLS} skills, {args.waiting:,} tasks waiting; "
+        f"{args.events:,} rounds of complete/accept/arrive after {WARM_UP_ROUNDS} untimed; "
+        f"{args.samples:,} samples of each floor call"
+    )
     for r in results:
         before, after = r.evalsha_p50_before_after
-        print(f"{r.transport}: set up through the engine in {r.setup_s:.1f} s ({r.setup_events:,} events, "
-              f"{r.setup_events / r.setup_s:,.0f}/s); {r.waiting:,} tasks waiting at the end; "
-              f"EVALSHA p50 {before:.1f} µs before the decisions, {after:.1f} after")
+        print(
+            f"{r.transport}: set up through the engine in {r.setup_s:.1f} s ({r.setup_events:,} events, "
+            f"{r.setup_events / r.setup_s:,.0f}/s); {r.waiting:,} tasks waiting at the end; "
+            f"EVALSHA p50 {before:.1f} µs before the decisions, {after:.1f} after"
+        )
     print()
     _latencies(results)
     print()
@@ -428,17 +432,21 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     print()
     for r in results:
         c = r.concurrent
-        print(f"{r.transport}: {c.workers} agents at once through the service: {c.events:,} events in {c.seconds:.1f} s "
-              f"= {c.rate:,.0f} decisions/s in {c.commits:,} commits ({c.events / max(c.commits, 1):.1f} events "
-              f"per commit); latency p50 {c.latency.p50:.0f} µs, p99 {c.latency.p99:.0f} µs")
+        print(
+            f"{r.transport}: {c.workers} agents at once through the service: {c.events:,} events in {c.seconds:.1f} s "
+            f"= {c.rate:,.0f} decisions/s in {c.commits:,} commits ({c.events / max(c.commits, 1):.1f} events "
+            f"per commit); latency p50 {c.latency.p50:.0f} µs, p99 {c.latency.p99:.0f} µs"
+        )
     print()
     for r in results:
         every, floor = r.day.stats(), r.floors["EVALSHA return 1"]
         sequential, ratio = len(every.values) / (sum(every.values) / 1e9), every.p50 / floor.p50
         rate = r.concurrent.rate
-        print(f"{r.transport:<5} {rate:7,.0f} decisions/s under load [{_verdict(rate >= RATE_TARGET)} >= "
-              f"{RATE_TARGET:,}] ({sequential:,.0f}/s one at a time)   p50 of one decision {every.p50:.1f} µs = "
-              f"{ratio:.2f} x EVALSHA p50 {floor.p50:.1f} µs [{_verdict(ratio <= RATIO_TARGET)} <= {RATIO_TARGET:g}]")
+        print(
+            f"{r.transport:<5} {rate:7,.0f} decisions/s under load [{_verdict(rate >= RATE_TARGET)} >= "
+            f"{RATE_TARGET:,}] ({sequential:,.0f}/s one at a time)   p50 of one decision {every.p50:.1f} µs = "
+            f"{ratio:.2f} x EVALSHA p50 {floor.p50:.1f} µs [{_verdict(ratio <= RATIO_TARGET)} <= {RATIO_TARGET:g}]"
+        )
 
 
 def _latencies(results: list[Result]) -> None:
@@ -446,8 +454,10 @@ def _latencies(results: list[Result]) -> None:
     print(f"{'µs, each call alone':<46}{header}")
     for name in results[0].floors:
         print(f"{name:<46}" + "".join(_cells(r.floors[name]) for r in results))
-    print(f"{'EVALSHA return 1, right after a decision':<46}" + "".join(
-        _cells(Stats(r.day.floor_in_context)) for r in results))
+    print(
+        f"{'EVALSHA return 1, right after a decision':<46}"
+        + "".join(_cells(Stats(r.day.floor_in_context)) for r in results)
+    )
     print(f"{'decision: await engine.process(event, clock)':<46}" + "".join(_cells(r.day.stats()) for r in results))
     for kind in KINDS:
         print(f"{'  ' + kind:<46}" + "".join(_cells(r.day.stats(kind)) for r in results))
@@ -468,13 +478,17 @@ def _breakdown(results: list[Result]) -> None:
         f"({max(c.payload_bytes for c in calls if c.kind == kind):,})"
         for kind in KINDS
     )
-    print(f"commit size, bytes p50 (max): stream payload {sizes}; all EVALSHA arguments "
-          f"{statistics.median(c.args_bytes for c in calls):,.0f} ({max(c.args_bytes for c in calls):,})")
+    print(
+        f"commit size, bytes p50 (max): stream payload {sizes}; all EVALSHA arguments "
+        f"{statistics.median(c.args_bytes for c in calls):,.0f} ({max(c.args_bytes for c in calls):,})"
+    )
     for r in results:
         slowest = max(r.day.calls, key=lambda c: c.ns)
         parts = ", ".join(f"{part} {ns / 1e6:.1f}" for part, ns in zip(PARTS, slowest.parts))
-        print(f"{r.transport}: slowest decision {slowest.ns / 1e6:.1f} ms ({slowest.kind}; {parts} ms), its commit "
-              f"{slowest.args_bytes:,} bytes; longest command in Redis's slow log {r.day.slowest_script_ms:.1f} ms")
+        print(
+            f"{r.transport}: slowest decision {slowest.ns / 1e6:.1f} ms ({slowest.kind}; {parts} ms), its commit "
+            f"{slowest.args_bytes:,} bytes; longest command in Redis's slow log {r.day.slowest_script_ms:.1f} ms"
+        )
 
 
 def _size(args: list[Any]) -> int:
@@ -497,9 +511,13 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=6_000, help="timed calls of each floor kind")
     parser.add_argument("--workers", type=int, default=32, help="agents acting at once in the loaded run")
     args = parser.parse_args()
-    version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True, check=True).stdout.split()[2]
-    print(f"redis-server {version.removeprefix('v=')}, redis-py {redis.__version__}, Python "
-          f"{platform.python_version()}, {platform.machine()}")
+    version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True, check=True).stdout.split()[
+        2
+    ]
+    print(
+        f"redis-server {version.removeprefix('v=')}, redis-py {redis.__version__}, Python "
+        f"{platform.python_version()}, {platform.machine()}"
+    )
     with tempfile.TemporaryDirectory(prefix="acd-bench-") as directory, redis_server(Path(directory)) as server:
         transports = {"tcp": server.url, "unix": f"unix://{server.socket_path}"}
         results = [asyncio.run(measure(name, url, args)) for name, url in transports.items()]

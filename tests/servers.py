@@ -242,5 +242,3 @@ def acd_serve(tmp_path: Path) -> Iterator[Callable[..., AcdServer]]:
             if process.poll() is None:
                 process.kill()
             process.wait(timeout=PATIENCE)
-
-

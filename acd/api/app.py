@@ -10,13 +10,12 @@ from typing import Any
 from fastapi import FastAPI
 
 from acd.api import agents, auth, docs, errors, events, queues, tasks
+from acd.api.deps import Context
 from acd.api.errors import refusals
 from acd.api.limits import BodyLimit
-from acd.api.deps import Context
 from acd.auth import Directory
 from acd.service import AcdService
 from acd.topology import build_agents
-
 
 #: The log-in's path, where a 401 is a wrong password rather than a missing token.
 LOGIN = str(auth.router.url_path_for("login"))

@@ -38,7 +38,9 @@ class Context:
 
             shared = service.engine.shared
             tokens, attempts = RedisSessions(shared, directory, settings.token_lifetime), RedisAttempts(shared)
-        limits = LoginLimits(settings.login_failures_per_user, settings.login_failures_per_address, settings.login_window)
+        limits = LoginLimits(
+            settings.login_failures_per_user, settings.login_failures_per_address, settings.login_window
+        )
         return cls(service, directory, tokens, LoginGuard(service, limits, attempts, settings.login_checks_at_once))
 
 

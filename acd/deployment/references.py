@@ -70,7 +70,9 @@ def check_references(deployment: Deployment) -> Found:
         _known(found, ("users", i, "agent"), user.agent, agents, "agent")
         if user.agent is not None:
             if user.agent in linked:
-                found.append((("users", i, "agent"), f"agent {user.agent!r} is linked to user {linked[user.agent]!r} already"))
+                found.append(
+                    (("users", i, "agent"), f"agent {user.agent!r} is linked to user {linked[user.agent]!r} already")
+                )
             linked[user.agent] = user.id
         for j, team_id in enumerate(user.teams):
             _known(found, ("users", i, "teams", j), team_id, teams, "team")
@@ -107,9 +109,13 @@ def _check_phones(found: Found, deployment: Deployment, agents: set[str]) -> Non
     for i, phone in enumerate(deployment.phones):
         _known(found, ("phones", i, "agent"), phone.agent, agents, "agent")
         if phone.user in users:
-            found.append((("phones", i, "user"), f"user {phone.user!r} is given twice (also entry {users[phone.user]})"))
+            found.append(
+                (("phones", i, "user"), f"user {phone.user!r} is given twice (also entry {users[phone.user]})")
+            )
         if phone.agent in phones:
-            found.append((("phones", i, "agent"), f"agent {phone.agent!r} has a phone already (entry {phones[phone.agent]})"))
+            found.append(
+                (("phones", i, "agent"), f"agent {phone.agent!r} has a phone already (entry {phones[phone.agent]})")
+            )
         users.setdefault(phone.user, i)
         phones.setdefault(phone.agent, i)
         if not deployment.digest_algorithms(phone):
@@ -122,10 +128,16 @@ def _check_numbers(found: Found, deployment: Deployment, queues: set[str]) -> No
     first: dict[str, int] = {}
     for i, entry in enumerate(deployment.numbers):
         if entry.number in first:
-            found.append((("numbers", i, "number"), f"number {entry.number!r} is given twice (also entry {first[entry.number]})"))
+            found.append(
+                (("numbers", i, "number"), f"number {entry.number!r} is given twice (also entry {first[entry.number]})")
+            )
         first.setdefault(entry.number, i)
         _known(found, ("numbers", i, "queue"), entry.queue, queues, "queue")
-        if entry.queue is not None and entry.queue in queues and Channel.VOICE not in deployment.queue(entry.queue).channels:
+        if (
+            entry.queue is not None
+            and entry.queue in queues
+            and Channel.VOICE not in deployment.queue(entry.queue).channels
+        ):
             found.append((("numbers", i, "queue"), f"queue {entry.queue!r} takes no voice calls"))
 
 

@@ -183,7 +183,9 @@ class SharedEngine:
             await asyncio.sleep(YIELD_PAUSE)  # the node whose turn it is commits meanwhile
         elif reply.status == "behind" and reply.n < self.position:
             # Not another node's progress: Redis lost changes this node saw (a failover, a restart).
-            log.error("the shared store is at change %d, before this node's %d: loading it again", reply.n, self.position)
+            log.error(
+                "the shared store is at change %d, before this node's %d: loading it again", reply.n, self.position
+            )
             await self.load()
             await self.add_missing_agents(self.latest)
         elif reply.status == "behind":
@@ -203,7 +205,9 @@ class SharedEngine:
         if epoch != self.epoch:
             log.error("the shared state was lost while the store was unreachable: loading what it holds now")
         elif n < self.position:
-            log.error("the shared store is back at change %d, before this node's %d: loading it again", n, self.position)
+            log.error(
+                "the shared store is back at change %d, before this node's %d: loading it again", n, self.position
+            )
         else:
             return
         await self.load()

@@ -394,7 +394,9 @@ EASTERS = {
 }
 FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25))
 HOLIDAYS = {date(year, month, day) for year in EASTERS for month, day in FIXED_HOLIDAYS} | {
-    easter + timedelta(days=shift) for easter in EASTERS.values() for shift in (1, 39, 50)  # Monday, Ascension, Whit
+    easter + timedelta(days=shift)
+    for easter in EASTERS.values()
+    for shift in (1, 39, 50)  # Monday, Ascension, Whit
 }
 ZONES = ("Europe/Paris", "America/New_York", "UTC")
 SLOT = 1800  # every boundary is on a half hour, and these zones' offsets and clock changes too
@@ -545,7 +547,13 @@ class CountingHours:
 def test_open_now_answers_as_the_hours_do_and_asks_them_once_per_change() -> None:
     hours = CountingHours(office())
     open_now = OpenNow(hours)  # type: ignore[arg-type]
-    moments = [paris(2026, 11, 23, 9), paris(2026, 11, 23, 12), paris(2026, 11, 23, 17, 59), paris(2026, 11, 23, 18),
-               paris(2026, 11, 24, 8, 30), paris(2026, 11, 23, 10)]  # the last one: the clock went back
+    moments = [
+        paris(2026, 11, 23, 9),
+        paris(2026, 11, 23, 12),
+        paris(2026, 11, 23, 17, 59),
+        paris(2026, 11, 23, 18),
+        paris(2026, 11, 24, 8, 30),
+        paris(2026, 11, 23, 10),
+    ]  # the last one: the clock went back
     assert [open_now.is_open(t) for t in moments] == [True, True, True, False, True, True]
     assert hours.asked == 4  # 9:00 (good until 18:00), 18:00, Tuesday 8:30, and the step back

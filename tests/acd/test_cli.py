@@ -135,7 +135,9 @@ def test_serve_demo_logs_in_and_stops_on_sigterm(serve: Callable[..., AcdServer]
     assert "Application shutdown complete." in stderr
 
 
-def test_serve_refuses_a_broken_configuration_without_listening(serve: Callable[..., AcdServer], tmp_path: Path) -> None:
+def test_serve_refuses_a_broken_configuration_without_listening(
+    serve: Callable[..., AcdServer], tmp_path: Path
+) -> None:
     name, old, new, problem = BROKEN_PRIORITY
     server = serve("--config", str(broken_copy(tmp_path, name, old, new)))
     deadline = time.monotonic() + PATIENCE

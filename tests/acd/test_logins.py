@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from acd.events import LoginFailed
 from acd.errors import InvalidEvent
+from acd.events import LoginFailed
 from acd.logins import AttemptCounter, LoginLimits, Refusal, Window, address_group, keys
 
 LIMITS = LoginLimits(per_user=5, per_address=20, window=300)

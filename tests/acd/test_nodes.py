@@ -149,7 +149,9 @@ def accepted_once(admin: httpx.Client, tasks: list[str]) -> None:
         assert admin.get(f"/api/v1/tasks/{task}").json()["outcome"] == "completed"
 
 
-def all_kept_and_served_once(config: Path, node: Node, admin: httpx.Client, other: httpx.Client, tasks: list[str]) -> None:
+def all_kept_and_served_once(
+    config: Path, node: Node, admin: httpx.Client, other: httpx.Client, tasks: list[str]
+) -> None:
     """Every task still waiting, then served through `node` by the queue's agents, each once (as `other` sees)."""
     assert [admin.get(f"/api/v1/tasks/{t}").json()["state"] for t in tasks] == ["queued"] * len(tasks)
     agents = agents_serving(config, QUEUE)

@@ -77,9 +77,8 @@ def test_a_log_out_on_one_node_ends_the_session_on_every_node(cluster: Cluster) 
     assert out.status_code == 204
     assert status(one, token) == 401 and status(two, token) == 401
     for node in (one, two):
-        with pytest.raises(InvalidStatus):
-            with connect(feed(node, token)):
-                pass
+        with pytest.raises(InvalidStatus), connect(feed(node, token)):
+            pass
 
 
 def session_end(events: ClientConnection) -> tuple[int, str]:
@@ -115,7 +114,7 @@ def user_block(users: str, user: str) -> str:
     return found.group(0)
 
 
-def test_a_restart_applies_the_users_as_configured_now(config: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_a_restart_applies_the_users_as_configured_now(config: Path, tmp_path: Path) -> None:
     mine = tmp_path / "config"
     shutil.copytree(config, mine)
     with redis_server(tmp_path / "redis", appendonly=True) as redis:
@@ -148,7 +147,7 @@ def test_a_restart_applies_the_users_as_configured_now(config: Path, tmp_path: P
             nodes.stop()
 
 
-def test_an_expired_token_is_refused_on_every_node(config: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_an_expired_token_is_refused_on_every_node(config: Path, tmp_path: Path) -> None:
     short = tmp_path / "short-tokens"
     shutil.copytree(config, short)
     settings = short / "settings.yaml"
@@ -178,9 +177,9 @@ def test_a_redis_outage_answers_503_and_logs_nobody_out(cluster: Cluster) -> Non
         assert down.status_code == 503 and down.json()["error"] == "store-unavailable", down.text
         login = httpx.post(f"{node.url}/api/v1/auth/login", json=ADMIN, timeout=30)
         assert login.status_code == 503 and login.json()["error"] == "store-unavailable", login.text
-        with pytest.raises(InvalidStatus):  # the feed cannot check the token either: refused, not logged out
-            with connect(feed(node, token)):
-                pass
+        # the feed cannot check the token either: refused, not logged out
+        with pytest.raises(InvalidStatus), connect(feed(node, token)):
+            pass
     cluster.redis.start()
     until("n1 takes the token again", lambda: status(one, token) == 200, PATIENCE)
     until("n2 takes the token again", lambda: status(two, token) == 200, PATIENCE)

@@ -53,7 +53,9 @@ def register(user: str, contact: str = "<sip:ana@192.0.2.7:5062>", *, to: str | 
     return verdict
 
 
-def answered(registrar: Registrar, user: str, password: str = PASSWORD, algorithm: str = "SHA-256", **fields: object) -> object:
+def answered(
+    registrar: Registrar, user: str, password: str = PASSWORD, algorithm: str = "SHA-256", **fields: object
+) -> object:
     """REGISTER, take the challenge of `algorithm`, answer it as aiosipua's UAC does, REGISTER again."""
     challenge = registrar.register(register(user, **fields), "udp", ("192.0.2.7", 5062))  # type: ignore[arg-type]
     assert challenge.status == 401
@@ -85,7 +87,11 @@ def test_a_phone_registers_after_the_challenge(registrar: Registrar, clock: Cloc
     assert outcome.status == 200  # type: ignore[attr-defined]
     assert outcome.headers == (("contact", "<sip:ana@192.0.2.7:5062>;expires=600"),)  # type: ignore[attr-defined]
     (binding,) = registrar.bindings("ana")
-    assert (binding.contact, binding.source, binding.transport) == ("sip:ana@192.0.2.7:5062", ("192.0.2.7", 5062), "udp")
+    assert (binding.contact, binding.source, binding.transport) == (
+        "sip:ana@192.0.2.7:5062",
+        ("192.0.2.7", 5062),
+        "udp",
+    )
     clock.now += 599
     assert registrar.bindings("ana") and registrar.registered() == {"ana"}
     clock.now += 1
@@ -105,7 +111,9 @@ def test_an_unknown_user_or_another_users_address_is_forbidden(registrar: Regist
     assert registrar.bindings("bob") == []
 
 
-def test_a_nonce_this_server_did_not_issue_or_an_old_one_is_challenged_again(registrar: Registrar, clock: Clock) -> None:
+def test_a_nonce_this_server_did_not_issue_or_an_old_one_is_challenged_again(
+    registrar: Registrar, clock: Clock
+) -> None:
     forged = 'Digest username="ana", realm="acd.demo", nonce="bm9wZQ", uri="sip:acd.demo", response="00"'
     outcome = registrar.register(register("ana", authorization=forged), "udp", ("192.0.2.7", 5062))
     assert outcome.status == 401 and "stale" not in str(outcome.headers)
@@ -149,9 +157,9 @@ def test_only_the_configured_algorithms_are_offered_and_taken(clock: Clock) -> N
     sha = build_credentials(SipDigestAuth("ana", PASSWORD), offered, "REGISTER", f"sip:{REALM}")
     assert sha is not None
     sha.params["algorithm"] = "SHA-256"  # a phone answering with an algorithm it was not offered
-    sha.params["response"] = expected_response(
-        Credentials(dict(sha.params)), "REGISTER", ha1("SHA-256", "ana", REALM, PASSWORD)
-    ) or ""
+    sha.params["response"] = (
+        expected_response(Credentials(dict(sha.params)), "REGISTER", ha1("SHA-256", "ana", REALM, PASSWORD)) or ""
+    )
     refused = md5_only.register(register("ana", authorization=stringify_auth(sha)), "udp", ("192.0.2.7", 5062))
     assert refused.status == 401 and md5_only.bindings("ana") == []
 
@@ -173,9 +181,9 @@ def test_each_account_is_challenged_with_its_own_algorithms(clock: Clock) -> Non
     sha = build_credentials(SipDigestAuth("ana", PASSWORD), offered_md5, "REGISTER", f"sip:{REALM}")
     assert sha is not None
     sha.params["algorithm"] = "SHA-256"  # right for the password, but not what ana's phone is challenged with
-    sha.params["response"] = expected_response(
-        Credentials(dict(sha.params)), "REGISTER", ha1("SHA-256", "ana", REALM, PASSWORD)
-    ) or ""
+    sha.params["response"] = (
+        expected_response(Credentials(dict(sha.params)), "REGISTER", ha1("SHA-256", "ana", REALM, PASSWORD)) or ""
+    )
     refused = mixed.register(register("ana", authorization=stringify_auth(sha)), "udp", ("192.0.2.7", 5062))
     assert refused.status == 401 and [parse_auth(v).params["algorithm"] for _, v in refused.headers] == ["MD5"]
     md5 = build_credentials(SipDigestAuth("ana", PASSWORD), offered_md5, "REGISTER", f"sip:{REALM}")

@@ -23,7 +23,9 @@ def state_of(server: Running) -> str:
 def test_a_call_goes_from_queue_to_agent_to_wrap_up(acd_server: Running) -> None:
     admin, ana = acd_server.client("admin"), acd_server.client("ana")
     assert ana.post("/api/v1/agents/ana/login").json()["state"] == "available"
-    created = admin.post("/api/v1/tasks", json={"channel": "voice", "queue": "lons-tva", "attributes": {"department": "69"}})
+    created = admin.post(
+        "/api/v1/tasks", json={"channel": "voice", "queue": "lons-tva", "attributes": {"department": "69"}}
+    )
     assert created.status_code == 201
     task = created.json()
     assert task["state"] == "reserved" and task["agent"] == "ana"
@@ -92,7 +94,13 @@ def test_websocket_refuses_a_bad_token(acd_server: Running) -> None:
         ("post", "/api/v1/tasks", {"channel": "fax", "queue": "lons-tva"}, 422, "invalid-request"),
         ("post", "/api/v1/tasks", {"channel": "chat", "queue": "lons-tva"}, 422, "channel-not-served"),
         ("post", "/api/v1/tasks", {"channel": "voice", "queue": "lons-tva", "colour": "red"}, 422, "invalid-request"),
-        ("post", "/api/v1/tasks", {"channel": "voice", "queue": "lons-tva", "required_skills": {"x": 2}}, 422, "invalid-event"),
+        (
+            "post",
+            "/api/v1/tasks",
+            {"channel": "voice", "queue": "lons-tva", "required_skills": {"x": 2}},
+            422,
+            "invalid-event",
+        ),
         ("post", "/api/v1/tasks", b"{not json", 400, "malformed-json"),
         ("get", "/api/v1/tasks/none", None, 404, "unknown-task"),
         ("delete", "/api/v1/tasks/none", None, 404, "unknown-task"),

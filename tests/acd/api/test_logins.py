@@ -109,7 +109,9 @@ def assert_refused(answer: httpx.Response, limit: str) -> None:
     body = answer.json()
     assert set(body) == {"error", "message", "details"}
     assert body["error"] == "too-many-attempts" and body["details"]["limit"] == limit
-    assert body["message"] == f"too many failed log-ins for this {limit}: try again in {body['details']['retry_after']} s"
+    assert (
+        body["message"] == f"too many failed log-ins for this {limit}: try again in {body['details']['retry_after']} s"
+    )
     assert answer.headers["retry-after"] == str(body["details"]["retry_after"])
     assert 1 <= body["details"]["retry_after"] <= 300
 
@@ -226,7 +228,11 @@ def test_a_node_lets_only_so_many_log_ins_wait_for_their_check(checks: Checks) -
             await asyncio.sleep(0.01)
         with pytest.raises(LoginsBusy) as busy:
             await guard.authenticate(directory, "admin", PASSWORD, "192.0.2.3")
-        assert (busy.value.status_code, busy.value.error_id, busy.value.details) == (503, "logins-busy", {"retry_after": 1})
+        assert (busy.value.status_code, busy.value.error_id, busy.value.details) == (
+            503,
+            "logins-busy",
+            {"retry_after": 1},
+        )
         release.set()
         for waiting in (first, second):
             with pytest.raises(InvalidCredentials):

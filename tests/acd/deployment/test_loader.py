@@ -235,9 +235,12 @@ def test_call_settings_out_of_shape_are_refused_by_name(config: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("written", "read"), [("20000-29999", (20000, 29999)), ("[41000, 41999]", (41000, 41999)), ("5000 - 5009", (5000, 5009))]
+    ("written", "read"),
+    [("20000-29999", (20000, 29999)), ("[41000, 41999]", (41000, 41999)), ("5000 - 5009", (5000, 5009))],
 )
-def test_a_range_of_ports_is_read_as_a_firewall_writes_it_or_as_a_list(config: Path, written: str, read: tuple[int, int]) -> None:
+def test_a_range_of_ports_is_read_as_a_firewall_writes_it_or_as_a_list(
+    config: Path, written: str, read: tuple[int, int]
+) -> None:
     edit(config, "settings.yaml", "rtp_ports: 20000-29999", f"rtp_ports: {written}")
     assert load_deployment(config).settings.rtp_ports == read
 
