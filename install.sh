@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the ACD needs on a fresh Debian machine, as root or as a user with sudo:
-#   bash install.sh        what `acd serve` needs: espeak-ng, and the Python packages of requirements/run.txt
-#   bash install.sh test   and what the tests need: the servers and peers they start, requirements/test.txt
+#   bash install.sh        what `acd serve` needs: espeak-ng, and the Python packages of requirements.txt
+#   bash install.sh test   and what the tests need: the servers and peers they start, requirements-test.txt
 # System packages come from apt-get, only those missing; Python packages go into .venv, exactly the versions
 # (and hashes) of the lock, the project itself installed editable over them.
 set -euo pipefail
 cd "$(dirname "$0")"
 what=${1:-run}
-case "$what" in run|test) ;; *) echo "usage: bash install.sh [run|test]" >&2; exit 2 ;; esac
+case "$what" in
+    run) lock=requirements.txt ;;
+    test) lock=requirements-test.txt ;;
+    *) echo "usage: bash install.sh [run|test]" >&2; exit 2 ;;
+esac
 
 need=()
 command -v python3 >/dev/null || need+=(python3)
@@ -43,6 +47,6 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # --require-hashes: every package, direct or not, is the one the lock names, byte for byte; --no-deps: nothing
 # the lock does not name comes in. The project's own build backend (setuptools) is in the lock too.
-.venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r "requirements/$what.txt"
+.venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r "$lock"
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 .venv/bin/python -m pip check -q >/dev/null

@@ -1,4 +1,4 @@
-"""The lock (requirements/*.txt) and pyproject.toml agree, and the installed environment is the lock.
+"""The lock (requirements*.txt) and pyproject.toml agree, and the installed environment is the lock.
 
 pip-compile writes the lock from pyproject.toml; these checks need no index. The lock must hold exactly what
 pyproject.toml's requirements reach through the installed packages' own requirements — nothing missing (a
@@ -31,10 +31,10 @@ class Pin:
 
 
 def read_lock(name: str) -> dict[str, Pin]:
-    """The pins of requirements/`name`: package → version and how many hashes it carries."""
+    """The pins of the lock file `name`: package → version and how many hashes it carries."""
     pins: dict[str, Pin] = {}
     current = ""
-    for line in (ROOT / "requirements" / name).read_text().splitlines():
+    for line in (ROOT / name).read_text().splitlines():
         if found := _PIN.match(line):
             current = canonicalize_name(found[1])
             pins[current] = Pin(Version(found[2]), 0)
@@ -81,7 +81,7 @@ def reached(extras: tuple[str, ...]) -> dict[str, list[Requirement]]:
     return found
 
 
-@pytest.mark.parametrize(("lock", "extras"), [("run.txt", ()), ("test.txt", ("test",))])
+@pytest.mark.parametrize(("lock", "extras"), [("requirements.txt", ()), ("requirements-test.txt", ("test",))])
 def test_the_lock_holds_exactly_what_pyproject_reaches_each_at_a_version_it_allows(
     lock: str, extras: tuple[str, ...]
 ) -> None:
@@ -94,18 +94,18 @@ def test_the_lock_holds_exactly_what_pyproject_reaches_each_at_a_version_it_allo
             assert pins[name].version in requirement.specifier, f"{lock}: {name}=={pins[name].version} vs {requirement}"
 
 
-@pytest.mark.parametrize("lock", ["run.txt", "test.txt"])
+@pytest.mark.parametrize("lock", ["requirements.txt", "requirements-test.txt"])
 def test_every_pin_has_its_hashes(lock: str) -> None:
     assert [name for name, pin in read_lock(lock).items() if pin.hashes == 0] == []
 
 
 def test_what_acd_serve_needs_is_locked_at_the_same_versions_as_for_the_tests() -> None:
-    run, test = read_lock("run.txt"), read_lock("test.txt")
+    run, test = read_lock("requirements.txt"), read_lock("requirements-test.txt")
     assert {name: pin.version for name, pin in run.items() if test[name].version != pin.version} == {}
 
 
 def test_the_installed_packages_are_the_lock() -> None:
-    pins = read_lock("test.txt")
+    pins = read_lock("requirements-test.txt")
     installed = {canonicalize_name(d.metadata["Name"]): Version(d.version) for d in metadata.distributions()}
     installed.pop("acd")
     differing = {
@@ -118,7 +118,7 @@ def test_the_installed_packages_are_the_lock() -> None:
 
 
 def test_the_lock_was_made_for_the_python_it_runs_on() -> None:
-    header = (ROOT / "requirements" / "test.txt").read_text().splitlines()[1]
+    header = (ROOT / "requirements-test.txt").read_text().splitlines()[1]
     made_with = re.search(r"Python (\d+\.\d+)", header)
     assert made_with is not None
     assert Marker(f"python_version == '{made_with[1]}'").evaluate()

@@ -30,7 +30,7 @@ def _token(server: Server) -> str:
 
 
 def _schemathesis(server: Server, tmp_path: Path, *selection: str) -> subprocess.CompletedProcess[str]:
-    assert SCHEMATHESIS is not None, "schemathesis is not installed: pip install -r requirements/test.txt"
+    assert SCHEMATHESIS is not None, "schemathesis is not installed: pip install -r requirements-test.txt"
     command = [
         SCHEMATHESIS, "--config-file", str(CONFIG), "run", f"{server.url}/openapi.json",
         "--checks", "all",
