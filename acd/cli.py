@@ -6,101 +6,48 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
-import signal
-import socket
 import sys
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from acd.deployment import ConfigError, Deployment, load_deployment
-from acd.devices import HeadsetFeed
-from headsets.broker import broker_option
+from acd.deployment import ConfigError, load_deployment
+from acd.hostport import AddressError, parse_host_port
+from acd.mqtt import broker_option
+from acd.serve import DEMO_PASSWORDS, ServeOptions, load_configuration, serve
 from headsets.softphone.cli import add_parser as add_softphone
 from ivr.synthesis import SpeechError
 
+__all__ = ["DEMO_CONFIG", "DEMO_PASSWORDS", "main", "parser"]
+
 #: The demonstration deployment shipped beside the package (config/ at the top of the project).
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config"
-#: Passwords of the demonstration users, published in the README: for trying the product, never for use.
-DEMO_PASSWORDS = {"agent": "agent-demo", "supervisor": "supervisor-demo", "admin": "admin-demo"}
-
 log = logging.getLogger("acd")
 
 
-def demo_password_users(deployment: Deployment) -> list[str]:
-    """Users still holding the published demonstration password (one check per role and the admins)."""
-    from acd.auth import verify_password
-
-    found, checked_roles = [], set()
-    for user in deployment.users:
-        if user.role.value in checked_roles and user.role.value != "admin":
-            continue
-        checked_roles.add(user.role.value)
-        if verify_password(DEMO_PASSWORDS[user.role.value], user.password_hash):
-            found.append(user.id)
-    return found
-
-
-def _exit_cleanly(signum: int, frame: object) -> None:
-    raise SystemExit(0)
-
-
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from acd.api.app import create_app
-    from acd.server import AnnouncingServer
-    from acd.service import AcdService
-
-    deployment = load_deployment(Path(args.config))
-    weak = demo_password_users(deployment)
-    if weak:
-        log.warning(
-            "demonstration passwords are in use (users %s and others of their roles): "
-            "replace the password_hash entries in %s/users.yaml before real use",
-            ", ".join(weak),
-            args.config,
-        )
-    shared = None
-    if args.store != "memory":
-        from acd.redisstore.client import SharedState
-
-        node = args.node_id or f"{socket.gethostname()}-{args.port}"
-        shared = SharedState(args.store, deployment.settings.name, node)
-        log.info("node %s of deployment %s, state shared in %s", node, deployment.settings.name, args.store)
-    service = AcdService(deployment, shared=shared)
-    also: list[Callable[[], AbstractAsyncContextManager[object]]] = []
-    switchboard = None
-    if args.sip:
-        from media.sip.endpoint import sip_endpoint
-
-        runner, switchboard = sip_endpoint(service, args.sip, Path(args.config))
-        also.append(runner)
-    if args.mqtt is not None:  # the agents' headsets, as their softphones publish them
-        also.append(HeadsetFeed(service, args.mqtt).running)
-    app = create_app(service, also=also)
-    if switchboard is not None:
-        from media import api
-
-        api.install(app, switchboard)  # the calls' routes: /api/v1/calls
-    # SIGTERM is how a service manager stops the ACD. uvicorn shuts down gracefully, then raises the signal again
-    # with the handler it found: the default one would kill the process (status 143) after a clean stop.
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    AnnouncingServer(uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)).run()
-    return 0
+    options = ServeOptions(
+        config=Path(args.config),
+        host=args.host,
+        port=args.port,
+        store=args.store,
+        sip=args.sip,
+        mqtt=args.mqtt,
+        node_id=args.node_id,
+        log_level=args.log_level,
+    )
+    return serve(options)
 
 
 def _sip_address(text: str) -> tuple[str, int] | None:
     if text == "off":
         return None
-    host, colon, port = text.rpartition(":")
-    if not colon or not host or not port.isdigit() or not 0 <= int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not host:port (or 'off')")
-    return host, int(port)
+    try:
+        return parse_host_port(text, free=True)
+    except AddressError as error:
+        raise argparse.ArgumentTypeError(f"{error} (nor 'off')") from None
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    deployment = load_deployment(Path(args.directory))
+    deployment = load_configuration(Path(args.directory)).deployment
     print(
         f"{args.directory}: valid: {len(deployment.sites)} sites, {len(deployment.teams)} teams, "
         f"{len(deployment.agents)} agents, {len(deployment.queues)} queues, {len(deployment.users)} users"

@@ -1,5 +1,5 @@
 """The agents' devices seen from the ACD (`acd serve --mqtt mqtt://host:port`): each softphone publishes its
-headset's state on MQTT (`headsets/topics.py`); the ACD follows every agent's topic and tells the core when a
+headset's state on MQTT (`acd/headset_topics.py`); the ACD follows every agent's topic and tells the core when a
 headset is plugged in or unplugged (`HeadsetChanged`). Without a broker, nothing here runs.
 
 A message that is not a headset state is logged and changes nothing; the broker going away is retried every
@@ -17,9 +17,9 @@ import aiomqtt
 
 from acd.errors import AcdError
 from acd.events import HeadsetChanged
+from acd.headset_topics import HeadsetMessageError, parse_state, subscription
+from acd.mqtt import Broker
 from acd.service import AcdService
-from headsets.broker import Broker
-from headsets.topics import HeadsetMessageError, parse_state, subscription
 
 log = logging.getLogger("acd.devices")
 RETRY = 1.0  # seconds between attempts to reach the broker

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from acd.clock import SYSTEM_CLOCK, Clock
 from acd.decisions import Decision
 from acd.deployment.models import Deployment
 from acd.errors import AcdError
@@ -63,7 +63,7 @@ class AcdService:
         self,
         deployment: Deployment,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
         shared: SharedState | None = None,
     ) -> None:
         """With `shared`, the state lives in Redis and this node keeps a replica of it; else in memory only."""
@@ -154,7 +154,7 @@ class AcdService:
                 batch.append(self._inbox.get_nowait())
             try:
                 async with self._turn:
-                    outcomes = await engine.process_batch([event for event, _ in batch], self.clock)
+                    outcomes = await engine.process_batch([event for event, _ in batch], self.clock.time)
             except AcdError as error:  # the store unreachable or busy: every event of the batch is refused
                 outcomes = [error] * len(batch)
             except Exception as fault:  # a fault, not a refusal: said loudly, the node goes on
@@ -178,7 +178,7 @@ class AcdService:
         while True:
             try:
                 await engine.load()
-                await engine.add_missing_agents(self.clock())
+                await engine.add_missing_agents(self.clock.time())
                 await engine.history()
                 return
             except StoreUnavailable as error:
@@ -194,7 +194,7 @@ class AcdService:
             try:
                 if pause > FOLLOW_RETRY_MIN:  # the store is back after an outage: is it the same state?
                     async with self._turn:
-                        await engine.check_state(self.clock())
+                        await engine.check_state(self.clock.time())
                     pause = FOLLOW_RETRY_MIN
                 entries = await engine.shared.wait(engine.position, FOLLOW_WAIT)
                 async with self._turn:
@@ -210,7 +210,7 @@ class AcdService:
         while True:
             _stop_if_cancelled()
             try:
-                await shared.renew_lease(LEASE_SECONDS, self.clock())
+                await shared.renew_lease(LEASE_SECONDS, self.clock.time())
                 for node in await shared.lost_nodes():
                     log.warning("node %s lost its lease: its agents' offers go back to their queues", node)
                     await self.submit(NodeLost(node))
@@ -227,7 +227,7 @@ class AcdService:
             except AcdError as error:  # the store unreachable or busy: said, and tried again at the next tick
                 log.warning("timers not fired: %s", error.message)
             due = self.store.next_due()
-            delay = TICK_CEILING if due is None else min(TICK_CEILING, max(0.0, due - self.clock()))
+            delay = TICK_CEILING if due is None else min(TICK_CEILING, max(0.0, due - self.clock.time()))
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):  # not wait_for, which can drop a cancellation on 3.11
@@ -253,7 +253,7 @@ class AcdService:
 
     def _process(self, event: Event) -> list[Decision]:
         try:
-            decisions = self.router.process(event, self.clock())  # the router's time never steps back
+            decisions = self.router.process(event, self.clock.time())  # the router's time never steps back
         except AcdError as error:
             self._record(getattr(error, "decisions", []))
             raise

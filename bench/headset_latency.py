@@ -24,7 +24,7 @@ import httpx
 from websockets.asyncio.client import connect
 
 from acd.cli import DEMO_CONFIG, DEMO_PASSWORDS
-from headsets.topics import HeadsetState, state_topic
+from acd.headset_topics import HeadsetState, state_topic
 from tests.servers import free_port, mosquitto_server, until, wait_for_port
 
 AGENT = "cmartin"

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from acd.deployment import load_deployment
+from acd.serve import load_configuration
 from ivr.flow import PromptFile
 from ivr.speech import position_sentence, wait_sentence
 from ivr.synthesis import PromptCache, seconds
@@ -26,10 +26,10 @@ CONFIG = Path(__file__).resolve().parent.parent / "config"
 
 def make_all(cache: PromptCache) -> tuple[float, float, int]:
     """Every prompt of every flow of the demo: (seconds taken, seconds of audio, prompts)."""
-    deployment = load_deployment(CONFIG)
+    flows = load_configuration(CONFIG).flows
     audio, count = 0.0, 0
     started = time.perf_counter()
-    for flow in deployment.flows.values():
+    for flow in flows.values():
         for prompt in flow.prompts.values():
             for language in flow.languages:
                 said = prompt[language]

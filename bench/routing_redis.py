@@ -133,6 +133,12 @@ class Clock:
     def __call__(self) -> float:
         return self.now
 
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
 
 @dataclass
 class Node:

@@ -12,18 +12,49 @@ POST /api/v1/calls/{task}/consult/cancel    back to the caller
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from acd.api.deps import Caller, Ctx
-from acd.api.errors import error_response, refusals
+from acd.api.errors import refusals
 from acd.api.schemas import IdPath
 from acd.auth import Principal
+from acd.errors import AcdError
 from media.calls import Call
 from media.errors import MediaError
 from media.switchboard import Switchboard
+from media.transfers import NoRoute, NotTransferable
 
-_ERROR_IDS = {404: "no-route", 409: "not-transferable"}
+
+class NoSuchCall(AcdError):
+    """No live call of this task on this node (the task may be another node's, or no call at all)."""
+
+    status_code = 404
+    error_id = "no-such-call"
+
+
+class UnknownTarget(AcdError):
+    """A transfer's target is no queue, no agent with a phone, and no number the trunk can take."""
+
+    status_code = 404
+    error_id = "unknown-target"
+
+
+class NotTransferableCall(AcdError):
+    """The call is not in a state the transfer applies to (no agent on it, or no consultation going)."""
+
+    status_code = 409
+    error_id = "not-transferable"
+
+
+class CallFailed(AcdError):
+    """The call's media or signalling failed while the transfer was carried out."""
+
+    status_code = 500
+    error_id = "call-error"
+
+
+#: media/'s refusals as the API's: each MediaError class has one id, one status.
+_REFUSALS: dict[type[MediaError], type[AcdError]] = {NoRoute: UnknownTarget, NotTransferable: NotTransferableCall}
 
 
 class TransferTarget(BaseModel):
@@ -38,7 +69,7 @@ def calls_router(board: Switchboard) -> APIRouter:
     async def on_call(task: IdPath, ctx: Ctx, caller: Caller) -> Call:  # a coroutine: on the loop, as every route
         call = board.by_task.get(task)
         if call is None or call.task != task or not call.live:
-            raise _NoCall(task)
+            raise NoSuchCall(f"no call {task!r} on this node", task=task)
         if call.agent is None or not ctx.directory.may_act_on_agent(caller, call.agent):
             ctx.directory.require(ctx.directory.may_manage_tasks(caller), f"act on call {task!r}")
         return call
@@ -71,20 +102,12 @@ def calls_router(board: Switchboard) -> APIRouter:
     return router
 
 
-class _NoCall(MediaError):
-    status = 404
-
-    def __init__(self, task: str) -> None:
-        super().__init__(f"no call {task!r} on this node")
-
-
 async def _acting(call: Call, work: Any) -> Any:
     try:
         await work
     except MediaError as error:
-        return error_response(
-            error.status, _ERROR_IDS.get(error.status, "call-error"), error.message, {"task": call.task}
-        )
+        refusal = _REFUSALS.get(type(error), CallFailed)
+        raise refusal(error.message, task=call.task) from error
     return view(call)
 
 
@@ -106,14 +129,3 @@ def _may_see(ctx: Ctx, caller: Principal, call: Call) -> bool:
     return ctx.directory.may_manage_tasks(caller) or (
         call.agent is not None and ctx.directory.may_act_on_agent(caller, call.agent)
     )
-
-
-def install(app: Any, board: Switchboard) -> None:
-    """Add the calls' routes, and the answer to a request for a call this node does not hold."""
-    app.include_router(calls_router(board))
-
-    async def no_call(request: Any, error: Exception) -> JSONResponse:
-        assert isinstance(error, _NoCall)
-        return error_response(404, "no-such-call", error.message)
-
-    app.add_exception_handler(_NoCall, no_call)

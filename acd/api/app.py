@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from acd.api import agents, auth, docs, errors, events, queues, tasks
 from acd.api.deps import Context
@@ -27,8 +27,15 @@ def directory_for(service: AcdService) -> Directory:
     return Directory(service.deployment, agent_queues=agent_queues)
 
 
-def create_app(service: AcdService, also: Sequence[Callable[[], AbstractAsyncContextManager[object]]] = ()) -> FastAPI:
-    """The application around `service`; `also`: what runs beside it (the SIP listener), started after it."""
+def create_app(
+    service: AcdService,
+    *,
+    routers: Sequence[APIRouter] = (),
+    also: Sequence[Callable[[], AbstractAsyncContextManager[object]]] = (),
+) -> FastAPI:
+    """The application around `service`; `routers`: routes of the other parts (the calls' on the SIP endpoint's
+    switchboard), included after the core's; `also`: what runs beside it (the SIP listener), started after it.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +61,8 @@ def create_app(service: AcdService, also: Sequence[Callable[[], AbstractAsyncCon
     app.include_router(auth.router, responses=refusals(400, 401, 422))
     for module in (tasks, agents, queues, events):
         app.include_router(module.router)
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/api/v1/health", tags=["health"])
     async def health() -> dict[str, Any]:

@@ -19,7 +19,7 @@ async def login(body: Login, request: Request, ctx: Ctx) -> dict[str, Any]:
     # (FORWARDED_ALLOW_IPS): otherwise every attempt would count against the proxy's own address.
     address = request.client.host if request.client else None
     principal = await ctx.logins.authenticate(ctx.directory, body.user, body.password, address)
-    token, expires_at = await ctx.tokens.issue(principal, ctx.service.clock())
+    token, expires_at = await ctx.tokens.issue(principal, ctx.service.clock.time())
     return {
         "token": token,
         "token_type": "bearer",

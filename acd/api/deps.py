@@ -61,7 +61,7 @@ def bearer_token(authorization: str | None) -> str:
 
 async def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Principal:
     token = bearer_token(request.headers.get("authorization"))
-    return await ctx.tokens.resolve(token, ctx.service.clock())
+    return await ctx.tokens.resolve(token, ctx.service.clock.time())
 
 
 Ctx = Annotated[Context, Depends(context)]

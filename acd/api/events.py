@@ -99,7 +99,7 @@ async def follow_log(websocket: WebSocket, queue: IdQuery = None, agent: IdQuery
     if token is None and header.lower().startswith("bearer "):
         token = header[7:].strip()
     try:
-        caller = await ctx.tokens.resolve(token or "", ctx.service.clock())
+        caller = await ctx.tokens.resolve(token or "", ctx.service.clock.time())
     except AuthError as error:
         await websocket.close(code=TOKEN_REFUSED, reason=error.message)
         return
@@ -111,7 +111,7 @@ async def follow_log(websocket: WebSocket, queue: IdQuery = None, agent: IdQuery
 
     async def session_ended() -> bool:
         try:
-            await ctx.tokens.resolve(token or "", ctx.service.clock())
+            await ctx.tokens.resolve(token or "", ctx.service.clock.time())
         except AuthError:
             return True
         except AcdError:  # the shared store cannot say: an outage ends nobody's session

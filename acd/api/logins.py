@@ -79,7 +79,7 @@ class LoginGuard:
             try:
                 return await asyncio.shield(running)
             except InvalidCredentials:
-                await self.attempts.fail(keys(user, address), self.service.clock(), self.limits.window)
+                await self.attempts.fail(keys(user, address), self.service.clock.time(), self.limits.window)
                 raise  # the turn is given back after the failure is counted: the next in line reads it
         except asyncio.CancelledError:
             if not running.done():
@@ -98,7 +98,7 @@ class LoginGuard:
             check.exception()  # taken: its caller may have gone, and asyncio would report it unread
 
     async def _refuse_if_limited(self, user: str, address: str) -> None:
-        now = self.service.clock()
+        now = self.service.clock.time()
         refusal = self.limits.refusal(user, address, await self.attempts.read(keys(user, address), now), now)
         if refusal is None:
             return

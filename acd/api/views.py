@@ -44,7 +44,7 @@ def agent_view(service: AcdService, agent: Agent) -> dict[str, Any]:
         "reason": agent.reason,
         "state_since": agent.state_since,
         # None for an agent offline since the start: not the seconds since 1970.
-        "seconds_in_state": None if agent.state_since is None else max(0.0, service.clock() - agent.state_since),
+        "seconds_in_state": None if agent.state_since is None else max(0.0, service.clock.time() - agent.state_since),
         "reservation": agent.reservation,
         "tasks": sorted(agent.tasks),
         "wrap_ups": sorted(agent.wrap_ups),
@@ -69,7 +69,7 @@ def agents_by_state(agents: list[Agent]) -> dict[str, int]:
 def queue_view(service: AcdService, queue_id: str) -> dict[str, Any]:
     route = service.topology.queues[queue_id]
     config = service.deployment.queue(queue_id)
-    now = service.clock()
+    now = service.clock.time()
     waiting = service.store.waiting(queue_id)
     entered = [key[1] for key in waiting]
     members = [a for a in service.store.agents() if a.queue_steps.get(queue_id) == 0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,30 @@ def _read(directory: Path, section: str, problems: list[Problem]) -> tuple[Any, 
     return read_document(path, path.name, (section,), dict if section == "settings" else list, problems)
 
 
+@dataclass(frozen=True, slots=True)
+class ReadDeployment:
+    """A sound deployment and where each of its fields stands in its files (to name the line of a problem
+    found later, by a check that knows more than this package: the IVR flows' of the composition root)."""
+
+    deployment: Deployment
+    lines: dict[str, Lines]
+
+    def problem(self, loc: tuple[Any, ...], message: str) -> Problem:
+        """A problem of the field at `loc` (section first), named by file, line and field."""
+        section = str(loc[0])
+        return Problem(f"{section}.yaml", line_of(self.lines.get(section, {}), loc), field_path(loc), message)
+
+
 def load_deployment(directory: Path) -> Deployment:
-    """Read and validate a configuration directory; raise ConfigError naming every problem."""
+    """Read and validate a configuration directory; raise ConfigError naming every problem.
+
+    The IVR flows of `directory`/ivr/ are not read here: the composition root (`acd.serve.load_configuration`)
+    reads and checks them against the deployment this returns."""
+    return read_deployment(directory).deployment
+
+
+def read_deployment(directory: Path) -> ReadDeployment:
+    """`load_deployment`, with the lines of its fields."""
     if not directory.is_dir():
         raise ConfigError([Problem(str(directory), 0, "", "not a directory")])
     problems: list[Problem] = []
@@ -57,25 +80,15 @@ def load_deployment(directory: Path) -> Deployment:
             where = line_of(lines.get(section, {}), loc)
             problems.append(Problem(f"{section}.yaml", where, field_path(loc), error["msg"]))
         raise ConfigError(problems) from None
-    for loc, message in check_references(deployment):
-        section = str(loc[0])
-        problems.append(Problem(f"{section}.yaml", line_of(lines.get(section, {}), loc), field_path(loc), message))
+    read = ReadDeployment(deployment, lines)
+    problems += [read.problem(loc, message) for loc, message in check_references(deployment)]
     if deployment.settings.music_on_hold is not None:
         trouble = _music_trouble(directory / deployment.settings.music_on_hold)
         if trouble:
-            where = line_of(lines.get("settings", {}), ("settings", "music_on_hold"))
-            problems.append(Problem("settings.yaml", where, "settings.music_on_hold", trouble))
-    if not problems:  # the flows name queues, calendars and numbers: checked against a sound deployment
-        # Imported here: ivr.loader reads YAML through this package, so a module-level import would be a cycle.
-        from ivr.loader import load_flows, missing_flows
-
-        flows = load_flows(directory, deployment, problems)
-        for loc, message in missing_flows(deployment, {path.stem for path in (directory / "ivr").glob("*.yaml")}):
-            problems.append(Problem("numbers.yaml", line_of(lines.get("numbers", {}), loc), field_path(loc), message))
-        deployment = deployment.model_copy(update={"flows": flows})
+            problems.append(read.problem(("settings", "music_on_hold"), trouble))
     if problems:
         raise ConfigError(problems)
-    return deployment
+    return read
 
 
 def _music_trouble(path: Path) -> str | None:

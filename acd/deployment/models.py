@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from acd.hostport import parse_host_port
 from acd.model import DEFAULT_CAPACITY, Channel, Strategy
-from ivr.flow import Flow
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 SkillLevel = Annotated[int, Field(ge=1, le=5)]
@@ -54,6 +54,15 @@ DigestAlgorithm = Literal["SHA-256", "MD5"]
 DigestAlgorithms = Annotated[list[DigestAlgorithm], Field(min_length=1, max_length=2), AfterValidator(_once_each)]
 
 
+def _host_port(text: str) -> str:
+    parse_host_port(text)  # AddressError is a ValueError: pydantic names the field and the text
+    return text
+
+
+#: host:port, read by the product's one reader (an IPv6 address in brackets).
+HostPort = Annotated[str, Field(max_length=300), AfterValidator(_host_port)]
+
+
 class Settings(Model):
     """settings.yaml: centre-wide defaults."""
 
@@ -86,7 +95,7 @@ class Settings(Model):
     sip_digest_algorithms: DigestAlgorithms = ["SHA-256", "MD5"]
     #: The trunk's address (host:port, UDP) where calls to outside numbers go: transfers to a second-level
     #: office. None: only transfers to the deployment's queues.
-    sip_trunk: Annotated[str, Field(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$")] | None = None
+    sip_trunk: HostPort | None = None
     #: Seconds a SIP message over TCP may take from its first byte to its last (headers and body); a
     #: connection whose message is not whole by then is closed (a slow sender holds nothing for ever).
     #: An idle connection between messages is kept: a registered phone waits for its calls on it. Answers
@@ -358,8 +367,6 @@ class Deployment(Model):
     users: list[UserConfig] = []
     numbers: list[NumberConfig] = []
     phones: list[PhoneConfig] = []
-    #: The IVR flows of config/ivr/, by file name (without .yaml); read by the loader, not from one file.
-    flows: dict[str, Flow] = {}
 
     def digest_algorithms(self, phone: PhoneConfig) -> list[str]:
         """What the phone's REGISTER is challenged with, the preferred first: its own list, else the

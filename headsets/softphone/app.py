@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from headsets.broker import Broker
+from acd.mqtt import Broker
 from headsets.hid.protocol import Event as ButtonEvent
 from headsets.hid.transport import Transport
 from headsets.softphone.acd_client import AcdClient, AcdRefused

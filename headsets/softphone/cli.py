@@ -14,19 +14,19 @@ import faulthandler
 import getpass
 import logging
 import os
-import re
 import signal
 
-from headsets.broker import broker_option
+from acd.hostport import AddressError, join_host_port, parse_host_port
+from acd.mqtt import broker_option
 
-_HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(?P<port>\d{1,5}))?$")
+SIP_PORT = 5060
 
 
 def _server(text: str) -> str:
-    match = _HOST_PORT.match(text)
-    if match is None or (match["port"] and not 0 < int(match["port"]) < 65536):
-        raise argparse.ArgumentTypeError(f"{text!r} is not host[:port]")
-    return text if match["port"] else f"{text}:5060"
+    try:
+        return join_host_port(*parse_host_port(text, default_port=SIP_PORT))
+    except AddressError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _headset(text: str) -> str:
@@ -69,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
     password = os.environ.get("ACD_PASSWORD") or getpass.getpass(f"{args.user}'s password: ")
     sip_user = args.sip_user or args.user
     sip_password = os.environ.get("ACD_SIP_PASSWORD") or getpass.getpass(f"{sip_user}'s phone password: ")
-    host = args.server.rsplit(":", 1)[0]
+    host, _ = parse_host_port(args.server)
     options = Options(
-        api=args.api or f"http://{host}:8080",
+        api=args.api or f"http://{join_host_port(host, 8080)}",
         user=args.user,
         password=password,
         sip=SipAccount(args.server, sip_user, sip_password, args.domain, args.transport),

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from acd.headset_topics import HeadsetState
 from headsets.hid.protocol import Button, HookChanged, Leds, MuteChanged, Pressed
 from headsets.softphone.events import (
     DIGITS,
@@ -48,7 +49,6 @@ from headsets.softphone.events import (
     Transfer,
     Typed,
 )
-from headsets.topics import HeadsetState
 
 ButtonEvent = HookChanged | MuteChanged | Pressed
 DEFAULT_PAUSE = "pause"

@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from acd.headset_topics import HeadsetState
 from headsets.hid.protocol import Leds
-from headsets.topics import HeadsetState
 
 DIGITS = re.compile(r"^[0-9*#A-D]{1,32}$")  # what RFC 4733 telephone-events carry
 TARGET = re.compile(r"^[A-Za-z0-9+*#._-]{1,64}$")  # a queue id or a number, as the ACD's transfer takes

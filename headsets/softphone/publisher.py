@@ -1,4 +1,4 @@
-"""The softphone's headset state on MQTT (the scheme in `headsets.topics`): published retained at QoS 1 on
+"""The softphone's headset state on MQTT (the scheme in `acd.headset_topics`): published retained at QoS 1 on
 every change, so that an ACD starting later reads the last one; the will says `connected: false`, so that
 a softphone that dies (or a PC that sleeps) takes its agent out of the calls' way. A broker that goes
 away is retried every second, and the latest state is published again on reconnection."""
@@ -10,8 +10,8 @@ import logging
 
 import aiomqtt
 
-from headsets.broker import Broker
-from headsets.topics import HeadsetState, state_topic
+from acd.headset_topics import HeadsetState, state_topic
+from acd.mqtt import Broker
 
 log = logging.getLogger("headsets.mqtt")
 RETRY = 1.0

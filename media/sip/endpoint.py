@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
+from acd.hostport import parse_host_port
 from acd.model import Channel
 from acd.service import AcdService
+from ivr.flow import Flow
 from media.calls import Destination, FlowEntry
 from media.rtp.music import Music
 from media.sip.checks import Request, Response
@@ -22,10 +24,11 @@ from media.switchboard import MediaSettings, Switchboard
 
 
 def sip_endpoint(
-    service: AcdService, address: tuple[str, int], config: Path
+    service: AcdService, address: tuple[str, int], config: Path, flows: Mapping[str, Flow]
 ) -> tuple[Callable[[], AbstractAsyncContextManager[Switchboard]], Switchboard]:
     """SIP on UDP and TCP at `address` with calls' media on the same host, for as long as the application
-    runs (the first of the pair), and the switchboard the calls' API acts on."""
+    runs (the first of the pair), and the switchboard the calls' API acts on. `flows`: the IVR flows of
+    `config`/ivr/, by name, as the composition root read them."""
     deployment = service.deployment
     settings = deployment.settings
     accounts = {
@@ -49,8 +52,8 @@ def sip_endpoint(
         recorded_queues=frozenset(queue.id for queue in deployment.queues if queue.record),
         numbers={entry.number: entry.queue for entry in deployment.numbers if entry.queue is not None},
         queues=frozenset(queue.id for queue in deployment.queues if Channel.VOICE in queue.channels),
-        trunk=_host_port(settings.sip_trunk) if settings.sip_trunk else None,
-        flows=deployment.flows,
+        trunk=parse_host_port(settings.sip_trunk) if settings.sip_trunk else None,
+        flows=flows,
         flow_folder=config / "ivr",
         prompt_cache=Path(settings.prompt_cache),
     )
@@ -79,8 +82,3 @@ def sip_endpoint(
                 yield switchboard
 
     return running, switchboard
-
-
-def _host_port(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return host, int(port)

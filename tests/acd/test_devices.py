@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from acd.cli import DEMO_CONFIG, DEMO_PASSWORDS
-from headsets.broker import Broker
-from headsets.topics import HeadsetState, state_topic
+from acd.headset_topics import HeadsetState, state_topic
+from acd.mqtt import Broker
 from tests.servers import MosquittoServer, free_port, mosquitto_server, until, wait_for_port
 
 
@@ -105,6 +105,7 @@ def test_the_acd_follows_again_when_the_broker_comes_back(running: Running) -> N
     [
         ("mqtt://127.0.0.1", Broker("127.0.0.1", 1883)),
         ("mqtts://broker.example:8884", Broker("broker.example", 8884, tls=True)),
+        ("mqtt://[::1]:1884", Broker("::1", 1884)),
         ("mqtt://acd:s%40cret@10.0.0.5:1884", Broker("10.0.0.5", 1884, False, "acd", "s@cret")),
     ],
 )
@@ -117,7 +118,11 @@ def test_a_broker_is_named_by_its_url(url: str, broker: Broker) -> None:
     [
         ("redis://127.0.0.1", "'redis://127.0.0.1' is not mqtt://host[:port] or mqtts://host[:port]"),
         ("mqtt://", "'mqtt://' is not mqtt://host[:port] or mqtts://host[:port]"),
-        ("mqtt://host:99999", "'mqtt://host:99999': the port is not a number from 0 to 65535"),
+        ("mqtt://host:99999", "'mqtt://host:99999': 'host:99999' is not host:port: the port must be from 1 to 65535"),
+        (
+            "mqtt://::1:1883",
+            "'mqtt://::1:1883': '::1:1883' is not host:port: write an IPv6 address in brackets, [::1]:5060",
+        ),
         ("mqtt://host/topic", "'mqtt://host/topic' is not mqtt://host[:port] or mqtts://host[:port]"),
     ],
 )

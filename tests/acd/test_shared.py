@@ -31,6 +31,12 @@ class Clock:
     def __call__(self) -> float:
         return self.now
 
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
 
 @contextlib.asynccontextmanager
 async def nodes(

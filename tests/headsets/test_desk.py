@@ -7,6 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from acd.headset_topics import HeadsetState
 from headsets.hid.protocol import Button, HookChanged, Leds, MuteChanged, Pressed
 from headsets.softphone.desk import HELP, CallState, Desk
 from headsets.softphone.events import (
@@ -36,7 +37,6 @@ from headsets.softphone.events import (
     Typed,
 )
 from headsets.softphone.screen import status
-from headsets.topics import HeadsetState
 
 
 def essential(actions: list[Action]) -> list[Action]:

@@ -26,8 +26,8 @@ def softphone(*args: str, password: str = "agent-demo") -> subprocess.CompletedP
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["--server", "acd example:5060", "--user", "cmartin"], "argument --server: 'acd example:5060' is not host[:port]"),
-        (["--server", "acd.example:70000", "--user", "cmartin"], "argument --server: 'acd.example:70000' is not host[:port]"),
+        (["--server", "acd example:5060", "--user", "cmartin"], "argument --server: 'acd example:5060' is not host:port: 'acd example' is not a host name"),
+        (["--server", "acd.example:70000", "--user", "cmartin"], "argument --server: 'acd.example:70000' is not host:port: the port must be from 1 to 65535"),
         (["--server", "acd.example", "--user", "cmartin", "--headset", "  "], "argument --headset: the headset's name part is empty"),
         (["--server", "acd.example", "--user", "cmartin", "--mqtt", "http://broker"], "argument --mqtt: 'http://broker' is not mqtt://"),
         (["--server", "acd.example"], "the following arguments are required: --user"),

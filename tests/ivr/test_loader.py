@@ -1,7 +1,7 @@
 """Loading config/ivr/: the demo flow loads; each kind of mistake is refused with file, line and field.
 
-Every refusal goes through `load_deployment` (the flows are read once the rest of the deployment is
-sound), and each of its problems names a line inside the file it names and a field that starts with the
+Every refusal goes through `load_configuration`, the composition root's (the flows are read once the rest of the
+deployment is sound), and each of its problems names a line inside the file it names and a field that starts with the
 flow's name (`accueil.nodes.sie.to` in ivr/accueil.yaml), or with the section's in numbers.yaml.
 """
 
@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from acd.cli import DEMO_CONFIG
-from acd.deployment import ConfigError, load_deployment
+from acd.deployment import ConfigError
 from acd.deployment.errors import Problem
+from acd.serve import load_configuration
 from ivr.flow import MenuNode, PromptFile, QueueNode
 from tests.refusals import assert_points_into
 
@@ -54,7 +55,7 @@ def check_refusal(directory: Path, error: ConfigError) -> None:
 
 def refused(directory: Path) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_deployment(directory)
+        load_configuration(directory)
     check_refusal(directory, caught.value)
     return str(caught.value).splitlines()
 
@@ -71,16 +72,17 @@ def write_wav(path: Path, *, rate: int = 8000, channels: int = 1, width: int = 2
 
 
 def test_demo_configuration_loads_its_flow_for_both_general_numbers() -> None:
-    deployment = load_deployment(DEMO_CONFIG)
-    assert set(deployment.flows) == {"accueil"}
-    flow = deployment.flows["accueil"]
+    configuration = load_configuration(DEMO_CONFIG)
+    deployment = configuration.deployment
+    assert set(configuration.flows) == {"accueil"}
+    flow = configuration.flows["accueil"]
     assert (flow.languages, flow.start) == (["fr", "en"], "accueil")
     assert [n.number for n in deployment.numbers if n.flow == "accueil"] == ["+33199000100", "+33199000200"]
     assert all(n.queue is not None for n in deployment.numbers if n.flow is None)
 
 
 def test_merge_keys_give_a_node_the_anchors_fields_and_its_own_win() -> None:
-    nodes = load_deployment(DEMO_CONFIG).flows["accueil"].nodes
+    nodes = load_configuration(DEMO_CONFIG).flows["accueil"].nodes
     anchor, merged, english = nodes["queue-tva"], nodes["queue-cfe"], nodes["queue-english"]
     assert isinstance(anchor, QueueNode) and isinstance(merged, QueueNode) and isinstance(english, QueueNode)
     assert (merged.queue, merged.prompt, merged.refused) == ("{centre}-cfe", "hold", "full")
@@ -492,7 +494,7 @@ def test_a_recording_that_is_not_16_bit_is_refused(config: Path) -> None:
 def test_a_telephony_recording_is_accepted(config: Path) -> None:
     edit(config, FLOW, *RECORDED)
     write_wav(config / "ivr" / "no-choice.wav")
-    flow = load_deployment(config).flows["accueil"]
+    flow = load_configuration(config).flows["accueil"]
     assert flow.prompts["no_choice"] == {
         "fr": "Nous n'avons pas entendu votre choix.",
         "en": PromptFile(file="no-choice.wav"),

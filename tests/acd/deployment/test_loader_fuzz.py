@@ -1,4 +1,4 @@
-"""Fuzzing the loader: a mutated demo configuration either loads or is refused with a ConfigError.
+"""Fuzzing the loader: a mutated demo configuration (its IVR flows too, read by the composition root) either loads or is refused with a ConfigError.
 
 Every problem of the refusal names a file of the directory, a line inside that file and a field of that
 file's section, with a message; no other exception escapes (h11's fuzz invariant, applied to config/).
@@ -19,8 +19,9 @@ from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 from acd.cli import DEMO_CONFIG
-from acd.deployment import ConfigError, Deployment, load_deployment
+from acd.deployment import ConfigError, Deployment
 from acd.deployment.errors import Problem
+from acd.serve import load_configuration
 from tests.refusals import assert_points_into, line_count
 
 
@@ -269,7 +270,7 @@ def test_mutated_configuration_loads_or_is_refused_precisely(mutation: Mutation)
         shutil.copytree(DEMO_CONFIG, directory)
         (directory / mutation.name).write_bytes(mutation.data)
         try:
-            deployment = load_deployment(directory)
+            deployment = load_configuration(directory).deployment
         except ConfigError as error:
             check_refusal(directory, error)
             syntax = any(p.message.startswith(("YAML:", "not UTF-8")) for p in error.problems)
@@ -367,6 +368,6 @@ def test_hostile_edit_is_refused_with_its_line(
     assert old in data
     path.write_bytes(data.replace(old, new, 1))
     with pytest.raises(ConfigError) as caught:
-        load_deployment(directory)
+        load_configuration(directory)
     assert str(caught.value) == expected
     check_refusal(directory, caught.value)

@@ -10,6 +10,8 @@ from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 
+from acd.hostport import AddressError, parse_host_port
+
 
 @dataclass(frozen=True, slots=True)
 class Broker:
@@ -23,18 +25,19 @@ class Broker:
     def parse(cls, url: str) -> Broker:
         """mqtt://[user:password@]host[:port] (1883) or mqtts://… (8883); ValueError naming what is wrong."""
         parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts"):
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.netloc or parts.path not in ("", "/"):
             raise ValueError(f"{url!r} is not mqtt://host[:port] or mqtts://host[:port]")
-        try:
-            port = parts.port
-        except ValueError:
-            raise ValueError(f"{url!r}: the port is not a number from 0 to 65535") from None
-        if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+        if parts.query or parts.fragment:
             raise ValueError(f"{url!r} is not mqtt://host[:port] or mqtts://host[:port]")
         tls = parts.scheme == "mqtts"
+        _, _, where = parts.netloc.rpartition("@")  # user:password@ aside
+        try:
+            host, port = parse_host_port(where, default_port=8883 if tls else 1883)
+        except AddressError as error:
+            raise ValueError(f"{url!r}: {error}") from None
         username = unquote(parts.username) if parts.username else None
         password = unquote(parts.password) if parts.password else None
-        return cls(parts.hostname, port or (8883 if tls else 1883), tls, username, password)
+        return cls(host, port, tls, username, password)
 
     def client(self, **options: Any) -> aiomqtt.Client:
         """A client of this broker (aiomqtt), with `options` such as a will."""

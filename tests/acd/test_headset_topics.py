@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from headsets.topics import HeadsetMessageError, HeadsetState, parse_state, state_topic, subscription
+from acd.headset_topics import HeadsetMessageError, HeadsetState, parse_state, state_topic, subscription
 
 TOPIC = "acd/demo/agents/cmartin/headset"
 NOT_UTF8 = "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"
