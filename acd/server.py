@@ -7,6 +7,8 @@ import socket
 
 import uvicorn
 
+from acd.hostport import join_host_port
+
 log = logging.getLogger("acd")
 
 
@@ -15,8 +17,8 @@ def where_to_go(host: str, port: int) -> list[str]:
     if host in ("0.0.0.0", "::", ""):
         shown, also = "127.0.0.1", " (and at every address of this machine)"
     else:
-        shown, also = (f"[{host}]" if ":" in host else host), ""
-    base = f"http://{shown}:{port}"
+        shown, also = host, ""
+    base = f"http://{join_host_port(shown, port)}"
     return [
         f"ready{also}: the API's documentation at {base}/docs, its OpenAPI document at {base}/openapi.json",
         f"health check (for load balancers): {base}/api/v1/health",

@@ -39,6 +39,7 @@ from pathlib import Path
 import httpx
 
 from acd.auth import hash_password
+from acd.hostport import parse_host_port
 from media.sip.digest import ha1
 from tests.servers import free_port, until, wait_for_port
 
@@ -294,7 +295,7 @@ def run_load(target: str, work: Path, load: int, rate: float, hold: float, pids:
              floor: float, pcap: Path) -> Figures:  # fmt: skip
     """N calls at `rate`, each held `hold` seconds, with a probe during the plateau."""
     stats = work / f"stats-{target.replace(':', '_')}-{load}.csv"
-    host, port = target.split(":")
+    host, port = parse_host_port(target)
     command = sipp(
         target, work / "caller_load.xml", free_port(), "-s", NUMBER, "-r", str(rate), "-l", str(load),
         "-m", str(load), "-d", str(int(hold * 1000)), "-mp", str(free_port()), "-trace_stat", "-stf", str(stats),
@@ -308,7 +309,7 @@ def run_load(target: str, work: Path, load: int, rate: float, hold: float, pids:
     callers = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
     ramp = load / rate
     time.sleep(ramp + 1)  # every call set up: the plateau, where the probe measures
-    trips = probe((host, int(port)), NUMBER, max(2.0, hold - ramp - 3))
+    trips = probe((host, port), NUMBER, max(2.0, hold - ramp - 3))
     callers.wait(timeout=hold + ramp + 120)
     elapsed = time.monotonic() - started
     cpu = tree_cpu(pids) - before

@@ -32,13 +32,19 @@ _MEANINGS = {
     400: "The body is not JSON (not UTF-8, malformed, or nested too deep).",
     401: "No bearer token, or an unknown, revoked or expired one.",
     403: "The caller's role may not do this.",
-    404: "No such task, agent, queue or route.",
+    404: "No such task, agent, queue, call or route.",
+    405: "The path has no route for this method; the Allow header lists those it has.",
     409: "The task or agent is not in a state that allows this.",
     413: "The request's body is larger than the server accepts.",
     422: "A field, parameter or id is invalid; `details.problems` names each.",
     429: "Too many failed log-ins of this user or from this address: try again after `Retry-After` seconds.",
+    500: "The server failed: a malformed password hash, a fault of the shared store, a call's media.",
     503: "The shared store cannot be reached (several nodes), or too many log-ins wait: try again.",
 }
+
+
+#: The refusal statuses the OpenAPI document can describe (`refusals`).
+STATUSES = frozenset(_MEANINGS)
 
 
 def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -3,7 +3,7 @@
 `Transport` is what the reader needs of a device (a test replays captured bytes through it); `Hidraw`
 opens a /dev/hidraw node with hidapi (`hidraw` module of the `hidapi` package). `HeadsetReader` is the one
 bridge between the blocking reads and asyncio: it reads in its thread, hands each report to the event loop
-(`call_soon_threadsafe`), where the protocol turns it into events and its answers are written.
+(`headsets.threads.ThreadBridge`), where the protocol turns it into events and its answers are written.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from headsets.hid.controls import Controls
 from headsets.hid.protocol import Event, HeadsetProtocol, Leds
 from headsets.hid.usages import Usage
+from headsets.threads import ThreadBridge
 
 READ_TIMEOUT = 0.2  # seconds a read waits: how soon the reader notices it is asked to stop
 TELEPHONY_HEADSET = (0x0B, 0x05)  # usage page and usage of a headset's top-level collection
@@ -78,6 +79,7 @@ class HeadsetReader:
         controls.require_hook_switch(Usage.HOOK_SWITCH)
         self.protocol = HeadsetProtocol(controls)
         self.transport, self.loop = transport, loop
+        self.bridge = ThreadBridge(loop)
         self.on_event, self.on_lost = on_event, on_lost
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._read_forever, name="headset-hid", daemon=True)
@@ -99,10 +101,10 @@ class HeadsetReader:
             try:
                 report = self.transport.read(READ_TIMEOUT)
             except OSError:  # unplugged: hidraw reads fail once the node is gone
-                self.loop.call_soon_threadsafe(self.on_lost)
+                self.bridge.post(self.on_lost)
                 return
             if report is not None:
-                self.loop.call_soon_threadsafe(self._received, report)
+                self.bridge.post(self._received, report)
 
     def _received(self, report: bytes) -> None:
         events = self.protocol.receive(report)

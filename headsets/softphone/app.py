@@ -15,8 +15,9 @@ import functools
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -78,6 +79,11 @@ class Softphone:
         self.buttons: HeadsetButtons | None = None
         self.publisher: HeadsetPublisher | None = None
         self.stopping = asyncio.Event()
+        # The API requests under way, owned by the softphone's task group once it runs (`owning`); those asked
+        # before wait for it, those asked after it ended are dropped (the agent is leaving).
+        self._group: asyncio.TaskGroup | None = None
+        self._waiting: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._ended = False
         self._requests: set[asyncio.Task[None]] = set()
 
     def hear(self, heard: Heard | ButtonEvent) -> None:
@@ -122,9 +128,31 @@ class Softphone:
                 if seen is not None:
                     self.hear(seen)  # type: ignore[arg-type]  # an AgentSeen
 
-        task = self.loop.create_task(run())
-        self._requests.add(task)  # kept until done: the loop holds only weak references
+        if self._ended:
+            log.info("%s not asked: the softphone is leaving", what)
+        elif self._group is None:
+            self._waiting.append(run)
+        else:
+            self._start(self._group, run)
+
+    def _start(self, group: asyncio.TaskGroup, request: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        task = group.create_task(request())
+        self._requests.add(task)
         task.add_done_callback(self._requests.discard)
+
+    @contextlib.asynccontextmanager
+    async def owning(self, group: asyncio.TaskGroup) -> AsyncIterator[None]:
+        """The API requests belong to `group` while in this block; leaving it cancels those under way."""
+        self._group = group
+        for request in self._waiting:
+            self._start(group, request)
+        self._waiting.clear()
+        try:
+            yield
+        finally:
+            self._group, self._ended = None, True
+            for task in list(self._requests):
+                task.cancel()
 
     async def watch_devices(self, find: FindButtons | None) -> None:
         """Notice the headset coming and going (sound and buttons) without a restart: at once where udev or
@@ -210,7 +238,7 @@ async def run(options: Options) -> int:
         softphone.loop.add_signal_handler(signal_number, softphone.stopping.set)
     find = find_buttons(options.headset)
     try:
-        async with asyncio.TaskGroup() as group:
+        async with asyncio.TaskGroup() as group, softphone.owning(group):
             jobs = [
                 group.create_task(client.follow(softphone.hear)),
                 group.create_task(softphone.watch_devices(find)),

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from headsets.audio_devices import AudioDeviceError, Device, Kind, choose, list_devices
 from headsets.softphone.events import HeadsetPresence
 from headsets.softphone.sound import RATE, Sound
+from headsets.threads import ThreadBridge
 
 log = logging.getLogger("headsets.sound")
 T = TypeVar("T")
@@ -207,6 +208,7 @@ class SoundThread:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
+        self.bridge = ThreadBridge(loop)
         self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="softphone-sound", daemon=True)
         self._thread.start()
@@ -227,9 +229,9 @@ class SoundThread:
             try:
                 result = job()
             except Exception as error:  # noqa: BLE001 — handed to the awaiting side
-                self.loop.call_soon_threadsafe(done, None, error)
+                self.bridge.post(done, None, error)
             else:
-                self.loop.call_soon_threadsafe(done, result, None)
+                self.bridge.post(done, result, None)
 
         self._jobs.put(call)
         return future

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from headsets.threads import ThreadBridge
+
 log = logging.getLogger("headsets.hotplug")
 UDEV_RUNNING = "/run/udev/control"  # udevd's socket: without udevd no device event is ever sent
 
@@ -58,10 +60,11 @@ def follow_sound_server(
         log.info("no sound server events (%s): devices are looked at periodically", error)
         return None
     stopping = threading.Event()
+    bridge = ThreadBridge(loop)
 
     def changed(event: Any) -> None:
         if event.t in ("new", "remove"):  # "change" events (volumes, states) come by the dozen: not devices
-            loop.call_soon_threadsafe(on_change)
+            bridge.post(on_change)
 
     def listen() -> None:
         pulse.event_mask_set("sink", "source")

@@ -3,7 +3,7 @@
 PJSIP wants every call into it from threads it knows, and calls back from the thread that polls it. So
 one thread creates the library, polls it (`libHandleEvents`) and runs the desk's actions handed to it
 through a queue; what PJSIP says (registration, a call ringing, answered, held, ended) goes to the event
-loop with `call_soon_threadsafe`: the one bridge of this side.
+loop through the softphone's one thread bridge (`headsets.threads`).
 
 The wheel is built without a sound device: the conference bridge runs on its own clock at 16 kHz, and
 the call's audio goes through an `AudioMediaPort` to the sound path (`headsets.softphone.audio`), frame
@@ -39,6 +39,7 @@ from headsets.softphone.events import (
     SendDigits,
     SetHold,
 )
+from headsets.threads import ThreadBridge
 
 log = logging.getLogger("headsets.sip")
 
@@ -94,6 +95,7 @@ class SipPhone:
         self, account: SipAccount, sound: SoundPath, loop: asyncio.AbstractEventLoop, on_heard: Callable[[Heard], None]
     ) -> None:
         self.account, self.sound, self.loop, self.on_heard = account, sound, loop, on_heard
+        self.bridge = ThreadBridge(loop)
         self._actions: queue.SimpleQueue[Action | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="softphone-sip", daemon=True)
         self._started = threading.Event()
@@ -119,7 +121,7 @@ class SipPhone:
     # --- in PJSIP's thread ------------------------------------------------------------------------------
 
     def tell(self, heard: Heard) -> None:
-        self.loop.call_soon_threadsafe(self.on_heard, heard)
+        self.bridge.post(self.on_heard, heard)
 
     def _run(self) -> None:
         try:
