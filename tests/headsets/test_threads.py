@@ -76,11 +76,7 @@ def test_api_requests_belong_to_the_task_group_and_a_shutdown_cancels_them() -> 
             await softphone.client.close()
         return said
 
-    assert asyncio.run(main()) == [
-        "group opens",
-        "early asked",
-        "late asked",
-        "early cancelled",
-        "late cancelled",
-        "group closed",
-    ]
+    said = asyncio.run(main())
+    assert said[:3] == ["group opens", "early asked", "late asked"]
+    assert sorted(said[3:5]) == ["early cancelled", "late cancelled"]  # in no particular order
+    assert said[5:] == ["group closed"]
