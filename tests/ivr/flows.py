@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import yaml
 from ivr import actions as act
 from ivr import events as ev
 from ivr.flow import Flow
+from ivr.interpreter import Session
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 #: Any time: the fake facts, not a calendar, say whether the centre is open.
@@ -133,6 +135,8 @@ class Outstanding:
                         self.requests[request] -= 1
                         if request == "enqueue" and isinstance(event, ev.QueueUpdate):
                             self.in_queue = True
+                        if isinstance(event, ev.CallbackBooked):
+                            self.in_queue = False  # the call-back took the call's place: no agent answers it
                         break
 
     def anything(self) -> bool:
@@ -142,3 +146,8 @@ class Outstanding:
     def stale(self) -> list[int]:
         """Tokens given that nothing will answer any more."""
         return [token for token in self.tokens if token != self.playing and token not in self.timers]
+
+
+def snapshot(session: Session) -> dict[str, object]:
+    """Everything a session holds, copied: the same before and after an event it refused."""
+    return {name: copy.copy(value) for name, value in vars(session).items()}
