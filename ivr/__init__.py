@@ -4,7 +4,8 @@
 are imported by name: the deployment's loader reads flows, so re-exporting them here would be a cycle.
 """
 
+from ivr.errors import FlowStateError, IvrError
 from ivr.flow import Flow
-from ivr.interpreter import Facts, Session
+from ivr.interpreter import Facts, FlowState, Session
 
-__all__ = ["Facts", "Flow", "Session"]
+__all__ = ["Facts", "Flow", "FlowState", "FlowStateError", "IvrError", "Session"]

@@ -12,7 +12,7 @@ Queue ids and numbers may hold `{name}` placeholders, filled from the attributes
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -315,6 +315,6 @@ def targets_of(node: Node) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
                     yield ("rules", index, "if", "agents_below", "queue"), rule.when.agents_below.queue, "queue"
 
 
-def fill(template: str, attributes: dict[str, str]) -> str:
+def fill(template: str, attributes: Mapping[str, str]) -> str:
     """`template` with its {name} placeholders replaced by the attributes' values (a missing one stays)."""
     return PLACEHOLDER.sub(lambda match: attributes.get(match.group(1), match.group(0)), template)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import av
 
+from ivr.errors import IvrError
+
 RATE = 8000
 FRAME_BYTES = RATE // 50 * 2  # 20 ms of 16-bit samples
 PEAK = 0.7  # of full scale, about -3 dBFS: loud enough, with room for the codecs' overshoot
@@ -31,7 +33,7 @@ VOICES = {"fr": "fr-fr", "en": "en-gb"}
 _UNAVAILABLE = "espeak-ng is not installed: apt-get install espeak-ng, or give a recorded WAV file for each prompt"
 
 
-class SpeechError(Exception):
+class SpeechError(IvrError):
     """A prompt could not be made into audio."""
 
 

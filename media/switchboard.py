@@ -30,6 +30,7 @@ from acd.events import (
 )
 from acd.model import Channel
 from acd.service import AcdService
+from acd.topology import opening_hours
 from ivr.facts import CentreFacts
 from ivr.flow import Flow
 from ivr.synthesis import PromptCache
@@ -109,7 +110,10 @@ class Switchboard:
         self.watch = Watch(self)
         self.midcall = MidCall(self)
         prompts = PromptCache(settings.prompt_cache)
-        self.attendant = Attendant(self, settings.flows, prompts, settings.flow_folder, CentreFacts(service))
+        deployment = service.deployment  # the flows' calendars, as opening hours in the centre's time zone
+        calendars = {c.id: opening_hours(c, deployment.settings.timezone) for c in deployment.calendars}
+        facts = CentreFacts.of_service(service, calendars)
+        self.attendant = Attendant(self, settings.flows, prompts, settings.flow_folder, facts)
 
     # ------------------------------------------------------------------------------ lifecycle
 

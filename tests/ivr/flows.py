@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -9,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from hypothesis import strategies as st
 
 from ivr import actions as act
 from ivr import events as ev
 from ivr.flow import Flow
+from ivr.interpreter import Session
+from ivr.validators import VALIDATORS
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 #: Any time: the fake facts, not a calendar, say whether the centre is open.
@@ -133,6 +137,8 @@ class Outstanding:
                         self.requests[request] -= 1
                         if request == "enqueue" and isinstance(event, ev.QueueUpdate):
                             self.in_queue = True
+                        if isinstance(event, ev.CallbackBooked):
+                            self.in_queue = False  # the call-back took the call's place: no agent answers it
                         break
 
     def anything(self) -> bool:
@@ -142,3 +148,117 @@ class Outstanding:
     def stale(self) -> list[int]:
         """Tokens given that nothing will answer any more."""
         return [token for token in self.tokens if token != self.playing and token not in self.timers]
+
+
+def snapshot(session: Session) -> dict[str, object]:
+    """Everything a session holds, copied: the same before and after an event it refused."""
+    return {name: copy.copy(value) for name, value in vars(session).items()}
+
+
+# ---------------------------------------------------------------------- random flows (hypothesis)
+
+KEYS = "0123456789*#"
+PROMPT_NAMES = st.sampled_from(["p1", "p2", "p3"])
+CONDITIONS = [
+    {"open": "standard"},
+    {"closed": "standard"},
+    {"holiday": "standard"},
+    {"attribute": {"topic": "a"}},
+    {"attribute": {"topic": ["a", "b"]}},
+    {"wait_above": {"queue": "{centre}-q", "seconds": 300}},
+    {"agents_below": {"queue": "{centre}-q", "count": 2}},
+    {"open": "standard", "attribute": {"language": "en"}},
+]
+SETTINGS = [{"topic": "a"}, {"topic": "b"}, {"language": "en"}, {"language": "fr"}, {"topic": "a", "language": "de"}]
+
+
+def optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.none() | strategy
+
+
+@st.composite
+def random_node(draw: st.DrawFn, node_id: str, ids: list[str]) -> dict[str, Any]:
+    link = st.sampled_from(ids)
+    kind = draw(
+        st.sampled_from(["play", "menu", "collect", "set", "branch", "queue", "transfer", "voicemail", "hangup"])
+    )
+    if kind == "play":
+        return {"type": kind, "prompts": draw(st.lists(PROMPT_NAMES, min_size=1, max_size=2)), "next": draw(link)}
+    if kind == "menu":
+        option = link | st.fixed_dictionaries({"go": link, "set": st.sampled_from(SETTINGS)})
+        return {
+            "type": kind,
+            "prompt": draw(PROMPT_NAMES),
+            "options": draw(st.dictionaries(st.sampled_from(KEYS), option, min_size=1, max_size=3)),
+            "timeout": draw(st.sampled_from([1, 5])),
+            "retries": draw(st.integers(0, 2)),
+            "invalid": draw(optional(PROMPT_NAMES)),
+            "no_input": draw(optional(PROMPT_NAMES)),
+            "fallback": draw(link),
+        }
+    if kind == "collect":
+        validator = draw(optional(st.sampled_from(sorted(VALIDATORS))))
+        natural = {None: 4, "siren": 9, "siret": 14, "department": 3, "date": 8, "phone": 13}[validator]
+        max_length = draw(st.sampled_from([natural, natural]) | st.integers(1, 14))
+        return {
+            "type": kind,
+            "prompt": draw(PROMPT_NAMES),
+            "into": f"{node_id}_value",
+            "min_length": draw(st.integers(1, max_length)),
+            "max_length": max_length,
+            "terminator": draw(st.sampled_from(["#", "*", None])),
+            "validate": validator,
+            "optional": draw(st.booleans()),
+            "retries": draw(st.integers(0, 2)),
+            "invalid": draw(optional(PROMPT_NAMES)),
+            "no_input": draw(optional(PROMPT_NAMES)),
+            "next": draw(link),
+            "fallback": draw(link),
+        }
+    if kind == "set":
+        return {"type": kind, "attributes": draw(st.sampled_from(SETTINGS)), "next": draw(link)}
+    if kind == "branch":
+        rule = st.fixed_dictionaries({"if": st.sampled_from(CONDITIONS), "go": link})
+        return {"type": kind, "rules": draw(st.lists(rule, min_size=1, max_size=2)), "else": draw(link)}
+    if kind == "queue":
+        callback = st.fixed_dictionaries(
+            {
+                "above": st.sampled_from([0, 300]),
+                "prompt": PROMPT_NAMES,
+                "number_prompt": PROMPT_NAMES,
+                "confirm": PROMPT_NAMES,
+                "invalid": optional(PROMPT_NAMES),
+            }
+        )
+        announce = st.fixed_dictionaries(
+            {"every": st.sampled_from([15, 45]), "position": st.booleans(), "wait": st.booleans()}
+        )
+        max_wait = st.fixed_dictionaries({"seconds": st.just(60), "to": st.sampled_from(["{other}-q", "+33199000901"])})
+        return {
+            "type": kind,
+            "queue": "{centre}-q",
+            "prompt": draw(optional(PROMPT_NAMES)),
+            "announce": draw(optional(announce)),
+            "callback": draw(optional(callback)),
+            "max_wait": draw(optional(max_wait)),
+            "refused": draw(optional(link)),
+        }
+    if kind == "transfer":
+        return {"type": kind, "to": "{sie}", "prompt": draw(optional(PROMPT_NAMES)), "fallback": draw(optional(link))}
+    if kind == "voicemail":
+        return {
+            "type": kind,
+            "prompt": draw(PROMPT_NAMES),
+            "queue": "{centre}-email",
+            "max_seconds": 30,
+            "next": draw(link),
+        }
+    return {"type": kind, "prompt": draw(optional(PROMPT_NAMES))}
+
+
+@st.composite
+def random_flows(draw: st.DrawFn) -> Flow:
+    ids = [f"n{index}" for index in range(draw(st.integers(1, 6)))]
+    nodes = {node_id: draw(random_node(node_id, ids)) for node_id in ids}
+    languages = draw(st.sampled_from([["fr"], ["en"], ["fr", "en"], ["en", "fr"]]))
+    return Flow.model_validate({"languages": languages, "start": "n0", "nodes": nodes})

@@ -32,6 +32,7 @@ from ivr.actions import (
     Transfer,
     WatchQueue,
 )
+from ivr.errors import FlowStateError
 from ivr.events import (
     CallbackBooked,
     CallbackFailed,
@@ -47,9 +48,10 @@ from ivr.events import (
     TransferFailed,
 )
 from ivr.flow import CollectNode, Flow
-from ivr.interpreter import Session
+from ivr.interpreter import FlowState, Session
 from ivr.validators import VALIDATORS
 from tests.ivr.flows import (
+    KEYS,
     LONS_NUMBER,
     PAU_NUMBER,
     T0,
@@ -60,6 +62,8 @@ from tests.ivr.flows import (
     fr,
     make_flow,
     number_attributes,
+    random_flows,
+    snapshot,
 )
 
 LONS = number_attributes(LONS_NUMBER)
@@ -115,12 +119,30 @@ def test_a_language_the_flow_does_not_speak_falls_back_to_its_first(language: st
     assert session.attributes["language"] == "en"
 
 
-def test_the_call_starts_once_and_events_before_it_are_ignored() -> None:
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (Digit("1"), "Digit(digit='1') not expected in state idle"),
+        (PromptFinished(1), "PromptFinished(token=1) has a token never given in state idle"),
+        (TimerFired(1), "TimerFired(token=1) has a token never given in state idle"),
+        (Recorded(5), "Recorded(seconds=5) not expected in state idle"),
+        (Connected(), "Connected() not expected in state idle"),
+    ],
+)
+def test_events_before_the_call_starts_are_refused(event: ev.Event, message: str) -> None:
     session = start(hello_flow(["fr"]))
-    assert [send(session, e) for e in (Digit("1"), PromptFinished(1), TimerFired(1), Recorded(5))] == [[]] * 4
+    with pytest.raises(FlowStateError, match=f"^{re.escape(message)}$"):
+        send(session, event)
+    assert (session.state, session.route) == (FlowState.IDLE, [])
     assert send(session, CallStarted()) == [Play(1, fr("welcome"))]
-    assert send(session, CallStarted()) == []
-    assert session.route == ["hello"]
+
+
+def test_the_call_starts_once() -> None:
+    session = start(hello_flow(["fr"]))
+    assert send(session, CallStarted()) == [Play(1, fr("welcome"))]
+    with pytest.raises(FlowStateError, match=r"^CallStarted\(\) not expected in state playing$"):
+        send(session, CallStarted())
+    assert (session.state, session.route) == (FlowState.PLAYING, ["hello"])
 
 
 # ----------------------------------------------------------------------------------------- play
@@ -145,7 +167,8 @@ def test_play_says_its_prompts_then_goes_on_when_they_are_said() -> None:
 def test_a_stale_prompt_token_is_ignored() -> None:
     session = start(PLAY_THEN_MENU)
     send(session, CallStarted())
-    assert send(session, PromptFinished(7)) == []
+    with pytest.raises(FlowStateError, match=r"^PromptFinished\(token=7\) has a token never given in state playing$"):
+        send(session, PromptFinished(7))
     assert send(session, PromptFinished(1)) == [Play(2, fr("choose"))]
     assert send(session, PromptFinished(1)) == []  # said once: its token is stale now
     assert session.route == ["hello", "m"]
@@ -301,7 +324,8 @@ def test_a_stale_menu_timer_is_ignored() -> None:
     session = start(MENU)
     send(session, CallStarted())
     assert send(session, TimerFired(1)) == []  # the prompt's token, not a timer's
-    assert send(session, TimerFired(99)) == []
+    with pytest.raises(FlowStateError, match=r"^TimerFired\(token=99\) has a token never given in state menu$"):
+        send(session, TimerFired(99))
     assert send(session, PromptFinished(1)) == [StartTimer(2, 5)]
 
 
@@ -877,10 +901,12 @@ def test_a_refused_call_without_refused_node_hangs_up() -> None:
     assert (session.finished, session.outcome) == (True, "queue_refused")
 
 
-def test_a_refusal_after_the_queue_took_the_call_is_ignored() -> None:
+def test_a_refusal_after_the_queue_took_the_call_is_refused() -> None:
     session = queued()
     send(session, QueueUpdate(3, 60))
-    assert send(session, QueueRefused("full")) == []
+    with pytest.raises(FlowStateError, match=r"^QueueRefused\(reason='full'\) not expected in state announcing$"):
+        send(session, QueueRefused("full"))
+    assert send(session, PromptFinished(2)) == [WatchQueue(45)]
 
 
 def test_an_agent_answering_ends_the_flow() -> None:
@@ -903,7 +929,8 @@ def test_a_transfer_says_its_prompt_then_calls_the_filled_number() -> None:
     session = start(transfer_flow(), **LONS)
     assert send(session, CallStarted()) == [Play(1, fr("connecting"))]
     assert press(session, "1") == [[]]  # no key cuts it short
-    assert send(session, TransferFailed(486)) == []  # not yet transferring
+    with pytest.raises(FlowStateError, match="^TransferFailed.status=486. not expected in state transfer_prompt$"):
+        send(session, TransferFailed(486))  # not yet transferring
     assert send(session, PromptFinished(1)) == [Transfer("+33199000901")]
     assert send(session, Connected()) == []
     assert (session.finished, session.outcome) == (True, "connected")
@@ -965,7 +992,8 @@ def test_hash_ends_the_message_which_becomes_a_task() -> None:
     assert press(session, "#") == [[StopRecording()]]
     assert press(session, "#") == [[]]
     assert send(session, Recorded(12.5)) == [LeaveVoicemail("lons-email", VOICEMAIL_ATTRIBUTES), Play(3, fr("thanks"))]
-    assert send(session, Recorded(12.5)) == []
+    with pytest.raises(FlowStateError, match=r"^Recorded\(seconds=12.5\) not expected in state goodbye$"):
+        send(session, Recorded(12.5))
     assert send(session, PromptFinished(3)) == [HangUp("flow_end")]
 
 
@@ -994,9 +1022,10 @@ def test_a_key_during_the_voicemail_prompt_starts_recording() -> None:
     assert press(session, "#") == [[StopPlaying(), StartRecording(), StartTimer(2, 60)]]
 
 
-def test_a_recording_ending_on_its_own_is_waited_for_until_stopped() -> None:
+def test_a_recording_ending_unasked_is_refused() -> None:
     session = recording()
-    assert send(session, Recorded(3)) == []  # not asked for: the timer or # will stop it
+    with pytest.raises(FlowStateError, match=r"^Recorded\(seconds=3\) not expected in state recording$"):
+        send(session, Recorded(3))  # not asked for: the timer or # will stop it
     assert send(session, TimerFired(2)) == [StopRecording()]
 
 
@@ -1007,7 +1036,7 @@ def test_hanging_up_while_recording_keeps_the_message() -> None:
     assert send(session, Digit("1")) == []
     assert send(session, Recorded(20)) == [LeaveVoicemail("lons-email", VOICEMAIL_ATTRIBUTES)]
     assert (session.finished, session.outcome) == (True, "caller_hung_up")
-    assert send(session, PromptFinished(3)) == []
+    assert send(session, PromptFinished(1)) == []
 
 
 def test_hanging_up_at_the_tone_leaves_no_message() -> None:
@@ -1102,15 +1131,18 @@ def at_each_point() -> list[tuple[str, list[ev.Event]]]:
 @pytest.mark.parametrize(("point", "events"), at_each_point(), ids=[point for point, _ in at_each_point()])
 def test_the_caller_hanging_up_ends_the_session_with_nothing_more(point: str, events: list[ev.Event]) -> None:
     session = start(demo_flow(), **LONS, caller=MOBILE)
-    send(session, CallStarted())
-    for event in events:
-        send(session, event)
+    given = [a.token for e in [CallStarted(), *events] for a in send(session, e) if isinstance(a, Play | StartTimer)]
     assert not session.finished, point
     assert send(session, CallerHungUp()) == []
-    assert (session.finished, session.outcome) == (True, "caller_hung_up")
-    later = [Digit("1"), *(PromptFinished(t) for t in range(1, 8)), *(TimerFired(t) for t in range(1, 8))]
-    later += [QueueUpdate(1, 0), CallbackBooked(), CallbackFailed("x"), TransferFailed(486), Recorded(9), Connected()]
+    assert (session.finished, session.outcome, session.state) == (True, "caller_hung_up", FlowState.ENDED)
+    later = [Digit("1"), *(PromptFinished(t) for t in given), *(TimerFired(t) for t in given)]
+    later += [QueueUpdate(1, 0), QueueRefused("x"), CallbackBooked(), CallbackFailed("x"), TransferFailed(486)]
+    later += [Connected(), CallerHungUp()]
     assert [send(session, event) for event in later] == [[]] * len(later)
+    for refused in (Recorded(9), CallStarted()):
+        with pytest.raises(FlowStateError, match=f"^{re.escape(repr(refused))} not expected in state ended$"):
+            send(session, refused)
+    assert (session.state, session.outcome) == (FlowState.ENDED, "caller_hung_up")
 
 
 # ------------------------------------------------------------------------------ the demo flow
@@ -1237,113 +1269,6 @@ def test_demo_full_queue_takes_a_message() -> None:
 
 # ------------------------------------------------------------------------- random events, invariants
 
-KEYS = "0123456789*#"
-PROMPT_NAMES = st.sampled_from(["p1", "p2", "p3"])
-CONDITIONS = [
-    {"open": "standard"},
-    {"closed": "standard"},
-    {"holiday": "standard"},
-    {"attribute": {"topic": "a"}},
-    {"attribute": {"topic": ["a", "b"]}},
-    {"wait_above": {"queue": "{centre}-q", "seconds": 300}},
-    {"agents_below": {"queue": "{centre}-q", "count": 2}},
-    {"open": "standard", "attribute": {"language": "en"}},
-]
-SETTINGS = [{"topic": "a"}, {"topic": "b"}, {"language": "en"}, {"language": "fr"}, {"topic": "a", "language": "de"}]
-
-
-def optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.none() | strategy
-
-
-@st.composite
-def random_node(draw: st.DrawFn, node_id: str, ids: list[str]) -> dict[str, Any]:
-    link = st.sampled_from(ids)
-    kind = draw(
-        st.sampled_from(["play", "menu", "collect", "set", "branch", "queue", "transfer", "voicemail", "hangup"])
-    )
-    if kind == "play":
-        return {"type": kind, "prompts": draw(st.lists(PROMPT_NAMES, min_size=1, max_size=2)), "next": draw(link)}
-    if kind == "menu":
-        option = link | st.fixed_dictionaries({"go": link, "set": st.sampled_from(SETTINGS)})
-        return {
-            "type": kind,
-            "prompt": draw(PROMPT_NAMES),
-            "options": draw(st.dictionaries(st.sampled_from(KEYS), option, min_size=1, max_size=3)),
-            "timeout": draw(st.sampled_from([1, 5])),
-            "retries": draw(st.integers(0, 2)),
-            "invalid": draw(optional(PROMPT_NAMES)),
-            "no_input": draw(optional(PROMPT_NAMES)),
-            "fallback": draw(link),
-        }
-    if kind == "collect":
-        validator = draw(optional(st.sampled_from(sorted(VALIDATORS))))
-        natural = {None: 4, "siren": 9, "siret": 14, "department": 3, "date": 8, "phone": 13}[validator]
-        max_length = draw(st.sampled_from([natural, natural]) | st.integers(1, 14))
-        return {
-            "type": kind,
-            "prompt": draw(PROMPT_NAMES),
-            "into": f"{node_id}_value",
-            "min_length": draw(st.integers(1, max_length)),
-            "max_length": max_length,
-            "terminator": draw(st.sampled_from(["#", "*", None])),
-            "validate": validator,
-            "optional": draw(st.booleans()),
-            "retries": draw(st.integers(0, 2)),
-            "invalid": draw(optional(PROMPT_NAMES)),
-            "no_input": draw(optional(PROMPT_NAMES)),
-            "next": draw(link),
-            "fallback": draw(link),
-        }
-    if kind == "set":
-        return {"type": kind, "attributes": draw(st.sampled_from(SETTINGS)), "next": draw(link)}
-    if kind == "branch":
-        rule = st.fixed_dictionaries({"if": st.sampled_from(CONDITIONS), "go": link})
-        return {"type": kind, "rules": draw(st.lists(rule, min_size=1, max_size=2)), "else": draw(link)}
-    if kind == "queue":
-        callback = st.fixed_dictionaries(
-            {
-                "above": st.sampled_from([0, 300]),
-                "prompt": PROMPT_NAMES,
-                "number_prompt": PROMPT_NAMES,
-                "confirm": PROMPT_NAMES,
-                "invalid": optional(PROMPT_NAMES),
-            }
-        )
-        announce = st.fixed_dictionaries(
-            {"every": st.sampled_from([15, 45]), "position": st.booleans(), "wait": st.booleans()}
-        )
-        max_wait = st.fixed_dictionaries({"seconds": st.just(60), "to": st.sampled_from(["{other}-q", "+33199000901"])})
-        return {
-            "type": kind,
-            "queue": "{centre}-q",
-            "prompt": draw(optional(PROMPT_NAMES)),
-            "announce": draw(optional(announce)),
-            "callback": draw(optional(callback)),
-            "max_wait": draw(optional(max_wait)),
-            "refused": draw(optional(link)),
-        }
-    if kind == "transfer":
-        return {"type": kind, "to": "{sie}", "prompt": draw(optional(PROMPT_NAMES)), "fallback": draw(optional(link))}
-    if kind == "voicemail":
-        return {
-            "type": kind,
-            "prompt": draw(PROMPT_NAMES),
-            "queue": "{centre}-email",
-            "max_seconds": 30,
-            "next": draw(link),
-        }
-    return {"type": kind, "prompt": draw(optional(PROMPT_NAMES))}
-
-
-@st.composite
-def random_flows(draw: st.DrawFn) -> Flow:
-    ids = [f"n{index}" for index in range(draw(st.integers(1, 6)))]
-    nodes = {node_id: draw(random_node(node_id, ids)) for node_id in ids}
-    languages = draw(st.sampled_from([["fr"], ["en"], ["fr", "en"], ["en", "fr"]]))
-    return Flow.model_validate({"languages": languages, "start": "n0", "nodes": nodes})
-
-
 FACTS = st.builds(
     FakeFacts,
     open=st.sampled_from([True, True, True, False]),
@@ -1385,11 +1310,19 @@ class Call:
         self.messages_after_hang_up = 0
         self.last_token = 0
 
-    def deliver(self, event: ev.Event) -> None:
+    def deliver(self, event: ev.Event, *, unasked: bool = False) -> None:
+        """(1) An event a driver may send is taken; one nobody asked for is taken, or refused with the
+        session as it was."""
         session, owed = self.session, self.owed
         was_finished = session.finished
+        before = snapshot(session)
+        try:
+            actions = session.handle(event, T0)
+        except FlowStateError as error:
+            assert unasked, f"{event} refused in {session.state}: {error}"
+            assert snapshot(session) == before
+            return
         self.owed.delivered(event)
-        actions = session.handle(event, T0)  # (1) never raises
         if was_finished or owed.hung_up:
             assert actions == [], f"{event} after the end gave {actions}"  # (3)
         self.owed.saw(actions)
@@ -1443,9 +1376,9 @@ class Call:
 ENTRIES = ["0612345678#", "0033612345678", "732829320", "732829321#", "201", "29022024", "123#", "*06#"]
 
 
-def next_events(data: st.DataObject, call: Call) -> list[ev.Event]:
+def next_events(data: st.DataObject, call: Call) -> tuple[list[ev.Event], bool]:
     """What happens next: mostly what the session is owed (a prompt said, a timer, an answer), else the
-    caller's keys, an answer nobody asked for, the caller hanging up."""
+    caller's keys, an answer nobody asked for (True), the caller hanging up."""
     owed = call.owed
     choices: list[str] = []
     if owed.playing is not None:
@@ -1469,6 +1402,12 @@ def next_events(data: st.DataObject, call: Call) -> list[ev.Event]:
         choices.append("stale")
     choices += ["unasked", "hang up"]
     choice = data.draw(st.sampled_from(choices))
+    unasked = choice == "unasked"
+    return _events(data, call, choice), unasked
+
+
+def _events(data: st.DataObject, call: Call, choice: str) -> list[ev.Event]:
+    owed = call.owed
     if choice == "unasked":  # an answer to nothing asked, or the call starting again
         choice = data.draw(
             st.sampled_from(["update", "refused", "booked", "callback failed", "transfer failed", "recorded", "start"])
@@ -1509,8 +1448,9 @@ def next_events(data: st.DataObject, call: Call) -> list[ev.Event]:
 def run(data: st.DataObject, call: Call) -> None:
     call.deliver(CallStarted())
     for _ in range(data.draw(st.integers(0, 80))):
-        for event in next_events(data, call):
-            call.deliver(event)
+        events, unasked = next_events(data, call)
+        for event in events:
+            call.deliver(event, unasked=unasked)
     call.drain()
 
 
