@@ -36,8 +36,14 @@ class Rule:
 #: the one host:port parser. Pure (acd.mqtt's client factory aside), and free of the queue core.
 HEADSETS_MAY_USE = ("acd.headset_topics", "acd.mqtt", "acd.hostport")
 
+#: What ivr/ reads of the core: the deployment's files, to check the flows against them when they are loaded
+#: (ivr/loader.py), and the model's plain values. The interpreter asks the running centre only through the
+#: query protocol of ivr/facts.py.
+IVR_MAY_USE = ("acd.deployment.", "acd.model")
+
 RULES = (
     Rule("acd", ("ivr", "media", "headsets", "chat", "cobrowse"), exempt=("acd.cli", "acd.serve")),
+    Rule("ivr", ("acd", "media", "headsets", "chat", "cobrowse"), allowed=IVR_MAY_USE),
     Rule("headsets", ("acd", "media", "ivr", "chat", "cobrowse"), allowed=HEADSETS_MAY_USE),
 )
 

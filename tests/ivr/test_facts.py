@@ -1,5 +1,5 @@
 """CentreFacts answers the interpreter's Facts from the core's queries and the calendars it is given;
-ivr/ imports nothing of the core but pure values, and reads no clock."""
+its interpreter reads no clock and does no I/O (what ivr/ may import of the core: tests/test_dependencies.py)."""
 
 from __future__ import annotations
 
@@ -84,12 +84,6 @@ def imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module is not None:
             found.add(node.module)
     return found
-
-
-def test_ivr_imports_of_the_core_only_its_deployment_reading_and_model() -> None:
-    core = {name for path in IVR.glob("*.py") for name in imports(path) if name.split(".")[0] == "acd"}
-    assert core == {"acd.deployment.documents", "acd.deployment.errors", "acd.deployment.models", "acd.model"}
-    assert {name for name in imports(IVR / "loader.py") if name.startswith("acd")} == core  # the loader alone
 
 
 def test_the_interpreter_modules_read_no_clock_and_do_no_io() -> None:
