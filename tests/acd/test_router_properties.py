@@ -115,6 +115,7 @@ class RouterMachine(RuleBasedStateMachine):
         self.decisions: list = []
         self.before: dict[str, tuple[int, int]] = {}
         self.ended_at: dict[str, float] = {}
+        self.refused = False
 
     @initialize(strategy=st.sampled_from(["longest_idle", "best_skill", "least_occupied", "round_robin"]))
     def setup(self, strategy: str) -> None:
@@ -129,10 +130,12 @@ class RouterMachine(RuleBasedStateMachine):
 
     def send(self, event: object) -> None:
         self.before = {t.id: (t.step, t.aging) for t in self.store.tasks()}
+        self.refused = False
         try:
             self.decisions = self.router.process(event, self.now)  # type: ignore[arg-type]
         except AcdError as error:
-            self.decisions = getattr(error, "decisions", [])
+            self.decisions = error.decisions
+            self.refused = True
 
     def refused_without_change(self, event: object) -> None:
         """A wrong event is refused with an error and changes nothing (timers were fired first)."""
@@ -150,15 +153,11 @@ class RouterMachine(RuleBasedStateMachine):
     def sent_or_refused_without_change(self, event: object) -> bool:
         """The event is applied, or refused with an error that changed nothing (timers were fired first)."""
         self.send(ClockTicked())
-        snapshot = copy.deepcopy(self.store)
-        self.before = {t.id: (t.step, t.aging) for t in self.store.tasks()}
-        try:
-            self.decisions = self.router.process(event, self.now)  # type: ignore[arg-type]
-        except AcdError:
-            assert canonical(snapshot.__dict__) == canonical(self.store.__dict__)
-            self.decisions = []
-            return False
-        return True
+        snapshot = canonical(self.store.__dict__)  # a comparable copy, built once
+        self.send(event)
+        if self.refused:
+            assert snapshot == canonical(self.store.__dict__), f"{event} was refused but changed the state"
+        return not self.refused
 
     # -------------------------------------------------------------------------------- rules
 
