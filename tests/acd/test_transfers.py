@@ -9,6 +9,7 @@ from acd.errors import DuplicateTask, NoRoute, TransferRefused, TransitionError
 from acd.events import (
     AgentLoggedIn,
     ClockTicked,
+    NodeLost,
     OfferAccepted,
     OutsideAnswered,
     OutsideFailed,
@@ -264,3 +265,26 @@ def test_outside_events_on_a_task_not_ringing_outside_are_refused(make_router: R
     router = make_router(config())
     arrive(router, "t", T0)
     refused(router, OutsideAnswered("t"), T0, TransitionError, r"cannot end as answered outside task 't': it is queued")
+
+
+def test_a_lost_node_leaves_an_outside_task_to_its_ringing_timer(make_router: RouterFactory) -> None:
+    router = make_router(config())
+    router.process(AgentLoggedIn("ana", node="n1"), T0)
+    router.process(AgentLoggedIn("fay", node="n1"), T0)
+    arrive(router, "t", T0)
+    router.process(OfferAccepted("t", "ana"), T0 + 1)
+    router.process(TaskTransferred("t", SIE, "out"), T0 + 30)
+    router.process(NodeLost("n1"), T0 + 31)
+    assert router.store.task("out").place is Place.OUTSIDE  # tasks hold no node: nothing lost with it
+    out = router.process(ClockTicked(), T0 + 150)
+    assert [d.kind.value for d in out if d.task == "out"] == ["task_queued"]  # nobody is ready: it waits
+    assert [key[3] for key in router.store.waiting("lons-tva")] == ["out"]
+
+
+def test_a_refused_transfer_of_an_offered_task_keeps_the_offer(make_router: RouterFactory) -> None:
+    router = make_router(config(pau_tva_hours="08:00-09:00"))
+    router.process(AgentLoggedIn("ana"), T0)
+    arrive(router, "t", T0 + 1800)
+    assert router.store.agent("ana").reservation == "t"
+    refused(router, TaskTransferred("t", "0559000000", "t2"), T0 + 1805, TransferRefused, "outside_hours")
+    assert (router.store.task("t").place, router.store.task("t").agent) == (Place.RESERVED, "ana")
