@@ -28,6 +28,8 @@ class Kind(StrEnum):
     TASK_COMPLETED = "task_completed"  # handled; wrap-up starts
     TASK_ENDED = "task_ended"
     CALLBACK_CREATED = "callback_created"
+    TASK_TRANSFERRED = "task_transferred"  # handed in one step to a new task (data: to, new_task)
+    TASK_DIALLING = "task_dialling"  # a new task rings an outside number (data: number, transferred_from)
     TASK_NOTED = "task_noted"  # a key pressed, a recording, a call's media lost: nothing moves
     AGENT_STATE = "agent_state"
     LOGIN_FAILED = "login_failed"  # the API refused a log-in: wrong user or password (data: user, address)
@@ -35,7 +37,18 @@ class Kind(StrEnum):
 
 
 #: Decisions a driver must carry out (ring a phone, stop ringing, tell the caller).
-ACTIONS = frozenset({Kind.OFFERED, Kind.OFFER_REVOKED, Kind.OFFER_TIMED_OUT, Kind.TASK_REJECTED, Kind.TASK_ENDED})
+ACTIONS = frozenset(
+    {
+        Kind.OFFERED,
+        Kind.OFFER_REVOKED,
+        Kind.OFFER_TIMED_OUT,
+        Kind.TASK_REJECTED,
+        Kind.TASK_ENDED,
+        Kind.TASK_TRANSFERRED,
+        Kind.TASK_DIALLING,
+        Kind.TASK_QUEUED,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

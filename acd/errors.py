@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from acd.decisions import Decision
+
 
 class AcdError(Exception):
-    """Root of the queue core's errors: the request was refused and nothing changed."""
+    """Root of the queue core's errors: the request was refused and nothing changed.
+
+    `decisions` are those of the timers the router fired before it refused the event (they did change
+    the state, and are kept like any other decision); empty when the error was raised elsewhere.
+    """
 
     status_code = 400
     error_id = "acd-error"
@@ -15,6 +21,7 @@ class AcdError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details
+        self.decisions: list[Decision] = []
 
 
 class InvalidEvent(AcdError):
@@ -62,3 +69,19 @@ class ChannelNotServed(AcdError):
 class NoRecording(AcdError):
     status_code = 404
     error_id = "no-recording"
+
+
+class NoRoute(AcdError):
+    """A transfer's target is neither a queue, nor a number that leads to one, nor (with a trunk) an outside
+    number."""
+
+    status_code = 422
+    error_id = "no-route"
+
+
+class TransferRefused(AcdError):
+    """The target queue would not take the task now: `details["reason"]` is `closed`, `queue_full`,
+    `no_queue_to_take_it` or `channel_not_served`. The task stays where it was."""
+
+    status_code = 409
+    error_id = "transfer-refused"

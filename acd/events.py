@@ -93,6 +93,56 @@ class CallbackRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskTransferred:
+    """The task is handed elsewhere in one step: it ends `transferred` and `new_task_id` takes its caller.
+
+    `to` is a queue id, a number of the deployment that leads to a queue, or (with a trunk) an outside
+    number: the core resolves it (`Topology.resolve`). Allowed while the task waits, is offered (the
+    offer is revoked) or is with an agent (whose part ends as on `TaskCompleted`: wrap-up follows). The new
+    task keeps the caller's entry time, attributes (plus `transferred_from`) and required skills. If the
+    target would not take it now, the event is refused (`TransferRefused`) and nothing changes.
+    `reason` says why, in the decisions: `transferred` (an agent's transfer), `max_wait` (an IVR's overflow).
+    """
+
+    task_id: str
+    to: str
+    new_task_id: str
+    reason: str = "transferred"
+
+    def __post_init__(self) -> None:
+        _check_id("task_id", self.task_id)
+        _check_id("to", self.to)
+        _check_id("new_task_id", self.new_task_id)
+        _check_id("reason", self.reason)
+        if self.new_task_id == self.task_id:
+            raise InvalidEvent("new_task_id must differ from task_id")
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideAnswered:
+    """The outside number a task was handed to answered: the task ends, its caller is theirs."""
+
+    task_id: str
+
+    def __post_init__(self) -> None:
+        _check_id("task_id", self.task_id)
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideFailed:
+    """The outside number a task was handed to did not answer (`status`: the SIP final response, 300 to
+    699): the task goes back to its queue with its place."""
+
+    task_id: str
+    status: int
+
+    def __post_init__(self) -> None:
+        _check_id("task_id", self.task_id)
+        if isinstance(self.status, bool) or not isinstance(self.status, int) or not 300 <= self.status <= 699:
+            raise InvalidEvent("status must be a SIP final failure status, 300 to 699")
+
+
+@dataclass(frozen=True, slots=True)
 class AgentLoggedIn:
     agent_id: str
     ready: bool = True
@@ -256,6 +306,9 @@ Event = (
     TaskArrived
     | TaskCancelled
     | CallbackRequested
+    | TaskTransferred
+    | OutsideAnswered
+    | OutsideFailed
     | AgentLoggedIn
     | AgentLoggedOut
     | AgentReady

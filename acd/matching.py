@@ -12,8 +12,8 @@ from bisect import bisect_right
 from collections.abc import Mapping
 
 from acd.model import Agent, Strategy, Task
+from acd.routing.topology import QueueRoute
 from acd.store import AgentKey, Store, TaskKey
-from acd.topology import QueueRoute
 
 
 def task_key(task: Task) -> TaskKey:

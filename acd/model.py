@@ -27,6 +27,9 @@ LIVE_CHANNELS = frozenset({Channel.VOICE, Channel.WEBRTC, Channel.VIDEO, Channel
 #: Channels that ring the agent's phone.
 PHONE_CHANNELS = frozenset({Channel.VOICE, Channel.CALLBACK})
 
+#: Channels a caller can be handed to an outside number on (through the SIP trunk).
+OUTSIDE_CHANNELS = frozenset({Channel.VOICE, Channel.WEBRTC, Channel.CALLBACK})
+
 #: An agent's capacity is 60 units; a task of a channel whose limit is n costs 60 // n units.
 #: 60 divides evenly by 1..6, so "3 chats" or "2 e-mails" fill it exactly, and a voice call (limit 1)
 #: fills it alone: a voice task blocks new chats, and open chats block a voice offer.
@@ -58,6 +61,7 @@ class Place(StrEnum):
     RESERVED = "reserved"  # offered to one agent, waiting for accept / refuse / timeout
     ASSIGNED = "assigned"
     WRAP_UP = "wrap_up"
+    OUTSIDE = "outside"  # handed to an outside number that rings (a second-level office through the trunk)
     ENDED = "ended"
 
 
@@ -95,6 +99,8 @@ class Outcome(StrEnum):
     REJECTED_FULL = "rejected_full"
     MAX_WAIT = "max_wait"
     CALLBACK = "callback"  # the caller left and a call-back task took its place
+    TRANSFERRED = "transferred"  # handed in one step to a new task (another queue, or an outside number)
+    ANSWERED_OUTSIDE = "answered_outside"  # the outside number it was handed to answered
 
 
 @dataclass(slots=True)

@@ -2,6 +2,12 @@
 
 Counters start at local midnight (the wallboard's "today"); live figures (waiting tasks, longest wait,
 agents by state) are read from the state when asked, so they are never stale.
+
+Transfers, as ../shared/DEFINITIONS.md counts them: a task handed to another queue is offered (entered)
+again there, its successor's `task_queued` flagged `transferred_from`, and counts as `transferred` in the
+queue it left, neither answered nor abandoned there. A task its agent transferred was answered; its agent's
+part (talk + wrap-up) counts in the handle time like a completed task's. A caller who hangs up while an
+outside number rings has abandoned; one the outside number sends back is not offered a second time.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ class Counters:
     answered_in_time: int = 0
     abandoned: int = 0
     rejected: int = 0
+    transferred: int = 0
     completed: int = 0
     wait_answered: float = 0.0
     handle: float = 0.0
@@ -39,6 +46,7 @@ class Counters:
             "answered": self.answered,
             "abandoned": self.abandoned,
             "rejected": self.rejected,
+            "transferred": self.transferred,
             "completed": self.completed,
             "service_level": self.answered_in_time / closed if closed else None,
             "abandon_rate": self.abandoned / closed if closed else None,
@@ -112,11 +120,13 @@ class Statistics:
                 elif previous == AgentState.AVAILABLE.value:
                     counters.available_seconds += seconds
             return
-        if kind not in (Kind.TASK_QUEUED, Kind.OFFER_ACCEPTED, Kind.TASK_ENDED, Kind.TASK_REJECTED):
-            return
+        if kind not in _COUNTED or (kind is Kind.TASK_QUEUED and "outside" in d.data):
+            return  # back from an outside number: entered this queue already, before it was handed there
         for counters in self._targets(d):
             if kind is Kind.TASK_QUEUED:
                 counters.entered += 1
+            elif kind is Kind.TASK_TRANSFERRED:
+                counters.transferred += 1
             elif kind is Kind.TASK_REJECTED:
                 counters.rejected += 1
             elif kind is Kind.OFFER_ACCEPTED:
@@ -127,6 +137,13 @@ class Statistics:
                     counters.answered_in_time += 1
             elif d.reason == "abandoned":
                 counters.abandoned += 1
-            elif d.reason == "completed":
+            elif d.reason in _HANDLED and d.talk is not None:
                 counters.completed += 1
                 counters.handle += d.talk or 0.0
+
+
+_COUNTED = frozenset(
+    {Kind.TASK_QUEUED, Kind.OFFER_ACCEPTED, Kind.TASK_ENDED, Kind.TASK_REJECTED, Kind.TASK_TRANSFERRED}
+)
+#: How a task ends once an agent's handling of it is over (its handle time known).
+_HANDLED = frozenset({"completed", "transferred"})

@@ -17,6 +17,7 @@ class TimerKind(StrEnum):
     AGING = "aging"
     MAX_WAIT = "max_wait"
     SCHEDULED_ENTRY = "scheduled_entry"
+    OUTSIDE_RING_TIMEOUT = "outside_ring_timeout"  # nobody said how the outside number's ringing ended
     FORGET = "forget"  # an ended task leaves the live state; its history stays in the event log
 
 

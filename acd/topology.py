@@ -1,74 +1,31 @@
-"""The deployment compiled for routing: who serves which queue at which overflow step.
+"""The deployment compiled for routing: the validated configuration turned into `acd.routing.topology`'s
+plain records (queues and their steps, numbers, trunk), and the agents' fresh records.
 
-A queue's steps widen its set of agents over time. Step 0 is the queue's own selector (skills with
-minimum levels, teams or sites); each later step may lower the minimum level and add teams or sites.
-Steps are cumulative, so an agent serves a queue from the first step whose selector it matches: that
-number, per queue, is the agent's `queue_steps` entry and the tier it is indexed in.
+The only module of the queue core that reads the configuration's models; the router does not import it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, time
 
 from acd.calendar import OpeningHours, parse_interval
 from acd.deployment.models import CalendarConfig, Deployment, QueueConfig, Weekday
-from acd.model import LIVE_CHANNELS, Agent, Channel, Strategy, unit_costs
+from acd.model import Agent, unit_costs
+from acd.routing.topology import QueueRoute, Selector, Step, Topology, queue_steps_of
+
+__all__ = [
+    "QueueRoute",
+    "Selector",
+    "Step",
+    "Topology",
+    "build_agents",
+    "compile_queue",
+    "compile_topology",
+    "opening_hours",
+    "queue_steps_of",
+]
 
 WEEKDAYS = list(Weekday)
-
-
-@dataclass(frozen=True, slots=True)
-class Selector:
-    """Agents that match: every skill at its level, and a listed team or a listed site."""
-
-    skills: tuple[tuple[str, int], ...]
-    teams: frozenset[str]
-    sites: frozenset[str]
-
-    def matches(self, skills: dict[str, int], team: str, site: str) -> bool:
-        if team not in self.teams and site not in self.sites:
-            return False
-        return all(skills.get(skill, 0) >= level for skill, level in self.skills)
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    after: float
-    selector: Selector
-    #: Task-level required skills are capped at this level from this step on (None: as required).
-    level_cap: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class QueueRoute:
-    id: str
-    site: str
-    channels: frozenset[Channel]
-    strategy: Strategy
-    priority: int
-    wrap_up: float
-    offer_timeout: float
-    handle_time: float
-    steps: tuple[Step, ...]
-    primary_skill: str | None
-    aging_every: float | None
-    aging_step: int
-    aging_max: int
-    max_wait: float | None
-    max_wait_target: str | None
-    max_size: int | None
-    max_size_target: str | None
-    hours: OpeningHours
-    #: "reject", "accept" or "redirect"; None: reject live channels, accept the others.
-    when_closed: str | None
-    when_closed_target: str | None
-    service_level: float
-
-    def closed_action(self, channel: Channel) -> str:
-        if self.when_closed is not None:
-            return self.when_closed
-        return "reject" if channel in LIVE_CHANNELS else "accept"
 
 
 def _intervals(texts: list[str]) -> tuple[tuple[time, time], ...]:
@@ -140,34 +97,17 @@ def compile_queue(deployment: Deployment, queue: QueueConfig) -> QueueRoute:
     )
 
 
-def queue_steps_of(skills: dict[str, int], team: str, site: str, queues: dict[str, QueueRoute]) -> dict[str, int]:
-    """Queue id -> the first step at which an agent with these skills, team and site serves it."""
-    result = {}
-    for queue in queues.values():
-        for index, step in enumerate(queue.steps):
-            if step.selector.matches(skills, team, site):
-                result[queue.id] = index
-                break
-    return result
-
-
-@dataclass(frozen=True, slots=True)
-class Topology:
-    queues: dict[str, QueueRoute]
-    missed_offers_limit: int
-    #: Weight of the newest handle time in the exponential average (Asterisk uses 1/2; we smooth more).
-    handle_time_weight: float = 0.2
-    #: Seconds an ended task stays in the live state (readable by id) before only the log has it.
-    ended_task_retention: float = 3600.0
-
-    @classmethod
-    def compile(cls, deployment: Deployment) -> Topology:
-        queues = {queue.id: compile_queue(deployment, queue) for queue in deployment.queues}
-        return cls(
-            queues=queues,
-            missed_offers_limit=deployment.settings.missed_offers_limit,
-            ended_task_retention=deployment.settings.ended_task_retention,
-        )
+def compile_topology(deployment: Deployment) -> Topology:
+    """The plain data the router reads, from the validated deployment."""
+    settings = deployment.settings
+    return Topology(
+        queues={queue.id: compile_queue(deployment, queue) for queue in deployment.queues},
+        missed_offers_limit=settings.missed_offers_limit,
+        ended_task_retention=settings.ended_task_retention,
+        # Numbers whose calls enter an IVR flow are the media's business, not a queue's.
+        numbers={n.number: n.queue for n in deployment.numbers if n.queue is not None},
+        trunk=settings.sip_trunk is not None,
+    )
 
 
 def build_agents(deployment: Deployment, topology: Topology) -> list[Agent]:

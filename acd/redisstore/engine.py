@@ -143,7 +143,7 @@ class SharedEngine:
                     made = self.router.process(event, at)
                     outcomes.append(made)
                 except AcdError as exc:
-                    made = list(getattr(exc, "decisions", []))
+                    made = list(exc.decisions)
                     outcomes.append(exc)
                 except Exception:
                     self.recorder.rollback()  # a fault of the router's: the replica stays as Redis has it

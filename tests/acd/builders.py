@@ -10,6 +10,7 @@ from acd.deployment.models import (
     AgentConfig,
     CalendarConfig,
     Deployment,
+    NumberConfig,
     QueueConfig,
     Settings,
     SiteConfig,
@@ -91,11 +92,25 @@ def queues(strategy: str = "longest_idle") -> list[dict[str, Any]]:
     ]
 
 
-def deployment(strategy: str = "longest_idle", *, hours: str = "08:00-20:00", **settings: Any) -> Deployment:
+def deployment(
+    strategy: str = "longest_idle",
+    *,
+    hours: str = "08:00-20:00",
+    pau_tva_hours: str | None = None,
+    numbers: dict[str, str] | None = None,
+    **settings: Any,
+) -> Deployment:
+    """`pau_tva_hours`: the Pau TVA queue's own opening hours (else those of every queue); `numbers`: numbers
+    callers dial -> the queue their calls enter."""
     week = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    calendars = [CalendarConfig(id="always", hours={day: [hours] for day in week}, public_holidays=False)]
+    configs = queues(strategy)
+    if pau_tva_hours is not None:
+        calendars.append(CalendarConfig(id="pau-tva", hours={d: [pau_tva_hours] for d in week}, public_holidays=False))
+        next(q for q in configs if q["id"] == "pau-tva")["calendar"] = "pau-tva"
     return Deployment(
         settings=Settings(**settings),
-        calendars=[CalendarConfig(id="always", hours={day: [hours] for day in week}, public_holidays=False)],
+        calendars=calendars,
         sites=[
             SiteConfig(id="lons", name="Lons-le-Saunier", departments=["69"], calendar="always"),
             SiteConfig(id="pau", name="Pau", departments=["33", "31"], calendar="always"),
@@ -107,7 +122,8 @@ def deployment(strategy: str = "longest_idle", *, hours: str = "08:00-20:00", **
             TeamConfig(id="pau-a", name="Plateau Pau", site="pau"),
         ],
         agents=[AgentConfig(id=i, name=i.title(), team=t, skills=s) for i, t, s in AGENTS],
-        queues=[QueueConfig(**q) for q in queues(strategy)],
+        queues=[QueueConfig(**q) for q in configs],
+        numbers=[NumberConfig(number=n, queue=q) for n, q in (numbers or {}).items()],
     )
 
 

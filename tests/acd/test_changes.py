@@ -39,7 +39,7 @@ from acd.timers import Timer, TimerKind
 from acd.topology import Topology, build_agents
 from tests.acd import builders
 from tests.acd.stores import state
-from tests.acd.test_router_properties import RouterMachine, sequences
+from tests.acd.test_router_properties import RouterMachine, deployment, sequences
 
 DEFINITION = builders.router().store.agent("ana")
 
@@ -57,7 +57,7 @@ class ReplicatedRouterMachine(RouterMachine):
         conflicts=st.lists(st.booleans(), min_size=64, max_size=64),
     )
     def setup(self, strategy: str, conflicts: list[bool]) -> None:  # type: ignore[override]
-        self.config = builders.deployment(strategy)
+        self.config = deployment(strategy)  # with a trunk: transfers to outside numbers replicate too
         self.store = fresh_store(self.config)
         self.recorder = ChangeRecorder(self.store)
         self.router = Router(

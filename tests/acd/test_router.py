@@ -24,7 +24,7 @@ from acd.events import (
 )
 from acd.model import AgentState, Channel, Place
 from tests.acd import builders
-from tests.acd.stores import RouterFactory
+from tests.acd.stores import RouterFactory, state
 
 T0 = builders.MONDAY_9AM
 
@@ -270,3 +270,20 @@ def test_an_agent_logging_in_with_its_headset_unplugged_is_not_ready_until_it_is
     assert (router.store.agent("ana").state, router.store.agent("ana").reason) == (AgentState.NOT_READY, "headset")
     router.process(HeadsetChanged("ana", True), T0 + 2)
     assert router.store.agent("ana").state is AgentState.AVAILABLE
+
+
+def test_an_unknown_event_is_refused_before_any_timer_fires(make_router: RouterFactory) -> None:
+    router = make_router()
+    router.process(TaskArrived("t", Channel.VOICE, "lons-tva"), T0)
+    before = state(router.store)
+    with pytest.raises(InvalidEvent, match="^unknown event object$"):
+        router.process(object(), T0 + 700)  # type: ignore[arg-type]
+    assert state(router.store) == before
+
+
+def test_a_refused_event_carries_the_decisions_of_the_timers_fired_before_it(make_router: RouterFactory) -> None:
+    router = make_router()
+    router.process(TaskArrived("t", Channel.VOICE, "lons-tva"), T0)
+    with pytest.raises(UnknownTask) as caught:
+        router.process(TaskCancelled("nobody"), T0 + 60)
+    assert [(d.kind.value, d.task) for d in caught.value.decisions] == [("task_overflow_step", "t")]

@@ -1,4 +1,5 @@
-"""Random sequences of arrivals, agent changes, answers, refusals, timeouts, abandons and clock jumps.
+"""Random sequences of arrivals, agent changes, answers, refusals, timeouts, abandons, transfers to queues
+and outside numbers, and clock jumps.
 
 After every step the invariants of the queue core are checked against a reference written here from the
 configuration alone (not from the router's own eligibility code): every task is in exactly one place,
@@ -36,10 +37,13 @@ from acd.events import (
     NodeLost,
     OfferAccepted,
     OfferRefused,
+    OutsideAnswered,
+    OutsideFailed,
     PhoneChanged,
     TaskArrived,
     TaskCancelled,
     TaskCompleted,
+    TaskTransferred,
     WrapUpEnded,
 )
 from acd.model import CAPACITY_UNITS, Agent, Channel, Place, Presence, Task
@@ -48,6 +52,15 @@ from tests.acd.stores import SharedRouter, canonical, state
 from tests.servers import RedisServer
 
 AGENT_IDS = [a[0] for a in builders.AGENTS]
+#: Where a transfer may go: queues, a number leading to a queue, an outside number, and nowhere.
+TARGETS = ["lons-tva", "pau-tva", "lons-chat", "cfe-email", "0559000000", "+33559000000", "nowhere"]
+
+
+def deployment(strategy: str) -> Deployment:
+    """The builders' deployment with a trunk and a number leading to the Pau TVA queue."""
+    return builders.deployment(strategy, numbers={"0559000000": "pau-tva"}, sip_trunk="127.0.0.1:5070")
+
+
 SKILLS = ["tva", "cfe", "lang_fr", "lang_en"]
 
 
@@ -102,10 +115,11 @@ class RouterMachine(RuleBasedStateMachine):
         self.decisions: list = []
         self.before: dict[str, tuple[int, int]] = {}
         self.ended_at: dict[str, float] = {}
+        self.refused = False
 
     @initialize(strategy=st.sampled_from(["longest_idle", "best_skill", "least_occupied", "round_robin"]))
     def setup(self, strategy: str) -> None:
-        self.config = builders.deployment(strategy)
+        self.config = deployment(strategy)
         self.router = builders.router(self.config)
         self.store = self.router.store
 
@@ -116,10 +130,12 @@ class RouterMachine(RuleBasedStateMachine):
 
     def send(self, event: object) -> None:
         self.before = {t.id: (t.step, t.aging) for t in self.store.tasks()}
+        self.refused = False
         try:
             self.decisions = self.router.process(event, self.now)  # type: ignore[arg-type]
         except AcdError as error:
-            self.decisions = getattr(error, "decisions", [])
+            self.decisions = error.decisions
+            self.refused = True
 
     def refused_without_change(self, event: object) -> None:
         """A wrong event is refused with an error and changes nothing (timers were fired first)."""
@@ -133,6 +149,15 @@ class RouterMachine(RuleBasedStateMachine):
             raise AssertionError(f"{event} was accepted")
         assert canonical(snapshot.__dict__) == canonical(self.store.__dict__)
         self.decisions = []
+
+    def sent_or_refused_without_change(self, event: object) -> bool:
+        """The event is applied, or refused with an error that changed nothing (timers were fired first)."""
+        self.send(ClockTicked())
+        snapshot = canonical(self.store.__dict__)  # a comparable copy, built once
+        self.send(event)
+        if self.refused:
+            assert snapshot == canonical(self.store.__dict__), f"{event} was refused but changed the state"
+        return not self.refused
 
     # -------------------------------------------------------------------------------- rules
 
@@ -217,10 +242,28 @@ class RouterMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def abandon(self, data: st.DataObject) -> None:
-        waiting = self.tasks_in(Place.QUEUED, Place.RESERVED, Place.SCHEDULED)
+        waiting = self.tasks_in(Place.QUEUED, Place.RESERVED, Place.SCHEDULED, Place.OUTSIDE)
         if waiting:
             task = data.draw(st.sampled_from(waiting))
             self.send(TaskCancelled(task.id))
+
+    @rule(data=st.data(), to=st.sampled_from(TARGETS), reason=st.sampled_from(["transferred", "max_wait"]))
+    def transfer(self, data: st.DataObject, to: str, reason: str) -> None:
+        """Handed elsewhere in one step, or refused (closed, full, channel, no route) with nothing changed."""
+        movable = self.tasks_in(Place.QUEUED, Place.RESERVED, Place.ASSIGNED)
+        if movable:
+            task = data.draw(st.sampled_from(movable))
+            new_id = f"t{self.count + 1}"
+            if self.sent_or_refused_without_change(TaskTransferred(task.id, to, new_id, reason)):
+                self.count += 1
+                self.created.append(new_id)
+
+    @rule(data=st.data(), answered=st.booleans(), status=st.sampled_from([404, 480, 486, 603]))
+    def outside_reports(self, data: st.DataObject, answered: bool, status: int) -> None:
+        ringing = self.tasks_in(Place.OUTSIDE)
+        if ringing:
+            task = data.draw(st.sampled_from(ringing))
+            self.send(OutsideAnswered(task.id) if answered else OutsideFailed(task.id, status))
 
     @rule(data=st.data(), later=st.none() | st.integers(0, 600))
     def call_back(self, data: st.DataObject, later: int | None) -> None:
@@ -286,6 +329,7 @@ class RouterMachine(RuleBasedStateMachine):
                 Place.ASSIGNED: [f"work of {task.agent}"],
                 Place.WRAP_UP: [f"wrap-up of {task.agent}"],
                 Place.SCHEDULED: [],
+                Place.OUTSIDE: [],
                 Place.ENDED: [],
             }[task.place]
             assert places == expected, (task_id, task.place, places)
@@ -379,7 +423,7 @@ class SharedRouterMachine(RouterMachine):
 
     @initialize(strategy=st.sampled_from(["longest_idle", "best_skill", "least_occupied", "round_robin"]))
     def setup(self, strategy: str) -> None:
-        self.config = builders.deployment(strategy)
+        self.config = deployment(strategy)
         self.shared = SharedRouter(self.config, self.redis_url)
         self.router = self.shared  # type: ignore[assignment]
         self.store = self.shared.store

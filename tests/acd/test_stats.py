@@ -6,7 +6,16 @@ import asyncio
 
 import pytest
 
-from acd.events import AgentLoggedIn, OfferAccepted, TaskArrived, TaskCancelled, TaskCompleted, WrapUpEnded
+from acd.events import (
+    AgentLoggedIn,
+    OfferAccepted,
+    OutsideFailed,
+    TaskArrived,
+    TaskCancelled,
+    TaskCompleted,
+    TaskTransferred,
+    WrapUpEnded,
+)
 from acd.model import Channel
 from acd.service import AcdService
 from tests.acd import builders
@@ -95,3 +104,23 @@ def test_a_clock_stepping_back_never_makes_a_wait_negative() -> None:
     at(service, clock, -30, AgentLoggedIn("ana"))  # the wall clock was corrected back by 30 s
     at(service, clock, -28, OfferAccepted("t", "ana"))
     assert service.stats.get("queue", "lons-tva").figures()["average_speed_of_answer"] == 0
+
+
+def test_transfers_count_as_definitions_say() -> None:
+    """A task handed to another queue is offered again there and answered there with its first entry time;
+    the queue it left counts it transferred, neither answered nor abandoned; an agent's transfer counts
+    its handling (talk + wrap-up) in the handle time; one sent back from outside is not offered twice."""
+    clock = Clock(T0)
+    service = AcdService(builders.deployment(sip_trunk="127.0.0.1:5070"), clock=clock)
+    at(service, clock, 0, TaskArrived("t1", Channel.VOICE, "lons-tva", attributes={"department": "69"}))
+    at(service, clock, 30, TaskTransferred("t1", "pau-tva", "t1b", reason="max_wait"))
+    at(service, clock, 30, AgentLoggedIn("fay"))
+    at(service, clock, 40, OfferAccepted("t1b", "fay"))
+    at(service, clock, 100, TaskTransferred("t1b", "+33559000000", "t1c"))
+    at(service, clock, 110, OutsideFailed("t1c", 486))
+    lons, pau = (service.stats.get("queue", q).figures() for q in ("lons-tva", "pau-tva"))
+    assert (lons["entered"], lons["transferred"], lons["answered"], lons["abandoned"]) == (1, 1, 0, 0)
+    assert (pau["entered"], pau["answered"], pau["transferred"], pau["abandoned"]) == (1, 1, 1, 0)
+    assert pau["average_speed_of_answer"] == 40  # from the caller's entry in lons-tva
+    assert (pau["completed"], pau["average_handle_time"]) == (1, 60)
+    assert service.router.store.task("t1c").queue == "pau-tva"

@@ -1,0 +1,60 @@
+"""A task's places, the moves allowed between them, and the one function that moves a task.
+
+Every change of place goes through `move`, which bumps the task's `version`: a timer set in one place
+recognises itself as stale once the task has moved on. `require` checks, before anything changes, that
+an event may act on a task where it is.
+"""
+
+from __future__ import annotations
+
+from acd.errors import TransitionError
+from acd.model import Place, Task
+
+#: Where a task may go from each place. `new` is only the place of a record being built within one event.
+MOVES: dict[Place, frozenset[Place]] = {
+    Place.NEW: frozenset({Place.SCHEDULED, Place.QUEUED, Place.OUTSIDE, Place.ENDED}),
+    Place.SCHEDULED: frozenset({Place.QUEUED, Place.ENDED}),
+    # queued -> new: out of its queue for another (maximum wait), admitted there within the same event.
+    Place.QUEUED: frozenset({Place.RESERVED, Place.NEW, Place.ENDED}),
+    # reserved -> queued: refused, timed out or revoked, back with its place.
+    Place.RESERVED: frozenset({Place.ASSIGNED, Place.QUEUED, Place.ENDED}),
+    Place.ASSIGNED: frozenset({Place.WRAP_UP, Place.ENDED}),
+    Place.WRAP_UP: frozenset({Place.ENDED}),
+    # outside -> queued: the outside number did not answer, back with its place.
+    Place.OUTSIDE: frozenset({Place.QUEUED, Place.ENDED}),
+    Place.ENDED: frozenset(),
+}
+
+#: The places from which each event that names a task may act on it (events that name an agent too
+#: check the agent's part themselves).
+ACCEPTS: dict[str, frozenset[Place]] = {
+    "TaskCancelled": frozenset({Place.QUEUED, Place.RESERVED, Place.SCHEDULED, Place.OUTSIDE}),
+    "CallbackRequested": frozenset({Place.QUEUED, Place.RESERVED}),
+    "TaskTransferred": frozenset({Place.QUEUED, Place.RESERVED, Place.ASSIGNED}),
+    "OutsideAnswered": frozenset({Place.OUTSIDE}),
+    "OutsideFailed": frozenset({Place.OUTSIDE}),
+}
+
+
+def require(task: Task, event: str, what: str) -> None:
+    """Refuse `event` (doing `what` to the task) unless the task is in a place it accepts."""
+    if task.place not in ACCEPTS[event]:
+        raise TransitionError(
+            f"cannot {what} task {task.id!r}: it is {task.place.value} ({event})",
+            task=task.id,
+            state=task.place.value,
+            event=event,
+        )
+
+
+def move(task: Task, to: Place, cause: str) -> None:
+    """Put the task in place `to` and bump its version; a move the table does not allow is refused."""
+    if to not in MOVES[task.place]:
+        raise TransitionError(
+            f"task {task.id!r} cannot go from {task.place.value} to {to.value} on {cause}",
+            task=task.id,
+            state=task.place.value,
+            event=cause,
+        )
+    task.place = to
+    task.version += 1
