@@ -245,7 +245,7 @@ def copy_task(t: Task) -> Task:
     return Task(
         t.id, t.channel, t.queue, t.priority, t.attributes, t.required_skills, t.created_at, t.entered_at,
         t.queued_at, t.seq, t.place, t.step, t.aging, t.agent, t.offered_at, t.offer_expires_at, t.answered_at,
-        t.wrap_up_at, t.ended_at, t.outcome, t.not_before, set(t.refused_by), t.version,
+        t.wrap_up_at, t.ended_at, t.outcome, t.not_before, set(t.refused_by), t.version, t.transferred_to,
     )  # fmt: skip
 
 

@@ -74,7 +74,13 @@ def _row(value: object, size: int) -> list[Any]:
     return value
 
 
+#: Fields added to Task since records were first stored, with the value an older record stands for.
+_LATER_TASK_FIELDS: tuple[object, ...] = (None,)  # transferred_to
+
+
 def _task(value: object) -> Task:
+    if isinstance(value, list) and len(TASK_FIELDS) - len(_LATER_TASK_FIELDS) <= len(value) < len(TASK_FIELDS):
+        value = value + list(_LATER_TASK_FIELDS[len(value) - len(TASK_FIELDS) :])  # stored by an earlier version
     value = dict(zip(TASK_FIELDS, _row(value, len(TASK_FIELDS))))
     value["channel"] = Channel(value["channel"])
     value["place"] = Place(value["place"])

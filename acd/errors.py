@@ -75,8 +75,8 @@ class NoRoute(AcdError):
     """A transfer's target is neither a queue, nor a number that leads to one, nor (with a trunk) an outside
     number."""
 
-    status_code = 422
-    error_id = "no-route"
+    status_code = 404
+    error_id = "unknown-target"
 
 
 class TransferRefused(AcdError):

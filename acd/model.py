@@ -135,6 +135,9 @@ class Task:
     refused_by: set[str] = field(default_factory=set)
     #: Bumped at every change of place so that stale timers recognise themselves.
     version: int = 0
+    #: Where an agent transferred the caller: the task then ends `transferred`, not `completed`, when the
+    #: agent's wrap-up ends. Set by the core alone (an attribute could be forged by whoever creates a task).
+    transferred_to: str | None = None
 
     @property
     def effective_priority(self) -> int:

@@ -3,7 +3,7 @@
 The task's part with the agent ends the same way whether the agent completes it or transfers it: talk
 time recorded, wrap-up for the queue's seconds (the agent keeps the task's capacity meanwhile), then the
 task ends with its handle time, `completed`, or `transferred` when its attributes say where it went
-(`transferred_to`, set by the transfer).
+(`Task.transferred_to`, set by the transfer).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def wrap_up_ended(st: State, event: WrapUpEnded, now: float) -> None:
 
 def finish(st: State, task: Task, agent: Agent, now: float) -> None:
     """The task ends with its handle time (talk + wrap-up); the agent's capacity is free again."""
-    outcome = Outcome.TRANSFERRED if "transferred_to" in task.attributes else Outcome.COMPLETED
+    outcome = Outcome.TRANSFERRED if task.transferred_to is not None else Outcome.COMPLETED
     handle = now - (task.answered_at or now)
     agent.tasks.discard(task.id)
     agent.wrap_ups.discard(task.id)

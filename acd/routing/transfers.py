@@ -91,7 +91,7 @@ def _check_outside(task: Task, target: ToOutside) -> None:
 def _hand_over(st: State, task: Task, event: TaskTransferred, to: str, now: float) -> None:
     """The old task's end: its offer revoked, or its agent's part ended (wrap-up follows), or out of its
     queue; `task_transferred` says where the caller went."""
-    task.attributes = {**task.attributes, "transferred_to": to}  # a new dict: records share the old one
+    task.transferred_to = to
     data = {"to": to, "new_task": event.new_task_id}
     if task.place is Place.ASSIGNED:
         agent = st.agent(task.agent or "")
@@ -105,7 +105,7 @@ def _hand_over(st: State, task: Task, event: TaskTransferred, to: str, now: floa
 
 def _successor(st: State, task: Task, new_task_id: str, queue: str, now: float, extra: dict[str, str]) -> Task:
     """The new task that takes the caller: same channel, priority, skills and entry time (its place)."""
-    attributes = {k: v for k, v in task.attributes.items() if k != "transferred_to"} | extra
+    attributes = task.attributes | extra
     new = Task(
         id=new_task_id,
         channel=task.channel,

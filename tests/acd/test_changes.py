@@ -113,6 +113,9 @@ def test_records_survive_their_text() -> None:
     assert decode_task(encode_task(task)) == task
     assert decode_agent(encode_agent(agent), builders.router(config).store.agent("ana")) == agent
     assert encode_task(decode_task(encode_task(task))) == encode_task(task)  # canonical
+    # A record stored before Task.transferred_to existed (one value fewer) reads as a task never transferred.
+    earlier = json.loads(encode_task(task))[:-1]
+    assert decode_task(json.dumps(earlier)) == task
 
 
 @pytest.mark.parametrize(
@@ -123,8 +126,8 @@ def test_records_survive_their_text() -> None:
             "{",
             "stored task is not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
         ),
-        (decode_task, '{"id": "t"}', "stored task is malformed: ValueError('not a list of 23 values')"),
-        (decode_task, '["t"]', "stored task is malformed: ValueError('not a list of 23 values')"),
+        (decode_task, '{"id": "t"}', "stored task is malformed: ValueError('not a list of 24 values')"),
+        (decode_task, '["t"]', "stored task is malformed: ValueError('not a list of 24 values')"),
         (
             partial(decode_agent, definition=DEFINITION),
             "[]",
@@ -224,12 +227,12 @@ def test_the_recorders_copies_carry_every_field_of_a_record() -> None:
     from acd.model import Agent, Channel, Outcome, Place, Presence, Task
 
     task = Task("t", Channel.VOICE, "q", 1, {"a": "b"}, {"s": 2}, 1.0, 2.0, 3.0, 4, Place.RESERVED, 1, 2, "ana",
-                5.0, 6.0, 7.0, 8.0, 9.0, Outcome.COMPLETED, 10.0, {"bob"}, 11)  # fmt: skip
+                5.0, 6.0, 7.0, 8.0, 9.0, Outcome.COMPLETED, 10.0, {"bob"}, 11, "pau-tva")  # fmt: skip
     agent = replace(
         Agent("ana", "Ana", "lons-a", "lons", {"tva": 3}, {Channel.VOICE: 60}, 1),
         presence=Presence.READY, reason="x", state_since=1.0, used_units=20, reservation="t", tasks={"u"},
         wrap_ups={"u"}, missed_offers=1, idle_since=2.0, handled=3, busy_seconds=4.0, logged_in_at=5.0,
         queue_steps={"q": 0}, node="n1", phone=True, headset=False,
     )  # fmt: skip
-    assert len(fields(task)) == 23 and len(fields(agent)) == 24
+    assert len(fields(task)) == 24 and len(fields(agent)) == 24
     assert copy_task(task) == task and copy_agent(agent) == agent

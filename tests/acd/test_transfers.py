@@ -104,7 +104,7 @@ def test_an_answered_task_is_transferred_and_its_agent_wraps_up(make_router: Rou
     assert out[1].talk == 60
     assert (out[3].task, out[3].agent) == ("t2", "fay")
     old, ana = router.store.task("t"), router.store.agent("ana")
-    assert (old.place, old.outcome, old.attributes["transferred_to"]) == (Place.WRAP_UP, None, "pau-tva")
+    assert (old.place, old.outcome, old.transferred_to) == (Place.WRAP_UP, None, "pau-tva")
     assert (ana.state.value, ana.wrap_ups) == ("wrap_up", {"t"})
     out = tasks_only(router.process(WrapUpEnded("t", "ana"), T0 + 70))
     assert kinds(out) == ["task_ended"]
@@ -116,6 +116,16 @@ def test_a_completed_task_still_ends_completed(make_router: RouterFactory) -> No
     router = make_router(config())
     router.process(AgentLoggedIn("ana"), T0)
     arrive(router, "t", T0)
+    router.process(OfferAccepted("t", "ana"), T0 + 2)
+    router.process(TaskCompleted("t", "ana"), T0 + 10)
+    out = router.process(ClockTicked(), T0 + 40)
+    assert [(d.kind.value, d.reason) for d in out if d.kind is Kind.TASK_ENDED] == [("task_ended", "completed")]
+
+
+def test_an_attribute_named_like_the_transfer_does_not_make_a_task_end_transferred(make_router: RouterFactory) -> None:
+    router = make_router(config())
+    router.process(AgentLoggedIn("ana"), T0)
+    router.process(TaskArrived("t", Channel.VOICE, "lons-tva", attributes={"transferred_to": "pau-tva"}), T0)
     router.process(OfferAccepted("t", "ana"), T0 + 2)
     router.process(TaskCompleted("t", "ana"), T0 + 10)
     out = router.process(ClockTicked(), T0 + 40)

@@ -29,7 +29,7 @@ def test_an_outside_number_resolves_only_with_a_trunk() -> None:
     assert topology(trunk=True).resolve("0559000000") == ToQueue("pau-tva")  # the deployment's own number first
     with pytest.raises(NoRoute, match="^no trunk to call the outside number '0612345678'$") as caught:
         topology(trunk=False).resolve("0612345678")
-    assert (caught.value.status_code, caught.value.error_id) == (422, "no-route")
+    assert (caught.value.status_code, caught.value.error_id) == (404, "unknown-target")
 
 
 @pytest.mark.parametrize(
