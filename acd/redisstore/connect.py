@@ -18,6 +18,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.sentinel import Sentinel
 
+from acd.hostport import AddressError, parse_host_port
+
 SENTINEL_SCHEME = "redis+sentinel"
 SCHEMES = ("redis", "rediss", "unix", SENTINEL_SCHEME)
 SENTINEL_PORT = 26379
@@ -57,10 +59,10 @@ def parse_sentinel_url(url: str) -> SentinelURL:
 
 
 def _host_port(url: str, item: str) -> tuple[str, int]:
-    host, _, port = item.rpartition(":") if ":" in item else (item, "", str(SENTINEL_PORT))
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{url!r}: {item!r} is not a Sentinel's host:port")
-    return host.removeprefix("[").removesuffix("]"), int(port)  # an IPv6 address comes in brackets
+    try:
+        return parse_host_port(item, default_port=SENTINEL_PORT)
+    except AddressError as error:
+        raise ValueError(f"{url!r}: a Sentinel's address: {error}") from None
 
 
 def connect(url: str, **options: Any) -> aioredis.Redis:

@@ -35,9 +35,18 @@ def test_plain_redis_urls_are_taken_as_they_are(url: str) -> None:
         ("localhost:6379", "is not a redis://, rediss://, unix:// or redis+sentinel:// URL"),
         ("redis+sentinel://s1:26379", "names no service"),
         ("redis+sentinel://s1:26379/", "names no service"),
-        ("redis+sentinel://s1:0/acd", "'s1:0' is not a Sentinel's host:port"),
-        ("redis+sentinel://s1:99999/acd", "'s1:99999' is not a Sentinel's host:port"),
-        ("redis+sentinel://s1:26379,/acd", "'' is not a Sentinel's host:port"),
+        (
+            "redis+sentinel://s1:0/acd",
+            "a Sentinel's address: 's1:0' is not host:port: the port must be from 1 to 65535",
+        ),
+        (
+            "redis+sentinel://s1:99999/acd",
+            "a Sentinel's address: 's1:99999' is not host:port: the port must be from 1 to 65535",
+        ),
+        (
+            "redis+sentinel://s1:26379,/acd",
+            "a Sentinel's address: '' is not host:port: '' is not a host name or address",
+        ),
         ("redis+sentinel://s1:26379/acd/zero", "the database 'zero' is not a number"),
     ],
 )
