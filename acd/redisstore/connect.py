@@ -23,6 +23,7 @@ from acd.hostport import AddressError, parse_host_port
 SENTINEL_SCHEME = "redis+sentinel"
 SCHEMES = ("redis", "rediss", "unix", SENTINEL_SCHEME)
 SENTINEL_PORT = 26379
+REDIS_PORT = 6379
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,24 @@ def check_store_url(url: str) -> str:
         raise ValueError(f"{url!r} is not a redis://, rediss://, unix:// or {SENTINEL_SCHEME}:// URL")
     if scheme == SENTINEL_SCHEME:
         parse_sentinel_url(url)
+    elif scheme != "unix":
+        _check_redis_url(url)
     return url
+
+
+def _check_redis_url(url: str) -> None:
+    """A redis:// or rediss:// URL's address and database, read as a node will use them (redis-py's own reading
+    fails late, at the first connection or with a bare traceback)."""
+    where, _, path = url.split("://", 1)[1].partition("/")
+    path = path.partition("?")[0]
+    where = where.partition("?")[0].rpartition("@")[2]
+    if where:  # none: redis-py's default, localhost
+        try:
+            parse_host_port(where, default_port=REDIS_PORT)
+        except AddressError as error:
+            raise ValueError(f"{url!r}: the server's address: {error}") from None
+    if path and not path.isdigit():
+        raise ValueError(f"{url!r}: the database {path!r} is not a number")
 
 
 def parse_sentinel_url(url: str) -> SentinelURL:

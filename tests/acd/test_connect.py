@@ -23,7 +23,17 @@ def test_a_sentinel_url_names_the_sentinels_the_service_and_the_database(url: st
     assert check_store_url(url) == url
 
 
-@pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/0", "rediss://r.example:6380/1", "unix:///run/redis.sock"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1:6379/0",
+        "rediss://r.example:6380/1",
+        "unix:///run/redis.sock",
+        "redis://u:p@[::1]:6379/2",
+        "redis://r.example",
+        "redis://:secret@r.example/0?socket_timeout=1",
+    ],
+)
 def test_plain_redis_urls_are_taken_as_they_are(url: str) -> None:
     assert check_store_url(url) == url
 
@@ -48,6 +58,10 @@ def test_plain_redis_urls_are_taken_as_they_are(url: str) -> None:
             "a Sentinel's address: '' is not host:port: '' is not a host name or address",
         ),
         ("redis+sentinel://s1:26379/acd/zero", "the database 'zero' is not a number"),
+        ("redis://[::1/0", "the server's address: '[::1' is not host:port: the '[' of an IPv6 address is not closed"),
+        ("redis://r1:99999/0", "the server's address: 'r1:99999' is not host:port: the port must be from 1 to 65535"),
+        ("rediss://::1:6379/0", "the server's address: '::1:6379' is not host:port: write an IPv6 address in brackets"),
+        ("redis://r1:6379/zero", "the database 'zero' is not a number"),
     ],
 )
 def test_a_url_a_node_cannot_use_is_refused_with_the_reason(url: str, message: str) -> None:
