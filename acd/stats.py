@@ -6,8 +6,10 @@ agents by state) are read from the state when asked, so they are never stale.
 Transfers, as ../shared/DEFINITIONS.md counts them: a task handed to another queue is offered (entered)
 again there, its successor's `task_queued` flagged `transferred_from`, and counts as `transferred` in the
 queue it left, neither answered nor abandoned there. A task its agent transferred was answered; its agent's
-part (talk + wrap-up) counts in the handle time like a completed task's. A caller who hangs up while an
-outside number rings has abandoned; one the outside number sends back is not offered a second time.
+part (talk + wrap-up) counts in the handle time like a completed task's. A task the outside number sends
+back enters its queue again (`task_queued` flagged `outside`) and is offered again there, so that no offer
+has two answers; a caller who hangs up while the outside number rings (`task_ended` flagged `outside`) was
+answered already or counted transferred by the queue it left: no abandon.
 """
 
 from __future__ import annotations
@@ -120,8 +122,8 @@ class Statistics:
                 elif previous == AgentState.AVAILABLE.value:
                     counters.available_seconds += seconds
             return
-        if kind not in _COUNTED or (kind is Kind.TASK_QUEUED and "outside" in d.data):
-            return  # back from an outside number: entered this queue already, before it was handed there
+        if kind not in _COUNTED:
+            return
         for counters in self._targets(d):
             if kind is Kind.TASK_QUEUED:
                 counters.entered += 1
@@ -135,7 +137,7 @@ class Statistics:
                 counters.wait_answered += wait
                 if d.queue and wait <= self.lookups.service_level(d.queue):
                     counters.answered_in_time += 1
-            elif d.reason == "abandoned":
+            elif d.reason == "abandoned" and "outside" not in d.data:
                 counters.abandoned += 1
             elif d.reason in _HANDLED and d.talk is not None:
                 counters.completed += 1

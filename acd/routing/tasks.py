@@ -142,7 +142,9 @@ def task_cancelled(st: State, event: TaskCancelled, now: float) -> None:
     require(task, "TaskCancelled", "cancel")
     if task.place is Place.RESERVED:
         revoke(st, task, now, reason=event.outcome.value, requeue_it=False)
-    st.end(task, event.outcome, now)
+    # Leaving while an outside number rings is no abandon of the queue (the figures): the decision says where.
+    outside = task.attributes.get("outside_number", "") if task.place is Place.OUTSIDE else None
+    st.end(task, event.outcome, now, data={} if outside is None else {"outside": outside})
 
 
 def callback_requested(st: State, event: CallbackRequested, now: float) -> None:

@@ -109,7 +109,7 @@ def test_a_clock_stepping_back_never_makes_a_wait_negative() -> None:
 def test_transfers_count_as_definitions_say() -> None:
     """A task handed to another queue is offered again there and answered there with its first entry time;
     the queue it left counts it transferred, neither answered nor abandoned; an agent's transfer counts
-    its handling (talk + wrap-up) in the handle time; one sent back from outside is not offered twice."""
+    its handling (talk + wrap-up) in the handle time; one sent back from outside is offered again."""
     clock = Clock(T0)
     service = AcdService(builders.deployment(sip_trunk="127.0.0.1:5070"), clock=clock)
     at(service, clock, 0, TaskArrived("t1", Channel.VOICE, "lons-tva", attributes={"department": "69"}))
@@ -120,7 +120,27 @@ def test_transfers_count_as_definitions_say() -> None:
     at(service, clock, 110, OutsideFailed("t1c", 486))
     lons, pau = (service.stats.get("queue", q).figures() for q in ("lons-tva", "pau-tva"))
     assert (lons["entered"], lons["transferred"], lons["answered"], lons["abandoned"]) == (1, 1, 0, 0)
-    assert (pau["entered"], pau["answered"], pau["transferred"], pau["abandoned"]) == (1, 1, 1, 0)
+    assert (pau["entered"], pau["answered"], pau["transferred"], pau["abandoned"]) == (2, 1, 1, 0)
     assert pau["average_speed_of_answer"] == 40  # from the caller's entry in lons-tva
     assert (pau["completed"], pau["average_handle_time"]) == (1, 60)
     assert service.router.store.task("t1c").queue == "pau-tva"
+
+
+def test_a_caller_back_from_outside_is_offered_again_and_one_who_leaves_while_it_rings_did_not_abandon() -> None:
+    """Each offer has one answer at most: a task the outside number sends back enters its queue again (offered
+    again there, as a transferred one is), so its answer is not a second answer of one offer; a caller who
+    hangs up while the outside number rings was answered already, and is no abandon of the queue."""
+    clock = Clock(T0)
+    service = AcdService(builders.deployment(sip_trunk="127.0.0.1:5070"), clock=clock)
+    at(service, clock, -20, AgentLoggedIn("ana"))
+    at(service, clock, 0, TaskArrived("t1", Channel.VOICE, "lons-tva", attributes={"department": "69"}))
+    at(service, clock, 5, OfferAccepted("t1", "ana"))
+    at(service, clock, 60, TaskTransferred("t1", "+33559000000", "t1b"))
+    at(service, clock, 70, OutsideFailed("t1b", 486))  # back in lons-tva while ana wraps t1 up
+    at(service, clock, 85, WrapUpEnded("t1", "ana"))
+    at(service, clock, 95, OfferAccepted("t1b", "ana"))
+    at(service, clock, 100, TaskTransferred("t1b", "+33559000000", "t1c"))
+    at(service, clock, 110, TaskCancelled("t1c"))  # the caller hangs up while the outside number rings
+    lons = service.stats.get("queue", "lons-tva").figures()
+    assert (lons["entered"], lons["answered"], lons["transferred"], lons["abandoned"]) == (2, 2, 2, 0)
+    assert lons["abandon_rate"] == 0
