@@ -99,8 +99,9 @@ class TaskTransferred:
     `to` is a queue id, a number of the deployment that leads to a queue, or (with a trunk) an outside
     number: the core resolves it (`Topology.resolve`). Allowed while the task waits, is offered (the
     offer is revoked) or is with an agent (whose part ends as on `TaskCompleted`: wrap-up follows). The new
-    task keeps the caller's entry time, attributes (plus `transferred_from`) and required skills. If the
-    target would not take it now, the event is refused (`TransferRefused`) and nothing changes.
+    task keeps the caller's place (its entry time; answered, the wait before the answer), attributes (plus
+    `transferred_from`) and required skills. If the target would not take it now, the event is refused
+    (`TransferRefused`) and nothing changes.
     `reason` says why, in the decisions: `transferred` (an agent's transfer), `max_wait` (an IVR's overflow).
     """
 

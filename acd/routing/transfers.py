@@ -5,7 +5,8 @@ task's id is free, and the target queue's admission is decided for the new task 
 still where it was. If the queue would refuse it (closed, full with nowhere to go, not serving its
 channel), the transfer is refused with `TransferRefused` and the caller's task stays with its agent or in
 its queue. Otherwise the old task ends `transferred` (after its agent's wrap-up when it was answered) and
-the new one enters the target queue keeping the caller's entry time, or rings the outside number.
+the new one enters the target queue keeping the caller's place (its entry time; for an answered task, the
+wait before the answer, never the time with the agent), or rings the outside number.
 
 A task ringing an outside number (place `outside`) ends when the number answers, goes back to its queue
 with its place when it fails, and goes back too when nobody said anything for `outside_ring_timeout`
@@ -104,8 +105,12 @@ def _hand_over(st: State, task: Task, event: TaskTransferred, to: str, now: floa
 
 
 def _successor(st: State, task: Task, new_task_id: str, queue: str, now: float, extra: dict[str, str]) -> Task:
-    """The new task that takes the caller: same channel, priority, skills and entry time (its place)."""
+    """The new task that takes the caller: same channel, priority, skills and place earned while waiting."""
     attributes = task.attributes | extra
+    if task.answered_at is None:
+        entered_at = task.entered_at  # still waiting: the caller keeps its entry time
+    else:  # answered: the wait before the answer is kept, the time with the agent is no wait (../shared/DEFINITIONS.md)
+        entered_at = now - max(0.0, task.answered_at - task.entered_at)
     new = Task(
         id=new_task_id,
         channel=task.channel,
@@ -114,7 +119,7 @@ def _successor(st: State, task: Task, new_task_id: str, queue: str, now: float, 
         attributes={**attributes, "transferred_from": task.id},
         required_skills=dict(task.required_skills),
         created_at=now,
-        entered_at=task.entered_at,  # the caller keeps the place earned while waiting
+        entered_at=entered_at,
         queued_at=now,
         seq=task.seq,
     )

@@ -112,6 +112,26 @@ def test_an_answered_task_is_transferred_and_its_agent_wraps_up(make_router: Rou
     assert router.store.task("t").outcome is Outcome.TRANSFERRED
 
 
+def test_an_answered_task_keeps_the_wait_before_its_answer_not_its_time_with_the_agent(
+    make_router: RouterFactory,
+) -> None:
+    """The caller waited 2 s, then talked 60 s: in the target queue it counts as having waited 2 s, behind a
+    caller who has waited longer there, and its answer there counts 2 s plus the wait there."""
+    router = make_router(config())
+    router.process(AgentLoggedIn("ana"), T0)
+    arrive(router, "t", T0)
+    router.process(OfferAccepted("t", "ana"), T0 + 2)
+    arrive(router, "waiting", T0 + 30, queue="pau-tva")
+    router.process(TaskTransferred("t", "pau-tva", "t2"), T0 + 62)
+    assert router.store.task("t2").entered_at == T0 + 60
+    assert [key[3] for key in router.store.waiting("pau-tva")] == ["waiting", "t2"]
+    router.process(AgentLoggedIn("fay"), T0 + 70)  # serves pau-tva: offered "waiting" first
+    router.process(OfferAccepted("waiting", "fay"), T0 + 71)
+    router.process(TaskCompleted("waiting", "fay"), T0 + 80)  # no wrap-up in pau-tva: t2 is offered
+    out = router.process(OfferAccepted("t2", "fay"), T0 + 81)
+    assert [(d.task, d.wait) for d in out if d.kind is Kind.OFFER_ACCEPTED] == [("t2", 21)]
+
+
 def test_a_completed_task_still_ends_completed(make_router: RouterFactory) -> None:
     router = make_router(config())
     router.process(AgentLoggedIn("ana"), T0)
@@ -266,7 +286,7 @@ def test_the_caller_hanging_up_while_the_number_rings_abandons(make_router: Rout
     router = make_router(config())
     dialled(router)
     out = router.process(TaskCancelled("out"), T0 + 40)
-    assert [(d.kind.value, d.reason) for d in out] == [("task_ended", "abandoned")]
+    assert [(d.kind.value, d.reason, dict(d.data)) for d in out] == [("task_ended", "abandoned", {"outside": SIE})]
     assert router.process(ClockTicked(), T0 + 600) == []
     refused(router, OutsideFailed("out", 486), T0 + 600, TransitionError, r"it is ended \(OutsideFailed\)")
 
