@@ -133,7 +133,8 @@ class Task:
     not_before: float | None = None
     #: Agents that refused or missed this task: it is not offered to them again.
     refused_by: set[str] = field(default_factory=set)
-    #: Bumped at every change of place so that stale timers recognise themselves.
+    #: New at every change of place (a number the store never gave before), so that stale timers recognise
+    #: themselves, even those of an earlier task of the same id.
     version: int = 0
     #: Where an agent transferred the caller: the task then ends `transferred`, not `completed`, when the
     #: agent's wrap-up ends. Set by the core alone (an attribute could be forged by whoever creates a task).

@@ -8,7 +8,7 @@ timers fired before it ride on the error as `error.decisions`.
 
 Invariants kept after every call:
 - a task is in exactly one place (`acd.routing.places`: queued, reserved, assigned, wrap-up, scheduled,
-  outside, ended), and only `places.move` changes it, bumping the task's version;
+  outside, ended), and only `places.move` changes it, giving the task a version never used before;
 - nothing is lost: a task leaves only by ending, and a task handed elsewhere (`TaskTransferred`) ends in
   the same step as its successor is created, or neither happens (the transfer is refused); a task ringing
   an outside number comes back to its queue when the number fails or nobody says (`outside_ring_timeout`);

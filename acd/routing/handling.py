@@ -43,7 +43,7 @@ def end_handling(st: State, task: Task, agent: Agent, now: float) -> None:
     if queue.wrap_up <= 0:
         finish(st, task, agent, now)
         return
-    move(task, Place.WRAP_UP, st.cause)
+    move(task, Place.WRAP_UP, st.cause, st.store.next_seq)
     task.wrap_up_at = now
     agent.wrap_ups.add(task.id)
     st.add_timer(now + queue.wrap_up, TimerKind.WRAP_UP_END, task)

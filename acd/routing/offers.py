@@ -26,7 +26,7 @@ def reserve(st: State, task: Task, agent: Agent, now: float) -> None:
     st.store.agent(agent.id)
     queue = st.queues[task.queue]
     st.leave_queue(task)
-    move(task, Place.RESERVED, st.cause)
+    move(task, Place.RESERVED, st.cause, st.store.next_seq)
     task.agent = agent.id
     task.offered_at = now
     task.offer_expires_at = now + queue.offer_timeout
@@ -54,7 +54,7 @@ def offered_to(st: State, task_id: str, agent_id: str, what: str) -> tuple[Task,
 
 def offer_accepted(st: State, event: OfferAccepted, now: float) -> None:
     task, agent = offered_to(st, event.task_id, event.agent_id, "accept")
-    move(task, Place.ASSIGNED, st.cause)
+    move(task, Place.ASSIGNED, st.cause, st.store.next_seq)
     task.answered_at = now
     agent.reservation = None
     agent.tasks.add(task.id)

@@ -1,11 +1,15 @@
 """A task's places, the moves allowed between them, and the one function that moves a task.
 
-Every change of place goes through `move`, which bumps the task's `version`: a timer set in one place
-recognises itself as stale once the task has moved on. `require` checks, before anything changes, that
-an event may act on a task where it is.
+Every change of place goes through `move`, which gives the task a new `version`: a timer set in one place
+recognises itself as stale once the task has moved on. A version is a number the store never gave before (its
+next sequence number), not the last one plus one: a timer left by a task that ended and was forgotten never
+matches a later task given the same id. `require` checks, before anything changes, that an event may act on
+a task where it is.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from acd.errors import TransitionError
 from acd.model import Place, Task
@@ -47,8 +51,9 @@ def require(task: Task, event: str, what: str) -> None:
         )
 
 
-def move(task: Task, to: Place, cause: str) -> None:
-    """Put the task in place `to` and bump its version; a move the table does not allow is refused."""
+def move(task: Task, to: Place, cause: str, stamp: Callable[[], int]) -> None:
+    """Put the task in place `to` with the new version `stamp()` (the store's next sequence number, asked once
+    the move is allowed); a move the table does not allow is refused and changes nothing."""
     if to not in MOVES[task.place]:
         raise TransitionError(
             f"task {task.id!r} cannot go from {task.place.value} to {to.value} on {cause}",
@@ -57,4 +62,4 @@ def move(task: Task, to: Place, cause: str) -> None:
             event=cause,
         )
     task.place = to
-    task.version += 1
+    task.version = stamp()

@@ -82,7 +82,7 @@ class State:
 
     def enqueue(self, task: Task, queue: QueueRoute, now: float) -> None:
         """Into the queue's order (a waiting task has left its former queue's order first)."""
-        move(task, Place.QUEUED, self.cause)
+        move(task, Place.QUEUED, self.cause, self.store.next_seq)
         task.agent = None
         self.store.enqueue(queue.id, matching.task_key(task))
         self.set_queue_timers(task, queue, now)
@@ -106,7 +106,7 @@ class State:
     def end(self, task: Task, outcome: Outcome, now: float, kind: Kind = Kind.TASK_ENDED, **fields: Any) -> None:
         """The task ends: out of its queue if it waited, kept readable until its retention is over."""
         self.leave_queue(task)
-        move(task, Place.ENDED, self.cause)
+        move(task, Place.ENDED, self.cause, self.store.next_seq)
         task.outcome = outcome
         task.ended_at = now
         fields.setdefault("reason", outcome.value)

@@ -130,7 +130,7 @@ def task_arrived(st: State, event: TaskArrived, now: float) -> None:
 def schedule_or_admit(st: State, task: Task, queue: QueueRoute, now: float) -> None:
     """A new task, or a call-back: scheduled for later, or admitted to its queue now."""
     if task.not_before is not None and task.not_before > now:
-        move(task, Place.SCHEDULED, st.cause)
+        move(task, Place.SCHEDULED, st.cause, st.store.next_seq)
         st.add_timer(task.not_before, TimerKind.SCHEDULED_ENTRY, task)
         st.emit(Kind.TASK_SCHEDULED, now, task, data={"not_before": task.not_before})
         return

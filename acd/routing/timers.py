@@ -79,7 +79,7 @@ def _max_wait(st: State, task: Task, queue: QueueRoute, at: float) -> None:
         st.end(task, Outcome.MAX_WAIT, at)
         return
     st.leave_queue(task)
-    move(task, Place.NEW, st.cause)
+    move(task, Place.NEW, st.cause, st.store.next_seq)
     st.emit(Kind.TASK_MOVED, at, task, reason="max_wait", data={"to": target})
     move_to(task, st.queues[target], at)
     admit(st, task, st.queues[target], at)

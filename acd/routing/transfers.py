@@ -45,7 +45,7 @@ def task_transferred(st: State, event: TaskTransferred, now: float) -> None:
         _check_outside(task, target)
         _hand_over(st, task, event, target.number, now)
         new = _successor(st, task, event.new_task_id, task.queue, now, {"outside_number": target.number})
-        move(new, Place.OUTSIDE, st.cause)
+        move(new, Place.OUTSIDE, st.cause, st.store.next_seq)
         st.add_timer(now + st.topology.outside_ring_timeout, TimerKind.OUTSIDE_RING_TIMEOUT, new)
         st.emit(
             Kind.TASK_DIALLING,

@@ -287,3 +287,22 @@ def test_a_refused_event_carries_the_decisions_of_the_timers_fired_before_it(mak
     with pytest.raises(UnknownTask) as caught:
         router.process(TaskCancelled("nobody"), T0 + 60)
     assert [(d.kind.value, d.task) for d in caught.value.decisions] == [("task_overflow_step", "t")]
+
+
+def test_the_timers_of_a_forgotten_task_do_not_act_on_a_later_task_of_the_same_id(make_router: RouterFactory) -> None:
+    """lons-tva's steps (60, 120, 180 s) and maximum wait (600 s) count from the second task's entry, not the
+    first's: the first's timers, left in the store when it was forgotten, are stale."""
+    router = make_router(builders.deployment(ended_task_retention=10))
+    router.process(TaskArrived("t", Channel.VOICE, "lons-tva"), T0)
+    router.process(TaskCancelled("t"), T0 + 5)
+    router.process(ClockTicked(), T0 + 100)  # forgotten at T0 + 15
+    assert router.store.peek_task("t") is None
+    router.process(TaskArrived("t", Channel.VOICE, "lons-tva"), T0 + 200)
+    assert [d.kind.value for d in router.process(ClockTicked(), T0 + 259)] == []
+    out = router.process(ClockTicked(), T0 + 800)
+    assert [(d.kind.value, d.at) for d in out if d.kind is not Kind.TASK_QUEUED] == [
+        ("task_overflow_step", T0 + 260),
+        ("task_overflow_step", T0 + 320),
+        ("task_overflow_step", T0 + 380),
+        ("task_moved", T0 + 800),
+    ]

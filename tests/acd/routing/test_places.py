@@ -1,4 +1,4 @@
-"""The table of a task's places (acd/routing/places.py): allowed moves bump the version, others are refused."""
+"""The table of a task's places (acd/routing/places.py): allowed moves renew the version, others are refused."""
 
 from __future__ import annotations
 
@@ -14,10 +14,14 @@ def task(place: Place) -> Task:
     return Task("t", Channel.VOICE, "q", 0, {}, {}, 0.0, 0.0, 0.0, 1, place=place, version=3)
 
 
-def test_an_allowed_move_changes_the_place_and_bumps_the_version() -> None:
+def test_an_allowed_move_changes_the_place_and_stamps_the_version() -> None:
     moved = task(Place.QUEUED)
-    move(moved, Place.RESERVED, "OfferAccepted")
-    assert (moved.place, moved.version) == (Place.RESERVED, 4)
+    move(moved, Place.RESERVED, "OfferAccepted", lambda: 41)
+    assert (moved.place, moved.version) == (Place.RESERVED, 41)
+
+
+def never() -> int:
+    raise AssertionError("a refused move asks for no version")
 
 
 @pytest.mark.parametrize(
@@ -27,7 +31,7 @@ def test_an_allowed_move_changes_the_place_and_bumps_the_version() -> None:
 def test_every_move_outside_the_table_is_refused_naming_place_and_event(place: Place, to: Place) -> None:
     stuck = task(place)
     with pytest.raises(TransitionError) as caught:
-        move(stuck, to, "TaskTransferred")
+        move(stuck, to, "TaskTransferred", never)
     assert caught.value.message == f"task 't' cannot go from {place.value} to {to.value} on TaskTransferred"
     assert caught.value.details == {"task": "t", "state": place.value, "event": "TaskTransferred"}
     assert (stuck.place, stuck.version) == (place, 3)
