@@ -50,13 +50,10 @@ from acd.events import (
     WrapUpEnded,
 )
 from acd.routing import handling, offers, presence, tasks, transfers
-from acd.routing.offers import MISSED_OFFERS
-from acd.routing.presence import HEADSET, NODE_LOST
 from acd.routing.state import State
-from acd.routing.tasks import MAX_REDIRECTS
 from acd.routing.timers import fire_due
 
-__all__ = ["HEADSET", "MAX_REDIRECTS", "MISSED_OFFERS", "NODE_LOST", "TIMERS_PER_EVENT", "Router"]
+__all__ = ["TIMERS_PER_EVENT", "Router"]
 
 #: Due timers an event fires before it is applied, unless it is a tick that says how many.
 TIMERS_PER_EVENT = 200
