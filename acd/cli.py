@@ -12,7 +12,7 @@ from pathlib import Path
 from acd.deployment import ConfigError, load_deployment
 from acd.hostport import AddressError, parse_host_port
 from acd.mqtt import broker_option
-from acd.serve import DEMO_PASSWORDS, ServeOptions, load_configuration, serve
+from acd.serve import DEMO_PASSWORDS, CannotListen, ServeOptions, load_configuration, serve
 from headsets.softphone.cli import add_parser as add_softphone
 from ivr.synthesis import SpeechError
 
@@ -154,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except SpeechError as error:  # the IVR's prompts cannot be spoken: no caller should meet silence
         print(f"acd: the IVR's prompts cannot be made: {error}", file=sys.stderr)
+        return 1
+    except CannotListen as error:
+        print(f"acd: {error}", file=sys.stderr)
         return 1
 
 

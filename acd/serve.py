@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from acd.auth import verify_password
 from acd.clock import SYSTEM_CLOCK, Clock
 from acd.deployment import ConfigError, Deployment, Problem, read_deployment
+from acd.hostport import join_host_port
 from acd.mqtt import Broker
 from ivr.flow import Flow
 from ivr.loader import load_flows, missing_flows
@@ -133,6 +134,29 @@ def _sip(
     return runner, calls_router(switchboard)
 
 
+class CannotListen(Exception):
+    """An address `acd serve` was given and cannot listen on (in use, or not this host's)."""
+
+
+def check_sip_address(address: tuple[str, int]) -> None:
+    """Refuse, in one sentence and before anything starts, a SIP address this host cannot listen on: once the
+    application runs, the endpoint's failure would only show as a traceback of its startup. Port 0 (any free
+    one) cannot be in use."""
+    host, port = address
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for transport, kind in (("udp", socket.SOCK_DGRAM), ("tcp", socket.SOCK_STREAM)):
+        with socket.socket(family, kind) as probe:
+            if kind == socket.SOCK_STREAM:  # as the endpoint binds: a connection closing (TIME_WAIT) is no use
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as error:
+                reason = error.strerror or str(error)
+                raise CannotListen(f"SIP cannot listen on {transport} {join_host_port(host, port)}: {reason}") from None
+
+
 def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
@@ -143,6 +167,8 @@ def serve(options: ServeOptions) -> int:
 
     from acd.server import AnnouncingServer
 
+    if options.sip is not None:
+        check_sip_address(options.sip)
     app = build_app(options)
     # SIGTERM is how a service manager stops the ACD. uvicorn shuts down gracefully, then raises the signal again
     # with the handler it found: the default one would kill the process (status 143) after a clean stop.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,25 @@ def test_the_app_is_built_on_the_clock_given_with_only_the_routers_of_what_runs(
     paths = set(app.openapi()["paths"])
     assert "/api/v1/tasks" in paths
     assert not any(path.startswith("/api/v1/calls") for path in paths)  # no SIP endpoint: no calls' routes
+
+
+@pytest.mark.parametrize("kind", [socket.SOCK_DGRAM, socket.SOCK_STREAM], ids=["udp", "tcp"])
+def test_a_sip_address_in_use_is_refused_in_one_sentence_before_anything_starts(kind: socket.SocketKind) -> None:
+    with socket.socket(socket.AF_INET, kind) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        if kind == socket.SOCK_STREAM:
+            taken.listen()
+        completed = subprocess.run(
+            [sys.executable, "-m", "acd.cli", "serve", "--port", "0", "--sip", f"127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    transport = "udp" if kind == socket.SOCK_DGRAM else "tcp"
+    assert (completed.returncode, completed.stderr.splitlines()[-1]) == (
+        1,
+        f"acd: SIP cannot listen on {transport} 127.0.0.1:{port}: Address already in use",
+    )
+    assert "Traceback" not in completed.stderr
