@@ -187,7 +187,11 @@ def test_hash_password_refuses_an_empty_password(stdin: bytes) -> None:
     ("store", "message"),
     [
         ("postgres://db/acd", "'postgres://db/acd' is not a redis://, rediss://, unix:// or redis+sentinel:// URL"),
-        ("redis+sentinel://s1:26379,s2:port/acd", "'redis+sentinel://s1:26379,s2:port/acd': 's2:port' is not a"),
+        (
+            "redis+sentinel://s1:26379,s2:port/acd",
+            "'redis+sentinel://s1:26379,s2:port/acd': a Sentinel's address: 's2:port' is not host:port",
+        ),
+        ("redis://[::1/0", "'redis://[::1/0': the server's address: '[::1' is not host:port"),
         ("redis+sentinel://s1:26379", "'redis+sentinel://s1:26379' names no service"),
     ],
 )
