@@ -12,7 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from acd.errors import TransitionError
+from acd.events import CallbackRequested, OutsideAnswered, OutsideFailed, TaskCancelled, TaskTransferred
 from acd.model import Place, Task
+
+#: The events that name a task and may act on it only from some places.
+TaskEvent = TaskCancelled | CallbackRequested | TaskTransferred | OutsideAnswered | OutsideFailed
 
 #: Where a task may go from each place. `new` is only the place of a record being built within one event.
 MOVES: dict[Place, frozenset[Place]] = {
@@ -31,23 +35,24 @@ MOVES: dict[Place, frozenset[Place]] = {
 
 #: The places from which each event that names a task may act on it (events that name an agent too
 #: check the agent's part themselves).
-ACCEPTS: dict[str, frozenset[Place]] = {
-    "TaskCancelled": frozenset({Place.QUEUED, Place.RESERVED, Place.SCHEDULED, Place.OUTSIDE}),
-    "CallbackRequested": frozenset({Place.QUEUED, Place.RESERVED}),
-    "TaskTransferred": frozenset({Place.QUEUED, Place.RESERVED, Place.ASSIGNED}),
-    "OutsideAnswered": frozenset({Place.OUTSIDE}),
-    "OutsideFailed": frozenset({Place.OUTSIDE}),
+ACCEPTS: dict[type[TaskEvent], frozenset[Place]] = {
+    TaskCancelled: frozenset({Place.QUEUED, Place.RESERVED, Place.SCHEDULED, Place.OUTSIDE}),
+    CallbackRequested: frozenset({Place.QUEUED, Place.RESERVED}),
+    TaskTransferred: frozenset({Place.QUEUED, Place.RESERVED, Place.ASSIGNED}),
+    OutsideAnswered: frozenset({Place.OUTSIDE}),
+    OutsideFailed: frozenset({Place.OUTSIDE}),
 }
 
 
-def require(task: Task, event: str, what: str) -> None:
+def require(task: Task, event: TaskEvent, what: str) -> None:
     """Refuse `event` (doing `what` to the task) unless the task is in a place it accepts."""
-    if task.place not in ACCEPTS[event]:
+    if task.place not in ACCEPTS[type(event)]:
+        name = type(event).__name__
         raise TransitionError(
-            f"cannot {what} task {task.id!r}: it is {task.place.value} ({event})",
+            f"cannot {what} task {task.id!r}: it is {task.place.value} ({name})",
             task=task.id,
             state=task.place.value,
-            event=event,
+            event=name,
         )
 
 

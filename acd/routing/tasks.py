@@ -139,7 +139,7 @@ def schedule_or_admit(st: State, task: Task, queue: QueueRoute, now: float) -> N
 
 def task_cancelled(st: State, event: TaskCancelled, now: float) -> None:
     task = st.task(event.task_id)
-    require(task, "TaskCancelled", "cancel")
+    require(task, event, "cancel")
     if task.place is Place.RESERVED:
         revoke(st, task, now, reason=event.outcome.value, requeue_it=False)
     # Leaving while an outside number rings is no abandon of the queue (the figures): the decision says where.
@@ -149,7 +149,7 @@ def task_cancelled(st: State, event: TaskCancelled, now: float) -> None:
 
 def callback_requested(st: State, event: CallbackRequested, now: float) -> None:
     task = st.task(event.task_id)
-    require(task, "CallbackRequested", "call back")
+    require(task, event, "call back")
     check_new(st, event.callback_task_id)
     queue = st.queue(event.queue or task.queue)
     check_channel(queue, Channel.CALLBACK)

@@ -33,7 +33,7 @@ _REFUSALS = {Outcome.REJECTED_CLOSED: "closed", Outcome.REJECTED_FULL: "queue_fu
 
 def task_transferred(st: State, event: TaskTransferred, now: float) -> None:
     task = st.task(event.task_id)
-    require(task, "TaskTransferred", "transfer")
+    require(task, event, "transfer")
     check_new(st, event.new_task_id)
     target = st.topology.resolve(event.to)
     if isinstance(target, ToQueue):
@@ -129,13 +129,13 @@ def _successor(st: State, task: Task, new_task_id: str, queue: str, now: float, 
 
 def outside_answered(st: State, event: OutsideAnswered, now: float) -> None:
     task = st.task(event.task_id)
-    require(task, "OutsideAnswered", "end as answered outside")
+    require(task, event, "end as answered outside")
     st.end(task, Outcome.ANSWERED_OUTSIDE, now)
 
 
 def outside_failed(st: State, event: OutsideFailed, now: float) -> None:
     task = st.task(event.task_id)
-    require(task, "OutsideFailed", "bring back")
+    require(task, event, "bring back")
     back_from_outside(st, task, now, "outside_failed", event.status)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from acd.errors import InvalidEvent, TransitionError
 from acd.events import OutsideFailed, TaskTransferred
 from acd.model import Channel, Place, Task
-from acd.routing.places import ACCEPTS, MOVES, move, require
+from acd.routing.places import ACCEPTS, MOVES, TaskEvent, move, require
 
 
 def task(place: Place) -> Task:
@@ -44,9 +46,9 @@ def test_an_ended_task_goes_nowhere_and_every_place_can_end() -> None:
 
 def test_an_event_is_refused_where_the_task_is_not_in_a_place_it_accepts() -> None:
     with pytest.raises(TransitionError, match=r"^cannot bring back task 't': it is queued \(OutsideFailed\)$"):
-        require(task(Place.QUEUED), "OutsideFailed", "bring back")
-    require(task(Place.OUTSIDE), "OutsideFailed", "bring back")  # accepted: no error
-    assert ACCEPTS["TaskTransferred"] == {Place.QUEUED, Place.RESERVED, Place.ASSIGNED}
+        require(task(Place.QUEUED), OutsideFailed("t", 486), "bring back")
+    require(task(Place.OUTSIDE), OutsideFailed("t", 486), "bring back")  # accepted: no error
+    assert ACCEPTS[TaskTransferred] == {Place.QUEUED, Place.RESERVED, Place.ASSIGNED}
 
 
 def test_the_new_events_validate_when_built() -> None:
@@ -59,3 +61,7 @@ def test_the_new_events_validate_when_built() -> None:
     with pytest.raises(InvalidEvent, match="status must be a SIP final failure status"):
         OutsideFailed("t", True)  # type: ignore[arg-type]
     assert OutsideFailed("t", 486).status == 486
+
+
+def test_every_event_that_acts_on_a_task_from_some_places_says_which() -> None:
+    assert set(ACCEPTS) == set(get_args(TaskEvent))
