@@ -2,11 +2,11 @@
 
 A session is in one `FlowState` at a time; `TRANSITIONS`, below, is the one table of which triggers each
 state takes and what each does: the name of the `ivr.interpreter.Session` method that takes the step
-(resolved when ivr.interpreter is imported, so that a name without its method fails at once). A trigger is an event's type, except for the two events that carry a
-token: a `PromptFinished` or `TimerFired` is only news when its token is the one the session waits for
-(the prompt being said, the node's timer, the queue's maximum wait); with an older token it is stale, and
-every state ignores it (a prompt cut short or a timer replaced still reports: acd/router.py's stale-timer
-rule).
+(resolved when ivr.interpreter is imported, so that a name without its method fails at once). A trigger is
+an event's type, except for the two events that carry a token: a `PromptFinished` or `TimerFired` is only
+news when its token is the one the session waits for (the prompt being said, the node's timer, the queue's
+maximum wait); with an older token it is stale, and every state ignores it (a prompt cut short or a timer
+replaced still reports: the queue core's stale timers are recognised the same way, acd/routing/places.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Fuzzing the loader: a mutated demo configuration (its IVR flows too, read by the composition root) either loads or is refused with a ConfigError.
+"""Fuzzing the loader: a mutated demo configuration (its IVR flows too, read by the composition root) either
+loads or is refused with a ConfigError.
 
 Every problem of the refusal names a file of the directory, a line inside that file and a field of that
 file's section, with a message; no other exception escapes (h11's fuzz invariant, applied to config/).
