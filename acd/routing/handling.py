@@ -2,8 +2,8 @@
 
 The task's part with the agent ends the same way whether the agent completes it or transfers it: talk
 time recorded, wrap-up for the queue's seconds (the agent keeps the task's capacity meanwhile), then the
-task ends with its handle time, `completed`, or `transferred` when its attributes say where it went
-(`Task.transferred_to`, set by the transfer).
+task ends with its handle time, `completed`, or `transferred` when the core recorded where it went
+(`Task.transferred_to`, set by the transfer alone, never by a task's attributes).
 """
 
 from __future__ import annotations
