@@ -482,7 +482,7 @@ TABLE: dict[Key, Rule] = {
     **_rules(tuple(CallState), ev.Offered, Rule(C._offered, frozenset(CallState))),
     **_rules(tuple(CallState), ev.OfferEnded, _OFFER_ENDED),
     **_rules(
-        (S.WAITING, S.ANSWERING, S.TALKING, S.HELD, S.CONSULTING, S.BOOKING, S.OUTSIDE),
+        (S.WAITING, S.ANSWERING, S.TALKING, S.HELD, S.CONSULTING, S.OUTSIDE),
         ev.TaskEnded,
         Rule(C._task_ended, frozenset({*_ANSWERED, S.ENDED})),
     ),
@@ -509,6 +509,7 @@ IGNORED: frozenset[Key] = frozenset(
         (S.QUEUEING, ev.TaskEnded),
         (S.IVR, ev.TaskEnded),
         (S.TRANSFERRING, ev.TaskEnded),
+        (S.BOOKING, ev.TaskEnded),  # the call-back ends the task: its answer tells the call
         (S.ENDED, ev.TaskEnded),
         # the flow's maximum wait, after the call left the queue (answered, transferred, ended)
         *((state, ev.FlowOverflow) for state in (S.IVR, S.QUEUEING, S.ANSWERING, S.TALKING, S.TRANSFERRING)),

@@ -329,9 +329,6 @@ SCENARIOS: dict[tuple[CallState, type[ev.CallEvent]], Scenario] = {
     (S.BOOKING, ev.Key): (h.BOOKING, key(), S.BOOKING, [dtmf()]),
     (S.BOOKING, ev.Offered): (h.BOOKING, OFFER_BOB, S.BOOKING, [refused("bob")]),
     (S.BOOKING, ev.OfferEnded): (h.BOOKING, OFFER_ENDED_ANA, S.BOOKING, []),
-    (S.BOOKING, ev.TaskEnded): (
-        h.BOOKING, ev.TaskEnded(C, TASK, "withdrawn"), S.ENDED, [NO_MUSIC, BYE, PORT_CLOSED],
-    ),
     (S.BOOKING, ev.FlowHangUp): (h.BOOKING, ev.FlowHangUp(C, "closed"), S.ENDED, [NO_MUSIC, BYE, PORT_CLOSED]),
     (S.BOOKING, ev.FlowCallback): (h.BOOKING, CALLBACK, S.BOOKING, [NOT_WAITING]),
     # --------------------------------------------------------------------------------- OUTSIDE
