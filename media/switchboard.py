@@ -452,6 +452,8 @@ class Switchboard:
                     continue
                 call_id, task = call.dialog.call_id, decision.task
                 if decision.kind is Kind.OFFERED and decision.agent is not None:
+                    if call.state is not CallState.WAITING:  # kept until it waits, or refused at once
+                        log.info("call %s: offered to %s while %s", task, decision.agent, call.state.value)
                     self.feed_quietly(ev.Offered(call_id, task, decision.agent))
                 elif decision.kind in (Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED):
                     self.feed_quietly(ev.OfferEnded(call_id, task, decision.agent or ""))
