@@ -49,7 +49,7 @@ class Driver(Protocol):
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
 
-    def in_order(self, work: Coroutine[Any, Any, Any]) -> None: ...
+    def in_order(self, call: str, work: Coroutine[Any, Any, Any]) -> None: ...
 
     async def submit(self, event: Event) -> bool: ...
 
@@ -135,25 +135,29 @@ class CarryOut:
 
     def _to_core(self, call: Call, action: act.Action) -> None:
         """Submissions to the queue core, in order; their answers are fed back to call control."""
-        r, driver = self.r, self.driver
+        r, submit, call_id = self.r, self.driver.submit, call.dialog.call_id
+        work: Coroutine[Any, Any, Any]
         match action:
             case act.Submit(_, event):
-                driver.in_order(driver.submit(event))
+                work = submit(event)
             case act.SubmitArrival():
                 r.by_task[action.task] = call
-                driver.in_order(self._arrive(action))
-            case act.AcceptOffer(call_id, task, agent):
-                driver.in_order(self._answer_back(driver.submit(OfferAccepted(task, agent)),
-                                                  ev.OfferTaken(call_id, task, agent), ev.OfferLost(call_id, task, agent)))  # fmt: skip
+                work = self._arrive(action)
+            case act.AcceptOffer(_, task, agent):
+                taken, lost = ev.OfferTaken(call_id, task, agent), ev.OfferLost(call_id, task, agent)
+                work = self._answer_back(submit(OfferAccepted(task, agent)), taken, lost)
             case act.SubmitTransfer():
                 if action.new_task is not None:
                     r.by_task[action.new_task] = call
-                driver.in_order(self._transfer(call, action))
+                work = self._transfer(call, action)
             case act.HandOver():
-                driver.in_order(r.transfers.hand_over(action))
-            case act.RequestCallback(call_id, task, callback, number):
-                driver.in_order(self._answer_back(driver.submit(CallbackRequested(task, callback, number)),
-                                                  ev.CallbackBooked(call_id), ev.CallbackRefused(call_id)))  # fmt: skip
+                work = r.transfers.hand_over(action)
+            case act.RequestCallback(_, task, callback, number):
+                booked, refused = ev.CallbackBooked(call_id), ev.CallbackRefused(call_id)
+                work = self._answer_back(submit(CallbackRequested(task, callback, number)), booked, refused)
+            case _:
+                raise AssertionError(f"{action} is no submission")
+        self.driver.in_order(call_id, work)
 
     # ------------------------------------------------------------------------------ the caller
 
@@ -301,7 +305,10 @@ class CarryOut:
         path = self.r.recordings / f"{task}.wav"
         call.recording = Recording(path)
         self.r.ticker.add(call.recording, call.recording.tick)
-        self.driver.in_order(self.driver.submit(TaskNoted(task, "recording", {"path": str(path.resolve())})))
+        self.driver.in_order(
+            call.dialog.call_id,
+            self.driver.submit(TaskNoted(task, "recording", {"path": str(path.resolve())})),
+        )
 
     def _stop_recording(self, call: Call) -> None:
         if call.recording is not None:

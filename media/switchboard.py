@@ -98,7 +98,7 @@ class Switchboard:
         self._timers: set[asyncio.TimerHandle] = set()
         self._events: collections.deque[ev.CallEvent] = collections.deque()
         self._feeding = False
-        self._submissions: asyncio.Queue[Coroutine[Any, Any, Any]] = asyncio.Queue()
+        self._chains: dict[str, asyncio.Task[None]] = {}  # by call: its last submission to the core
         routes = Routes(settings.queues, settings.numbers, settings.trunk)
         self.transfers = Transfers(
             routes, self.feed, self.settled, lambda agent: bool(registrar.bindings(agent)), self.submit,
@@ -129,7 +129,7 @@ class Switchboard:
         self.transports = transports
         async with asyncio.TaskGroup() as group:
             self._group = group
-            for work in (self.ticker.run(), self._follow_decisions(), self.watch.run(), self._submitter()):
+            for work in (self.ticker.run(), self._follow_decisions(), self.watch.run()):
                 self.spawn(work)
             try:
                 yield self
@@ -191,10 +191,8 @@ class Switchboard:
             self._feeding = False
 
     def _handle(self, event: ev.CallEvent) -> None:
-        call = self.calls.get(event.call)
-        actions = self.control.handle(event, self.clock.monotonic())
-        call = call or self.calls.get(event.call)
-        assert call is not None, f"no call {event.call!r} on the switchboard"
+        actions = self.control.handle(event, self.clock.monotonic())  # (UnknownCall for a call forgotten)
+        call = self.calls[event.call]  # call control and the switchboard forget a call together
         for action in actions:
             self.carry_out(call, action)
 
@@ -214,28 +212,33 @@ class Switchboard:
             log.info("%s refused: %s", type(event).__name__, error)
             return False
 
-    def in_order(self, work: Coroutine[Any, Any, Any]) -> None:
-        """Submissions to the core, one after the other in the order call control asked for them."""
+    def in_order(self, call: str, work: Coroutine[Any, Any, Any]) -> None:
+        """A call's submissions to the core, one after the other in the order call control asked for them
+        (those of different calls go together, and the store commits them together)."""
         if self._group is None:
             work.close()
             return
-        self._submissions.put_nowait(work)
+        task = self._group.create_task(self._after(self._chains.get(call), work))
+        self._tasks.add(task)
+        self._chains[call] = task
 
-    async def settled(self) -> None:
-        """Wait until every submission asked for so far was made and its answer fed back."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        def done(finished: asyncio.Task[None]) -> None:
+            self._tasks.discard(finished)
+            if self._chains.get(call) is finished:
+                del self._chains[call]
 
-        async def mark() -> None:
-            done.set_result(None)
+        task.add_done_callback(done)
 
-        self.in_order(mark())
-        if self._group is not None:
-            await done
+    async def _after(self, previous: asyncio.Task[None] | None, work: Coroutine[Any, Any, Any]) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        await self._guarded(work)
 
-    async def _submitter(self) -> None:
-        while True:
-            work = await self._submissions.get()
-            await self._guarded(work)
+    async def settled(self, call: str) -> None:
+        """Wait until every submission the call asked for so far was made and its answer fed back."""
+        last = self._chains.get(call)
+        if last is not None:
+            await asyncio.wait([last])
 
     # what the attendant (the IVR driver) asks of the switchboard (media.attendant.Services)
 
@@ -299,7 +302,6 @@ class Switchboard:
             self.reply(request, source, error.status, reason(error.status, error.message))
             return
         call_id = request.first("call-id") or ""
-        call_control = self.control
         invite = InviteServer(
             request, source.send, reliable=source.transport != "udp", spawn=self.spawn,
             no_ack=lambda: self.feed_quietly(ev.NoAck(call_id)),
@@ -314,8 +316,8 @@ class Switchboard:
         else:
             dialled = user_of(request.first("to") or "") or request.uri
             arrival = ev.InviteArrived(call_id, task, destination, attributes={"caller": caller, "dialled": dialled})
-        actions = call_control.handle(arrival, self.clock.monotonic())
-        call = Call(call_control.calls[call_id], dialog, invite, timer=timer, refreshed_at=self.clock.monotonic())
+        actions = self.control.handle(arrival, self.clock.monotonic())
+        call = Call(self.control.calls[call_id], dialog, invite, timer=timer, refreshed_at=self.clock.monotonic())
         self.calls[call_id] = call
         self.by_task[task] = call
         for action in actions:

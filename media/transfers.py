@@ -63,7 +63,7 @@ class Routes:
 
 class Transfers:
     """`feed` tells call control (raising CallStateError for a request the call cannot take now);
-    `settled()` waits until what call control asked of the core so far has been answered; `has_phone(agent)`
+    `settled(call)` waits until what call control asked of the core for it so far has been answered; `has_phone(agent)`
     says whether an agent's phone can be rung; `submit` tells the core, `arrive` queues a task (its
     decisions); `task(id)` reads one."""
 
@@ -71,7 +71,7 @@ class Transfers:
         self,
         routes: Routes,
         feed: Callable[[ev.CallEvent], None],
-        settled: Callable[[], Awaitable[None]],
+        settled: Callable[[str], Awaitable[None]],
         has_phone: Callable[[str], bool],
         submit: Callable[[Event], Awaitable[bool]],
         arrive: Callable[[TaskArrived], Awaitable[list[Decision]]],
@@ -93,7 +93,7 @@ class Transfers:
         if queue is None:
             self.routes.require_trunk(target)
         self._ask(call, ev.TransferAsked(call.dialog.call_id, target, queue, referred))
-        await self._settled()  # the new task queued (or the number being dialled) before the answer
+        await self._settled(call.dialog.call_id)  # the new task queued (or the number being dialled) before the answer
 
     async def consult(self, call: Call, target: str) -> None:
         """Put the caller on hold (music) and ring `target`: an agent's phone, or a number through the trunk."""
@@ -104,7 +104,7 @@ class Transfers:
     async def complete(self, call: Call) -> None:
         """Join the caller to the consulted party; the agent's part ends."""
         self._ask(call, ev.ConsultCompleted(call.dialog.call_id))
-        await self._settled()
+        await self._settled(call.dialog.call_id)
 
     async def back(self, call: Call) -> None:
         """End the consultation: the agent talks to the caller again."""

@@ -63,8 +63,8 @@ class Watch:
             await self._sync_phones()
             now = self.clock.monotonic()
             for call in list(self._calls()):
-                if call.live and call.side is not None:  # answered: its media and session are watched
-                    self._check_media(call, now) or self._check_session(call, now)
+                if call.live and call.side is not None and not self._check_media(call, now):
+                    self._check_session(call, now)  # answered: its media, then its session, are watched
             self._nudged.clear()
             # asyncio.timeout, not wait_for: on 3.11 wait_for drops a cancellation that comes as a nudge
             # arrives (CPython gh-86296), and the watch would then go on after shutdown.

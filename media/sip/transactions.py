@@ -38,7 +38,8 @@ async def repeat(
 
 
 class Answered:
-    """The non-INVITE server transactions (RFC 3261 §17.2.2): the last responses sent to requests outside INVITE, by transaction and method, to answer repeats alike."""
+    """The non-INVITE server transactions (RFC 3261 §17.2.2): the last response sent to each request outside
+    INVITE, by transaction and method, to answer its repeats alike."""
 
     def __init__(self, size: int = 4096) -> None:
         self._responses: OrderedDict[tuple[str, str], bytes] = OrderedDict()
