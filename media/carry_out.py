@@ -164,7 +164,7 @@ class CarryOut:
     async def _open_port(self, call: Call) -> None:
         r, call_id = self.r, call.dialog.call_id
         try:
-            port = await r.ports.open(r.clock.monotonic)
+            port = await r.ports.open()
         except OSError as error:
             log.warning("call refused: %s", error)
             self.driver.feed_quietly(ev.PortFailed(call_id, 503))
@@ -217,7 +217,7 @@ class CarryOut:
             self.driver.feed_quietly(ev.LegRefused(call_id, action.leg, 480))
             return
         try:
-            port = await r.ports.open(r.clock.monotonic)
+            port = await r.ports.open()
         except OSError as error:
             log.warning("call %s: no port to ring %s: %s", call.task, action.target, error)
             self.driver.feed_quietly(ev.LegRefused(call_id, action.leg, 503))

@@ -84,7 +84,7 @@ class Switchboard:
         self.settings = settings
         self.clock = clock
         self.control = CallControl(settings.recorded_queues)
-        self.ports = PortRange(settings.host, *settings.ports)
+        self.ports = PortRange(settings.host, *settings.ports, clock)
         self.ticker = Ticker()
         self.music = MusicPlayer(settings.music, self.ticker)
         self.transports = Transports()
