@@ -73,7 +73,8 @@ _ANSWERED = (S.IVR, S.WAITING, S.ANSWERING, S.TALKING, S.HELD, S.CONSULTING, S.T
 @dataclass(frozen=True, slots=True)
 class Rule:
     handler: Callable[[CallControl, CallRecord, ev.CallEvent], Actions]
-    to: frozenset[CallState]  # the states the handler may leave the call in
+    to: frozenset[CallState] = frozenset()  # the states the handler may take the call to
+    stays: bool = False  # it may also leave the call in the state it was in
 
 
 class CallControl:
@@ -102,7 +103,9 @@ class CallControl:
         if rule is None:
             raise CallStateError(record.state, event)
         actions = rule.handler(self, record, event)
-        assert record.state in rule.to, f"{rule.handler.__name__} left the call {record.state.value}"
+        assert record.state in rule.to or (rule.stays and record.state is key[0]), (
+            f"{rule.handler.__name__} left the call {record.state.value}"
+        )
         if record.state is S.ENDED and record.awaiting is None and not record.over:
             record.over = True
             actions.append(EndCall(record.call, record.ended_because))
@@ -428,8 +431,8 @@ Key = tuple[CallState, type[ev.CallEvent]]
 C = CallControl
 _END = frozenset({S.ENDED})
 _GONE = Rule(C._caller_gone, _END)
-_KEY = Rule(C._key, frozenset(CallState))
-_OFFER_ENDED = Rule(C._offer_ended, frozenset(CallState))
+_KEY = Rule(C._key, stays=True)
+_OFFER_ENDED = Rule(C._offer_ended, stays=True)
 _LATE = Rule(C._late_answer, _END)
 #: The one transition table: (state, event) -> what handles it and the states it may lead to.
 TABLE: dict[Key, Rule] = {
@@ -479,12 +482,12 @@ TABLE: dict[Key, Rule] = {
     **_rules((S.QUEUEING, *_ANSWERED), ev.NoAck, _GONE),
     **_rules((S.QUEUEING, *_ANSWERED), ev.MediaLost, _GONE),
     **_rules((S.QUEUEING, *_ANSWERED), ev.Key, _KEY),
-    **_rules(tuple(CallState), ev.Offered, Rule(C._offered, frozenset(CallState))),
+    **_rules(tuple(CallState), ev.Offered, Rule(C._offered, stays=True)),
     **_rules(tuple(CallState), ev.OfferEnded, _OFFER_ENDED),
     **_rules(
         (S.WAITING, S.ANSWERING, S.TALKING, S.HELD, S.CONSULTING, S.OUTSIDE),
         ev.TaskEnded,
-        Rule(C._task_ended, frozenset({*_ANSWERED, S.ENDED})),
+        Rule(C._task_ended, _END, stays=True),
     ),
     **_rules((S.TALKING, S.HELD), ev.LegHungUp, Rule(C._agent_hung_up, _END)),
     **_rules((S.TALKING, S.HELD), ev.LegHeld, Rule(C._held, frozenset({S.TALKING, S.HELD}))),
@@ -497,7 +500,7 @@ TABLE: dict[Key, Rule] = {
     **_rules(
         (S.IVR, S.QUEUEING, S.ANSWERING, S.TRANSFERRING, S.BOOKING, S.OUTSIDE),
         ev.FlowCallback,
-        Rule(tr.callback_not_waiting, frozenset(CallState)),
+        Rule(tr.callback_not_waiting, stays=True),
     ),
 }
 #: Pairs that are normal and change nothing.
