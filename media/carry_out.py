@@ -118,7 +118,7 @@ class CarryOut:
                 self._record(call, task)
             case act.StopRecording():
                 self._stop_recording(call)
-            case act.Submit() | act.SubmitArrival() | act.AcceptOffer() | act.SubmitTransfer() | act.HandOver():
+            case act.Submit() | act.SubmitArrival() | act.AcceptOffer() | act.SubmitTransfer():
                 self._to_core(call, action)
             case act.RequestCallback():
                 self._to_core(call, action)
@@ -150,8 +150,6 @@ class CarryOut:
                 if action.new_task is not None:
                     r.by_task[action.new_task] = call
                 work = self._transfer(call, action)
-            case act.HandOver():
-                work = r.transfers.hand_over(action)
             case act.RequestCallback(_, task, callback, number):
                 booked, refused = ev.CallbackBooked(call_id), ev.CallbackRefused(call_id)
                 work = self._answer_back(submit(CallbackRequested(task, callback, number)), booked, refused)
@@ -339,4 +337,6 @@ class CarryOut:
         self.driver.feed_quietly(yes if await submitted else no)
 
     async def _transfer(self, call: Call, action: act.SubmitTransfer) -> None:
-        self.driver.feed_quietly(await self.r.transfers.tell(call, action))
+        outcome = await self.r.transfers.tell(call, action)
+        if outcome is not None:
+            self.driver.feed_quietly(outcome)

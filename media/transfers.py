@@ -22,7 +22,7 @@ from acd.model import Channel, Outcome, Task
 from media.calls import Call
 from media.control import CallStateError
 from media.control import events as ev
-from media.control.actions import HandOver, SubmitTransfer
+from media.control.actions import SubmitTransfer
 from media.errors import MediaError
 from media.sip.dialog import user_of
 
@@ -118,9 +118,10 @@ class Transfers:
 
     # ---------------------------------------------------------------------- the core is told
 
-    async def tell(self, call: Call, action: SubmitTransfer) -> ev.CallEvent:
+    async def tell(self, call: Call, action: SubmitTransfer) -> ev.CallEvent | None:
         """The events of a transfer, in order: the task left noted and ended (completed by its agent, or
-        cancelled), then the new task queued keeping the caller's place; what came of it, for call control."""
+        cancelled), then the new task queued keeping the caller's place; what came of it, for call control
+        (nothing for a call already joined to the party its agent consulted)."""
         earlier = self._task(action.task)
         entered = earlier.entered_at if earlier is not None else None  # a transfer keeps the caller's place
         # What the caller told the IVR (topic, SIREN, language) goes with it: the next agent needs it too.
@@ -131,6 +132,8 @@ class Transfers:
                 await self._submit(TaskCompleted(action.task, action.agent))
             else:
                 await self._submit(TaskCancelled(action.task, Outcome.CANCELLED))
+        if action.joined:
+            return None
         if action.queue is None or action.new_task is None:
             return ev.Dialling(action.call, action.to)
         caller = user_of(call.dialog.remote) or "anonymous"
@@ -144,8 +147,3 @@ class Transfers:
         if any(d.kind is Kind.TASK_REJECTED and d.task == action.new_task for d in decisions):
             return ev.TransferRefused(action.call, "rejected")
         return ev.Requeued(action.call, action.new_task)
-
-    async def hand_over(self, action: HandOver) -> None:
-        """The agent's task ends as the caller is joined to the party it consulted."""
-        await self._submit(TaskNoted(action.task, "transferred", {"to": action.to}))
-        await self._submit(TaskCompleted(action.task, action.agent))

@@ -10,7 +10,6 @@ from media.control import events as ev
 from media.control.actions import (
     Action,
     FlowNote,
-    HandOver,
     PlaceLeg,
     PlayMusic,
     RequestCallback,
@@ -205,7 +204,8 @@ def consult_completed(control: CallControl, call: CallRecord, event: ev.CallEven
     agent, call.agent = call.agent, None
     call.state, call.task_live = S.OUTSIDE, False
     actions += [*_no_music(call), control._bridge(call, "caller", leg.id)]
-    return [*actions, HandOver(call.call, call.task, leg.target, agent or "")]
+    handed = SubmitTransfer(call.call, call.task, leg.target, None, None, "transferred", agent, joined=True)
+    return [*actions, handed]
 
 
 def hung_up_consulting(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:

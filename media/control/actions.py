@@ -165,9 +165,10 @@ class AcceptOffer(Action):
 @dataclass(frozen=True, slots=True)
 class SubmitTransfer(Action):
     """The call leaves `task` for `to`: into `queue` as `new_task` (answered by `Requeued` or
-    `TransferRefused`), or out to the number `to` (answered by `Dialling`). `task` ends first, noted
-    `reason`: completed by `agent` (its wrap-up follows), else cancelled; `task_done`: it already ended
-    (a transfer out that failed goes back to its queue)."""
+    `TransferRefused`), or out to the number `to` (answered by `Dialling`), or, `joined`, to the party the
+    agent consulted, already bridged (no answer). `task` ends first, noted `reason`: completed by `agent`
+    (its wrap-up follows), else cancelled; `task_done`: it already ended (a transfer out that failed goes
+    back to its queue). Every transfer is this one action: what the core is told for it is the driver's."""
 
     task: str
     to: str
@@ -176,16 +177,7 @@ class SubmitTransfer(Action):
     reason: str
     agent: str | None = None
     task_done: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class HandOver(Action):
-    """The agent's task ends because the call was joined to the party it consulted (`to`): noted
-    `transferred` and completed by `agent`. No answer awaited."""
-
-    task: str
-    to: str
-    agent: str
+    joined: bool = False
 
 
 @dataclass(frozen=True, slots=True)

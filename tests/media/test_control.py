@@ -19,7 +19,6 @@ from media.control.actions import (
     ClosePort,
     EndCall,
     FlowNote,
-    HandOver,
     HangUpLeg,
     PlaceLeg,
     PlayMusic,
@@ -75,6 +74,7 @@ END = EndCall(C, "caller_hung_up")
 END_NO_ACK, END_LOST = EndCall(C, "no_ack"), EndCall(C, "media_timeout")
 TELL_GONE = TellFlow(C, FlowNote.CALLER_HUNG_UP)
 MUSIC, NO_MUSIC, PORT_CLOSED, BYE = PlayMusic(C), StopMusic(C), ClosePort(C), ByeCaller(C)
+HANDED_TO_BOB = SubmitTransfer(C, TASK, "bob", None, None, "transferred", "ana", joined=True)
 
 #: (state, event) -> (the steps that bring a call there, the event, the state it leaves, the actions, exactly)
 Scenario = tuple[tuple[ev.CallEvent, ...], ev.CallEvent, CallState, list[Action]]
@@ -260,7 +260,7 @@ SCENARIOS: dict[tuple[CallState, type[ev.CallEvent]], Scenario] = {
     ),
     (S.CONSULTING, ev.ConsultCompleted): (
         h.CONSULT_ANSWERED, ev.ConsultCompleted(C), S.OUTSIDE,
-        [HangUpLeg(C, "1"), Unbridge(C), NO_MUSIC, Bridge(C, "caller", "2"), HandOver(C, TASK, "bob", "ana")],
+        [HangUpLeg(C, "1"), Unbridge(C), NO_MUSIC, Bridge(C, "caller", "2"), HANDED_TO_BOB],
     ),
     (S.CONSULTING, ev.ConsultCancelled): (
         h.CONSULTING, ev.ConsultCancelled(C), S.TALKING,
@@ -572,7 +572,7 @@ def test_an_agent_hanging_up_as_the_core_takes_its_answer_completes_the_task() -
 def test_an_agent_hanging_up_while_consulting_completes_the_transfer_once_answered() -> None:
     control = brought(h.CONSULT_ANSWERED)
     assert control.handle(ev.LegHungUp(C, "1"), 0.0) == [
-        Unbridge(C), NO_MUSIC, Bridge(C, "caller", "2"), HandOver(C, TASK, "bob", "ana")
+        Unbridge(C), NO_MUSIC, Bridge(C, "caller", "2"), HANDED_TO_BOB
     ]  # fmt: skip
     assert control.calls[CALL].state is S.OUTSIDE
 

@@ -23,7 +23,6 @@ from media.control.actions import (
     CancelLeg,
     ClosePort,
     EndCall,
-    HandOver,
     HangUpLeg,
     OpenPort,
     PlaceLeg,
@@ -48,7 +47,9 @@ class WorldLeg:
     id: str
     role: Role
     target: str
-    status: str = "ringing"  # ringing, answered, gone (cancelled or hung up by the ACD), ended (by the far end)
+    # ringing, answered, gone (cancelled or hung up by the ACD), ended (by the far end), referred (the agent's phone
+    # sent REFER: it hangs up by itself, RFC 5589 §6.1)
+    status: str = "ringing"
 
 
 @dataclass
@@ -133,8 +134,6 @@ class CallControlMachine(RuleBasedStateMachine):
         elif isinstance(action, RequestCallback):
             world.tasks[action.task].status = "done"
             world.pending.append(ev.CallbackBooked(action.call))
-        elif isinstance(action, HandOver):
-            self.complete(action.task, action.agent)
         elif isinstance(action, Submit):
             self.submit(action.call, action.event)
         elif isinstance(action, EndCall):
@@ -145,7 +144,9 @@ class CallControlMachine(RuleBasedStateMachine):
             self.complete(action.task, action.agent)
         elif not action.task_done:
             self.cancel(action.call, action.task)
-        if action.queue is None:
+        if action.joined:
+            assert action.agent is not None and action.queue is None
+        elif action.queue is None:
             self.world.pending.append(ev.Dialling(action.call, action.to))
         else:
             assert action.new_task is not None
@@ -260,6 +261,13 @@ class CallControlMachine(RuleBasedStateMachine):
         else:
             self.feed(ev.LegHeld(leg.call, leg.id, hold))
 
+    @precondition(lambda self: self.legs("referred"))
+    @rule(data=st.data())
+    def a_referred_phone_hangs_up(self, data: st.DataObject) -> None:
+        leg = data.draw(st.sampled_from(self.legs("referred")))
+        leg.status = "ended"
+        assert self.control.handle(ev.LegHungUp(leg.call, leg.id), 0.0) == []  # its part was over
+
     @precondition(lambda self: self.legs("gone"))
     @rule(data=st.data(), answered=st.booleans())
     def a_let_go_leg_answers_late(self, data: st.DataObject, answered: bool) -> None:
@@ -289,7 +297,13 @@ class CallControlMachine(RuleBasedStateMachine):
         call = data.draw(st.sampled_from(self.live_calls())).id
         match request:
             case "queue":
-                self.feed(ev.TransferAsked(call, "q2", "q2", referred=data.draw(st.booleans())))
+                referred = data.draw(st.booleans())
+                before = self.control.calls[call].state
+                self.feed(ev.TransferAsked(call, "q2", "q2", referred=referred))
+                if referred and before is not self.control.calls[call].state:  # taken: the phone will hang up
+                    for leg in self.legs("answered"):
+                        if leg.call == call and leg.role is Role.AGENT:
+                            leg.status = "referred"
             case "number":
                 self.feed(ev.TransferAsked(call, "0612345678"))
             case "consult":
@@ -349,7 +363,10 @@ class CallControlMachine(RuleBasedStateMachine):
             assert ringing or answering or record.deferred == task.agent, f"{task_id} offered to {task.agent}, lost"
 
     def teardown(self) -> None:
-        """Every caller hangs up, every answer comes: nothing is left."""
+        """Every caller hangs up, every referred phone too, every answer comes: nothing is left."""
+        for leg in self.legs("referred"):
+            leg.status = "ended"
+            assert self.control.handle(ev.LegHungUp(leg.call, leg.id), 0.0) == []
         for call in self.live_calls():
             call.hung_up = True
             self.feed(ev.CallerHungUp(call.id) if call.answered else ev.CallerCancelled(call.id))
