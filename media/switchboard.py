@@ -98,7 +98,8 @@ class Switchboard:
         self._timers: set[asyncio.TimerHandle] = set()
         self._events: collections.deque[ev.CallEvent] = collections.deque()
         self._feeding = False
-        self._chains: dict[str, asyncio.Task[None]] = {}  # by call: its last submission to the core
+        self._waiting: dict[str, collections.deque[Coroutine[Any, Any, Any]]] = {}  # submissions, by call
+        self._submitters: dict[str, asyncio.Task[None]] = {}  # by call: the task making them in turn
         routes = Routes(settings.queues, settings.numbers, settings.trunk)
         self.transfers = Transfers(
             routes, self.feed, self.settled, lambda agent: bool(registrar.bindings(agent)), self.submit,
@@ -214,31 +215,32 @@ class Switchboard:
 
     def in_order(self, call: str, work: Coroutine[Any, Any, Any]) -> None:
         """A call's submissions to the core, one after the other in the order call control asked for them
-        (those of different calls go together, and the store commits them together)."""
+        (those of different calls go side by side, and the store commits them together)."""
         if self._group is None:
             work.close()
             return
-        task = self._group.create_task(self._after(self._chains.get(call), work))
-        self._tasks.add(task)
-        self._chains[call] = task
+        waiting = self._waiting.setdefault(call, collections.deque())
+        waiting.append(work)
+        if call not in self._submitters:
+            task = self._group.create_task(self._submit_in_turn(call, waiting))
+            self._submitters[call] = task
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-        def done(finished: asyncio.Task[None]) -> None:
-            self._tasks.discard(finished)
-            if self._chains.get(call) is finished:
-                del self._chains[call]
-
-        task.add_done_callback(done)
-
-    async def _after(self, previous: asyncio.Task[None] | None, work: Coroutine[Any, Any, Any]) -> None:
-        if previous is not None:
-            await asyncio.wait([previous])
-        await self._guarded(work)
+    async def _submit_in_turn(self, call: str, waiting: collections.deque[Coroutine[Any, Any, Any]]) -> None:
+        try:
+            while waiting:
+                await self._guarded(waiting.popleft())
+        finally:
+            for work in waiting:  # cancelled as the switchboard stops: never started
+                work.close()
+            del self._submitters[call], self._waiting[call]
 
     async def settled(self, call: str) -> None:
         """Wait until every submission the call asked for so far was made and its answer fed back."""
-        last = self._chains.get(call)
-        if last is not None:
-            await asyncio.wait([last])
+        submitter = self._submitters.get(call)
+        if submitter is not None:
+            await asyncio.wait([submitter])
 
     # what the attendant (the IVR driver) asks of the switchboard (media.attendant.Services)
 
