@@ -105,7 +105,7 @@ def build_app(options: ServeOptions, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     also: list[Callable[[], AbstractAsyncContextManager[object]]] = []
     routers: list[APIRouter] = []
     if options.sip is not None:
-        runner, calls = _sip(service, options.sip, options.config, configuration.flows)
+        runner, calls = _sip(service, options.sip, options.config, configuration.flows, clock)
         also.append(runner)
         routers.append(calls)
     if options.mqtt is not None:  # the agents' headsets, as their softphones publish them
@@ -124,13 +124,13 @@ def _shared_state(options: ServeOptions, deployment: Deployment) -> SharedState 
 
 
 def _sip(
-    service: AcdService, address: tuple[str, int], config: Path, flows: dict[str, Flow]
+    service: AcdService, address: tuple[str, int], config: Path, flows: dict[str, Flow], clock: Clock
 ) -> tuple[Callable[[], AbstractAsyncContextManager[object]], APIRouter]:
     """The SIP endpoint (run beside the application) and the calls' routes on its switchboard."""
     from media.api import calls_router
     from media.sip.endpoint import sip_endpoint
 
-    runner, switchboard = sip_endpoint(service, address, config, flows)
+    runner, switchboard = sip_endpoint(service, address, config, flows, clock)
     return runner, calls_router(switchboard)
 
 

@@ -1,9 +1,10 @@
 """The IVR on SIP calls: runs a flow's interpreter (`ivr.interpreter.Session`) on a call from the trunk.
 
-A thin driver: what happens on the call (a key, a prompt said to its end, a timer, the queue's answers)
-is fed to the call's session, and what the session returns is done here — prompts said on the caller's
-RTP, timers, the task queued with the flow's attributes, announcements, a call-back, an overflow, a
-transfer through the trunk, a message recorded and left as a voicemail task, the hang-up.
+A thin driver: what call control tells the flow (`TellFlow`: a key, the queue's answers, an agent's
+answer, the caller gone) and what happens on the call (a prompt said to its end, a timer) is fed to the
+call's session; what the session returns is done here — prompts said on the caller's RTP, timers, a
+message recorded and left as a voicemail task — or handed to call control as an event (queue the call,
+overflow, call-back, transfer out, hang up): where the call goes is call control's to decide.
 
 Every answer goes back to the session through the event loop (`_post`), never from inside the action
 that asked for it, so that the session is never fed while it is still handling an event.
@@ -13,32 +14,56 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from acd.events import CallbackRequested, TaskArrived, TaskCancelled, TaskNoted
-from acd.model import Channel, Outcome
+from acd.clock import SYSTEM_CLOCK, Clock
+from acd.events import Event, TaskArrived
+from acd.model import Channel
 from ivr import actions as act
 from ivr import events as ev
 from ivr.flow import Flow, PromptFile
 from ivr.interpreter import Facts, Session
 from ivr.synthesis import PromptCache, SpeechError
-from media.calls import Call, CallState, FlowEntry, task_id_for
-from media.outbound import Leg
-from media.rtp.bridge import DtmfWatch
-from media.rtp.packets import RtpPacket
+from media.calls import Call, CallState
+from media.control import events as cev
+from media.control import task_id_for
+from media.control.actions import FlowNote
+from media.rtp.music import MusicPlayer
 from media.rtp.prompts import PromptPlayer
 from media.rtp.recording import Message
-from media.rtp.transcode import to_pcm8k
+from media.rtp.ticker import Ticker
 from media.sip.dialog import user_of
 
-if TYPE_CHECKING:
-    from media.switchboard import Switchboard
-
 log = logging.getLogger("media.ivr")
+#: The states in which the flow's prompts are said: the caller is not talking to anyone.
+_SPEAKING = frozenset({CallState.IVR, CallState.QUEUEING, CallState.WAITING, CallState.BOOKING})
+
+
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Services(Protocol):
+    """What the attendant asks of the switchboard that runs it."""
+
+    def feed(self, event: cev.CallEvent) -> None:
+        """Tell call control."""
+
+    def submit(self, event: Event) -> Awaitable[bool]:
+        """Tell the queue core (a voicemail)."""
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
+
+    def later(self, delay: float, action: Callable[[], None]) -> Timer: ...
+
+    def route(self, target: str) -> str | None:
+        """The queue `target` names (its id, or a number of the deployment), None for an outside number."""
+
+    def estimate(self, task: str) -> tuple[int, float | None] | None:
+        """The position and expected wait of a task waiting in queue (None when it is offered)."""
 
 
 @dataclass(eq=False, slots=True)
@@ -47,26 +72,29 @@ class FlowRun:
 
     flow: str
     session: Session
-    dtmf: DtmfWatch
-    timers: dict[int, asyncio.TimerHandle] = field(default_factory=dict)
-    watch: asyncio.TimerHandle | None = None
+    timers: dict[int, Timer] = field(default_factory=dict)
+    watch: Timer | None = None
     playing: int | None = None  # the token of the prompt being said (or being synthesised)
     message: Message | None = None
     messages: int = 0  # messages recorded on the call: each its own file and task
 
 
 class Attendant:
-    """Runs `flows` on the calls that enter them; prompts from `prompts` (recorded files under `folder`)."""
+    """Runs `flows` on the calls that enter them; prompts from `prompts` (recorded files under `folder`),
+    messages left in `recordings`."""
 
-    def __init__(
-        self, board: Switchboard, flows: Mapping[str, Flow], prompts: PromptCache, folder: Path, facts: Facts
-    ) -> None:
-        self.board = board
+    def __init__(self, services: Services, flows: Mapping[str, Flow], prompts: PromptCache, folder: Path,
+                 facts: Facts, ticker: Ticker, music: MusicPlayer, recordings: Path,
+                 clock: Clock = SYSTEM_CLOCK) -> None:  # fmt: skip
+        self.services = services
         self.flows = flows
         self.prompts = prompts
         self.folder = folder
         self.facts = facts
-        self.player = PromptPlayer(board.ticker)
+        self.music = music
+        self.recordings = recordings
+        self.clock = clock
+        self.player = PromptPlayer(ticker)
         self._said: dict[tuple[str, str, str], bytes] = {}  # (flow, prompt, language) -> 8 kHz PCM
 
     def prepare(self) -> None:
@@ -85,38 +113,38 @@ class Attendant:
 
     # ------------------------------------------------------------------------------ the call
 
-    def start(self, call: Call, entry: FlowEntry) -> None:
-        caller = user_of(call.dialog.remote) or ""
+    def start(self, call: Call, flow: str, attributes: Mapping[str, str]) -> None:
         dialled = user_of(call.dialog.local) or ""
-        attributes = {**entry.attributes, "caller": caller, "dialled": dialled}
-        session = Session(self.flows[entry.flow], self.facts, {k: v for k, v in attributes.items() if v})
-        run = FlowRun(entry.flow, session, DtmfWatch(lambda digit: self.board.midcall.digit(call, "caller", digit)))
-        call.flow = run
-        self._listen(call, run)
+        given = {**attributes, "dialled": dialled}
+        call.flow = FlowRun(flow, Session(self.flows[flow], self.facts, {k: v for k, v in given.items() if v}))
         self._feed(call, ev.CallStarted())
 
-    def digit(self, call: Call, digit: str) -> None:
-        if digit in ev.KEYS:
-            self._post(call, ev.Digit(digit))
+    def tell(self, call: Call, note: FlowNote, detail: str) -> None:
+        """What call control tells the flow."""
+        match note:
+            case FlowNote.KEY if detail in ev.KEYS:
+                self._post(call, ev.Digit(detail))
+            case FlowNote.QUEUED:
+                self._report_queue(call)
+            case FlowNote.QUEUE_REFUSED:
+                self._post(call, ev.QueueRefused(detail))
+            case FlowNote.CALLBACK_BOOKED:
+                self._post(call, ev.CallbackBooked())
+            case FlowNote.CALLBACK_FAILED:
+                self._post(call, ev.CallbackFailed(detail))
+            case FlowNote.TRANSFER_FAILED:
+                self._post(call, ev.TransferFailed(int(detail)))
+            case FlowNote.CONNECTED:
+                self._feed(call, ev.Connected())
+            case FlowNote.CALLER_HUNG_UP:  # its message, if it was leaving one, is kept
+                self._feed(call, ev.CallerHungUp())
 
-    def connected(self, call: Call) -> None:
-        """An agent answered (or the transferred-to number): the flow's part is over."""
-        run = self._run(call)
-        if run is not None:
-            self.player.stop(call.media.port)
-            self._feed(call, ev.Connected())
-            self.forget(call)
-
-    def caller_left(self, call: Call) -> None:
-        """The caller hung up: its message, if it was leaving one, is kept."""
-        if self._run(call) is not None:
-            self._feed(call, ev.CallerHungUp())
-
-    def forget(self, call: Call) -> None:
+    def stop(self, call: Call) -> None:
         """The call ended or left the flow: its timers stop, its prompt too."""
         run = self._run(call)
         if run is None:
             return
+        call.flow = None
         run.playing = None  # a prompt still being synthesised is not said
         for handle in run.timers.values():
             handle.cancel()
@@ -129,24 +157,25 @@ class Attendant:
             run.message.close()
             run.message = None
 
+    def speaking(self, call: Call) -> bool:
+        """A prompt is being said to the caller (music waits for its end)."""
+        return call.side is not None and self.player.playing(call.side.port)
+
+    def recording(self, call: Call) -> bool:
+        """The flow records a message from the caller."""
+        run = self._run(call)
+        return run is not None and run.message is not None
+
+    def heard(self, call: Call, pcm: bytes) -> None:
+        """The caller's voice (8 kHz PCM): to the message being recorded, if any."""
+        run = self._run(call)
+        if run is not None and run.message is not None:
+            run.message.add(pcm)
+
     @staticmethod
     def _run(call: Call) -> FlowRun | None:
         run = call.flow
         return run if isinstance(run, FlowRun) else None
-
-    def _listen(self, call: Call, run: FlowRun) -> None:
-        """The caller's keys (RFC 4733) to the session, its voice to the message being recorded, if any."""
-        side = call.media
-        events, audio = side.event_types, side.stream.payload_type
-        decode = to_pcm8k(audio)
-
-        def listen(packet: RtpPacket) -> None:
-            if packet.payload_type in events:
-                run.dtmf.feed(packet)
-            elif packet.payload_type == audio and run.message is not None:
-                run.message.add(decode(packet.payload))
-
-        side.port.listener = listen
 
     def _post(self, call: Call, event: ev.Event) -> None:
         asyncio.get_running_loop().call_soon(self._feed, call, event)
@@ -155,46 +184,43 @@ class Attendant:
         run = self._run(call)
         if run is None or run.session.finished:
             return
-        for action in run.session.handle(event, time.time()):
+        for action in run.session.handle(event, self.clock.time()):
             self._do(call, run, action)
 
     # ---------------------------------------------------------------------------- the actions
 
     def _do(self, call: Call, run: FlowRun, action: act.Action) -> None:
-        board = self.board
+        services, call_id = self.services, call.dialog.call_id
         if not isinstance(action, act.Play | act.StopPlaying | act.StartTimer | act.WatchQueue):
             log.info("call %s at %s: %s", call.task, run.session.node, action)
         match action:
             case act.Play():
                 run.playing = action.token
-                board.spawn(self._play(call, run, action))
+                services.spawn(self._play(call, run, action))
             case act.StopPlaying():
                 run.playing = None
                 self.player.stop(call.media.port)
                 self._music_if_waiting(call)
             case act.StartTimer(token, seconds):
-                loop = asyncio.get_running_loop()
-                run.timers[token] = loop.call_later(seconds, self._timer_fired, call, run, token)
-            case act.Enqueue(queue, attributes):
-                board.spawn(self._enqueue(call, queue, attributes))
+                run.timers[token] = services.later(seconds, lambda: self._timer_fired(call, run, token))
             case act.WatchQueue(seconds):
                 self._watch_queue(call, run, seconds)
-            case act.Overflow(to):
-                board.spawn(self._overflow(call, to))
-            case act.RequestCallback(number):
-                board.spawn(self._callback(call, number))
-            case act.Transfer(to):
-                board.spawn(self._transfer(call, to))
             case act.StartRecording():
                 self._start_recording(call, run)
             case act.StopRecording():
                 self._stop_recording(call, run)
             case act.LeaveVoicemail(queue, attributes):
-                board.spawn(self._voicemail(call, run, queue, attributes))
+                services.spawn(self._voicemail(call, run, queue, attributes))
+            case act.Enqueue(queue, attributes):
+                services.feed(cev.FlowQueue(call_id, queue, attributes))
+            case act.Overflow(to):
+                services.feed(cev.FlowOverflow(call_id, to, services.route(to)))
+            case act.RequestCallback(number):
+                services.feed(cev.FlowCallback(call_id, number, task_id_for(f"{call_id}/callback")))
+            case act.Transfer(to):
+                services.feed(cev.FlowTransfer(call_id, to))
             case act.HangUp(reason):
-                self.forget(call)
-                if call.state is not CallState.ENDED:
-                    board.end(call, f"ivr_{reason}")
+                services.feed(cev.FlowHangUp(call_id, reason))
 
     def _timer_fired(self, call: Call, run: FlowRun, token: int) -> None:
         run.timers.pop(token, None)
@@ -210,12 +236,12 @@ class Attendant:
                     pcm += await asyncio.to_thread(self.prompts.speech, clip.text, clip.language)
             except SpeechError as error:
                 log.warning("call %s: %s left unsaid: %s", call.task, clip, error)
-        if run.playing != action.token or call.state not in (CallState.IVR, CallState.WAITING):
+        if run.playing != action.token or call.state not in _SPEAKING or call.side is None:
             return  # replaced or stopped while it was being made, or the call is no more the flow's
         if not pcm:
             self._post(call, ev.PromptFinished(action.token))
             return
-        self.board.music.stop(call.media.port)
+        self.music.stop(call.media.port)
         self.player.play(
             call.media.port, call.media.stream.payload_type, pcm, lambda: self._said_all(call, run, action)
         )
@@ -227,29 +253,16 @@ class Attendant:
         self._feed(call, ev.PromptFinished(action.token))
 
     def _music_if_waiting(self, call: Call) -> None:
-        if call.state is CallState.WAITING and not self.player.playing(call.media.port):
-            self.board.music.play(call.media.port, call.media.stream.payload_type)
+        """Call control wants the caller to hear music: it comes back once the prompt is said."""
+        if call.record.music and call.side is not None and not self.player.playing(call.side.port):
+            self.music.play(call.side.port, call.side.stream.payload_type)
 
     # ---------------------------------------------------------------------------------- queue
 
-    async def _enqueue(self, call: Call, queue: str, attributes: Mapping[str, str]) -> None:
-        call.queue = queue
-        refused = await self.board.queue_call(call, dict(attributes))
-        if refused is not None:
-            self._post(call, ev.QueueRefused(refused))
-            return
-        if not call.live:  # the caller left while the task was being queued
-            await self.board.submit(TaskCancelled(call.task))
-            return
-        call.state = CallState.WAITING  # (an offer made at once rings the phone: it waits for this state)
-        self._music_if_waiting(call)
-        self._report_queue(call)
-
     def _report_queue(self, call: Call) -> None:
-        task = self.board.service.store.task(call.task)
-        estimate = self.board.service.estimate(task) if task is not None else None
+        estimate = self.services.estimate(call.task)
         if estimate is not None:
-            self._post(call, ev.QueueUpdate(estimate.position, estimate.seconds))
+            self._post(call, ev.QueueUpdate(*estimate))
         else:  # an agent's phone rings for it: the announcement waits for the next round
             run = self._run(call)
             if run is not None and call.state is CallState.WAITING:
@@ -261,59 +274,16 @@ class Attendant:
 
         def due() -> None:
             run.watch = None
-            if call.state is CallState.WAITING:
+            if call.state is CallState.WAITING and call.flow is run:
                 self._report_queue(call)
 
-        run.watch = asyncio.get_running_loop().call_later(seconds, due)
+        run.watch = self.services.later(seconds, due)
 
-    async def _overflow(self, call: Call, to: str) -> None:
-        """The flow's maximum wait: to another queue keeping the caller's place, or out to a number."""
-        if call.state is not CallState.WAITING:
-            return
-        board = self.board
-        queue = board.transfers.queue_for(to)
-        if queue is not None:
-            await board.transfers.requeue(call, queue, "max_wait", ended=Outcome.CANCELLED)
-            if call.state is CallState.WAITING:
-                self._report_queue(call)
-            return
-        previous = call.task
-        call.state = CallState.TRANSFERRING  # the task's end is not the call's
-        await board.submit(TaskNoted(previous, "max_wait", {"to": to}))
-        await board.submit(TaskCancelled(previous, Outcome.CANCELLED))
-        await board.transfers.dial_out(call, to)
-
-    async def _callback(self, call: Call, number: str) -> None:
-        if call.state is not CallState.WAITING:
-            self._post(call, ev.CallbackFailed("not_waiting"))
-            return
-        call.state = CallState.IVR  # the task ends with the call-back: that end is not the call's
-        callback = task_id_for(f"{call.dialog.call_id}/callback")
-        if await self.board.submit(CallbackRequested(call.task, callback, number)):
-            self.board.music.stop(call.media.port)
-            self._post(call, ev.CallbackBooked())
-        elif call.live:
-            call.state = CallState.WAITING
-            self._music_if_waiting(call)
-            self._post(call, ev.CallbackFailed("refused"))
-        else:  # refused, and the caller hung up meanwhile: its task must not wait for nobody
-            await self.board.submit(TaskCancelled(call.task))
-
-    # ---------------------------------------------------------------- transfer, voicemail
-
-    async def _transfer(self, call: Call, to: str) -> None:
-        await self.board.transfers.dial_out(call, to, on_refusal=self._transfer_refused)
-
-    def _transfer_refused(self, call: Call, leg: Leg, status: int) -> None:
-        if call.state is CallState.TRANSFERRING:
-            call.state = CallState.IVR
-            call.consult = None
-            self.board.music.stop(call.media.port)
-            self._post(call, ev.TransferFailed(status))
+    # ---------------------------------------------------------------------------- voicemail
 
     def _start_recording(self, call: Call, run: FlowRun) -> None:
         self.player.stop(call.media.port)
-        self.board.music.stop(call.media.port)
+        self.music.stop(call.media.port)
         run.messages += 1
         run.message = Message(self._message_path(call, run))
 
@@ -329,8 +299,8 @@ class Attendant:
         path = self._message_path(call, run)
         task = task_id_for(f"{call.dialog.call_id}/voicemail/{run.messages}")
         data = {**attributes, "recording": str(path.resolve())}
-        if not await self.board.submit(TaskArrived(task, Channel.VOICEMAIL, queue, attributes=data)):
+        if not await self.services.submit(TaskArrived(task, Channel.VOICEMAIL, queue, attributes=data)):
             log.warning("call %s: the message in %s could not be queued", call.task, path)
 
     def _message_path(self, call: Call, run: FlowRun) -> Path:
-        return self.board.settings.recordings / f"{call.task}-message-{run.messages}.wav"
+        return self.recordings / f"{call.task}-message-{run.messages}.wav"

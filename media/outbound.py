@@ -20,6 +20,7 @@ from media.rtp.bridge import Side
 from media.sdp import Origin
 from media.sip.checks import Response
 from media.sip.dialog import Dialog, Headers, branch_of, build_request, uri_of
+from media.sip.reasons import reason
 from media.sip.transactions import GIVE_UP, repeat
 from media.sip.transport import Transports
 
@@ -45,7 +46,6 @@ class Leg:
     origin: Origin  # the o= line of the ACD's descriptions on this leg: its version grows with each
     on_answer: Callable[[Leg, bytes], None]  # the far end answered with this SDP
     on_refusal: Callable[[Leg, int], None]  # it said no (the status), or could not be reached (408)
-    agent: str | None = None  # the agent whose phone this is, for an offer
     state: LegState = LegState.CALLING
     heard: bool = False  # a response came: the INVITE is no longer repeated, and it may be cancelled
     referred: bool = False  # its phone sent a REFER: it hangs up by itself once told the outcome (RFC 5589 §6.1)
@@ -56,9 +56,16 @@ class Leg:
 
 
 class Outbound:
-    def __init__(self, transports: Callable[[], Transports], spawn: Callable[[Coroutine[Any, Any, Any]], None]) -> None:
+    def __init__(
+        self,
+        transports: Callable[[], Transports],
+        spawn: Callable[[Coroutine[Any, Any, Any]], None],
+        later: Callable[[float, Callable[[], None]], object],
+    ) -> None:
+        """`spawn` runs (and owns) repetitions, `later(delay, fn)` an owned timer."""
         self._transports = transports
         self._spawn = spawn
+        self._later = later
         self._clients: dict[str, Callable[[Response], None]] = {}  # by branch
 
     def dispatch(self, response: Response) -> bool:
@@ -144,7 +151,7 @@ class Outbound:
         leg.state = LegState.ENDED
         leg.side.port.close()
         # Kept a while: a repeated 2xx is still ACKed (and a late one hung up).
-        asyncio.get_running_loop().call_later(GIVE_UP, self._clients.pop, leg.branch, None)
+        self._later(GIVE_UP, lambda: self._clients.pop(leg.branch, None) and None)
 
     def _ack(self, leg: Leg) -> None:
         ack, _ = leg.dialog.request("ACK", cseq=leg.dialog.cseq)
@@ -185,9 +192,9 @@ class Outbound:
         def timed_out() -> None:
             self._clients.pop(branch, None)
             if not final.done():
-                final.set_result(Response(408, "Request Timeout"))
+                final.set_result(Response(408, reason(408)))
 
-        asyncio.get_running_loop().call_later(GIVE_UP, timed_out)
+        self._later(GIVE_UP, timed_out)
         return final
 
     def bye(self, dialog: Dialog) -> None:

@@ -7,6 +7,7 @@ A rule for another package is one line of RULES.
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,9 +42,18 @@ HEADSETS_MAY_USE = ("acd.headset_topics", "acd.mqtt", "acd.hostport")
 #: query protocol of ivr/facts.py.
 IVR_MAY_USE = ("acd.deployment.", "acd.model")
 
+#: What media/ uses of the core: its service, events, decisions, errors and values, the clock and the host:port
+#: parser, the deployment's calendars compiled (acd.topology), and the API's pieces its calls' routes plug
+#: into. Never the router's insides, the store or the replication (acd.routing, acd.store, acd.redisstore...).
+MEDIA_MAY_USE = (
+    "acd.service", "acd.events", "acd.decisions", "acd.errors", "acd.model", "acd.clock", "acd.hostport",
+    "acd.topology", "acd.calendar", "acd.auth", "acd.api.",
+)  # fmt: skip
+
 RULES = (
     Rule("acd", ("ivr", "media", "headsets", "chat", "cobrowse"), exempt=("acd.cli", "acd.serve")),
     Rule("ivr", ("acd", "media", "headsets", "chat", "cobrowse"), allowed=IVR_MAY_USE),
+    Rule("media", ("acd", "headsets", "chat", "cobrowse"), allowed=MEDIA_MAY_USE),
     Rule("headsets", ("acd", "media", "ivr", "chat", "cobrowse"), allowed=HEADSETS_MAY_USE),
 )
 
@@ -134,3 +144,29 @@ def test_a_breach_is_named_with_its_line(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path / "acd" / "core.py").write_text("import json\n\ndef f():\n    from media.sip import endpoint\n")
     monkeypatch.setattr(sys.modules[__name__], "TOP", tmp_path)
     assert breaches(RULES[0]) == ["acd/core.py:4 imports media.sip", "acd/core.py:4 imports media.sip.endpoint"]
+
+
+#: The pure cores, and what they load with everything they import: no event loop, socket, web framework,
+#: store client or broker, and nothing of the product's drivers. The IVR's interpreter walks the flows of
+#: config/ivr/ as their validated models (pydantic), which it only reads; pydantic's plug-in loader brings the
+#: socket module along (through importlib.metadata's e-mail parser), the interpreter opens none.
+PURE_CORES = {
+    "acd.router": (),
+    "media.control": (),
+    "headsets.softphone.desk": (),
+    "ivr.interpreter": ("pydantic", "socket"),
+}
+IMPURE = ("asyncio", "socket", "pydantic", "redis", "fastapi", "starlette", "uvicorn", "aiomqtt", "aiortc", "pjsua2")
+
+
+@pytest.mark.parametrize("core", sorted(PURE_CORES))
+def test_a_pure_core_loads_no_io_nor_driver(core: str) -> None:
+    code = f"import sys, {core}; print(' '.join(sorted(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    drivers = ("media.switchboard", "media.carry_out", "media.sip", "media.rtp", "acd.service", "acd.redisstore")
+    found = [
+        module for module in loaded
+        if (module.split(".")[0] in IMPURE and module.split(".")[0] not in PURE_CORES[core])
+        or any(module == d or module.startswith(d + ".") for d in drivers)
+    ]  # fmt: skip
+    assert found == []

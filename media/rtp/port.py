@@ -17,6 +17,7 @@ import secrets
 import socket
 from collections.abc import Callable
 
+from acd.clock import SYSTEM_CLOCK, Clock
 from media.rtp.packets import RtpError, RtpPacket, header, is_rtcp
 
 log = logging.getLogger("media.rtp")
@@ -108,13 +109,14 @@ class RtpPort(asyncio.DatagramProtocol):
 class PortRange:
     """The UDP ports calls may use (a firewall opens these), handed out in turn."""
 
-    def __init__(self, host: str, first: int, last: int) -> None:
+    def __init__(self, host: str, first: int, last: int, clock: Clock = SYSTEM_CLOCK) -> None:
         if not 1024 <= first <= last <= 65535:
             raise ValueError(f"RTP port range {first}-{last} is not within 1024-65535")
         self.host, self.first, self.last = host, first, last
+        self.clock = clock  # its monotonic time tells when a port last heard its peer
         self._next = first
 
-    async def open(self, clock: Callable[[], float]) -> RtpPort:
+    async def open(self) -> RtpPort:
         """A port of the range bound on the host, or OSError when every one is taken."""
         loop = asyncio.get_running_loop()
         size = self.last - self.first + 1
@@ -127,7 +129,7 @@ class PortRange:
                 sock.close()
                 continue
             sock.setblocking(False)
-            _, protocol = await loop.create_datagram_endpoint(lambda: RtpPort(clock), sock=sock)
+            _, protocol = await loop.create_datagram_endpoint(lambda: RtpPort(self.clock.monotonic), sock=sock)
             protocol.local = (self.host, port)
             return protocol
         raise OSError(f"no free RTP port in {self.first}-{self.last}")

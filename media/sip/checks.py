@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from media.sip.reasons import reason
+
 #: Methods this server acts on; others it knows answer 405, unknown ones 501 (RFC 3261 §8.2.1).
 ALLOWED = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER", "INFO", "REFER", "NOTIFY", "UPDATE")
 KNOWN = frozenset((*ALLOWED, "PRACK", "SUBSCRIBE", "MESSAGE", "PUBLISH"))
@@ -125,29 +127,29 @@ def header_lines(head: str) -> list[str]:
 def _check(data: bytes, reliable: bool) -> Verdict:
     split = split_head(data)
     if split is None:
-        raise _Refused(400, "Bad Request (no empty line after the headers)")
+        raise _Refused(400, reason(400, "no empty line after the headers"))
     try:
         text = split[0].decode("utf-8")
     except UnicodeDecodeError:
-        raise _Refused(400, "Bad Request (not UTF-8)") from None
+        raise _Refused(400, reason(400, "not UTF-8")) from None
     rest = split[1]
     start, *lines = header_lines(text)
     if start.startswith("SIP/"):
         return _response(start, lines, rest)
     match = _REQUEST_LINE.fullmatch(start)
     if match is None:
-        raise _Refused(400, "Bad Request (malformed Request-Line)")
+        raise _Refused(400, reason(400, "malformed Request-Line"))
     method, uri, version = match.groups()
     if version != "SIP/2.0":
-        raise _Refused(505, "Version Not Supported")
+        raise _Refused(505, reason(505))
     headers = _headers(lines)
     names = [name for name, _ in headers]
     missing = [name for name in REQUIRED if name not in names]
     if missing:
-        raise _Refused(400, f"Bad Request (missing {', '.join(missing)})")
+        raise _Refused(400, reason(400, f"missing {', '.join(missing)}"))
     doubled = sorted({name for name in names if name in SINGLE and names.count(name) > 1})
     if doubled:
-        raise _Refused(400, f"Bad Request (more than one {', '.join(doubled)})")
+        raise _Refused(400, reason(400, f"more than one {', '.join(doubled)}"))
     body = _body(dict(headers).get("content-length"), rest, reliable)
     head = "\r\n".join([start, *lines]).encode()  # CRLF whatever ended the lines: the request as the RFC writes it
     request = Request(method, uri, tuple(headers), body, head + b"\r\n\r\n" + body)
@@ -177,7 +179,7 @@ def _headers(lines: list[str]) -> list[tuple[str, str]]:
     for line in lines:
         if line[:1] in (" ", "\t"):
             if not unfolded:
-                raise _Refused(400, "Bad Request (continuation line before any header)")
+                raise _Refused(400, reason(400, "continuation line before any header"))
             unfolded[-1] += " " + line.strip()
         else:
             unfolded.append(line)
@@ -186,7 +188,7 @@ def _headers(lines: list[str]) -> list[tuple[str, str]]:
         name, colon, value = line.partition(":")
         name = name.rstrip(" \t")
         if not colon or _HEADER_NAME.fullmatch(name) is None:
-            raise _Refused(400, "Bad Request (malformed header line)")
+            raise _Refused(400, reason(400, "malformed header line"))
         name = name.lower()
         headers.append((COMPACT.get(name, name), value.strip(" \t")))
     return headers
@@ -195,13 +197,13 @@ def _headers(lines: list[str]) -> list[tuple[str, str]]:
 def _body(length: str | None, rest: bytes, reliable: bool) -> bytes:
     if length is None:
         if reliable:
-            raise _Refused(400, "Bad Request (Content-Length is required over a stream)", close=True)
+            raise _Refused(400, reason(400, "Content-Length is required over a stream"), close=True)
         return rest  # a datagram: the body is the rest of it
     if _DIGITS.fullmatch(length) is None:
-        raise _Refused(400, "Bad Request (Content-Length is not a number)", close=True)
+        raise _Refused(400, reason(400, "Content-Length is not a number"), close=True)
     size = int(length)
     if size > len(rest):
-        raise _Refused(400, "Bad Request (Content-Length larger than the body)")
+        raise _Refused(400, reason(400, "Content-Length larger than the body"))
     return rest[:size]  # what follows in a datagram is not this message's (RFC 3261 §18.3)
 
 
@@ -209,44 +211,44 @@ def _check_fields(request: Request) -> None:
     sequence, _, cseq_method = (request.first("cseq") or "").partition(" ")
     cseq_method = cseq_method.strip(" \t")
     if _DIGITS.fullmatch(sequence) is None or int(sequence) > MAX_CSEQ or not cseq_method:
-        raise _Refused(400, "Bad Request (malformed CSeq)")
+        raise _Refused(400, reason(400, "malformed CSeq"))
     for name, limit in (("max-forwards", MAX_FORWARDS), ("expires", MAX_EXPIRES)):
         value = request.first(name)
         if value is not None and (_DIGITS.fullmatch(value) is None or int(value) > limit):
-            raise _Refused(400, f"Bad Request (malformed {name.title()})")
+            raise _Refused(400, reason(400, f"malformed {name.title()}"))
     for name, value in request.headers:
         if name == "via":
             _check_vias(value)
         elif name in ("from", "to", "contact"):
             _check_addresses(name, value)
     if request.method in KNOWN and cseq_method != request.method:
-        raise _Refused(400, "Bad Request (CSeq method differs from the request's)")
+        raise _Refused(400, reason(400, "CSeq method differs from the request's"))
 
 
 def _check_method_and_uri(request: Request) -> None:
     if request.method not in KNOWN:
-        raise _Refused(501, "Not Implemented", ("allow", ", ".join(ALLOWED)))
+        raise _Refused(501, reason(501), ("allow", ", ".join(ALLOWED)))
     scheme = _SCHEME.match(request.uri)
     if scheme is None or scheme.group(1).lower() not in URI_SCHEMES:
-        raise _Refused(416, "Unsupported URI Scheme")
+        raise _Refused(416, reason(416))
     if "?" in request.uri:
-        raise _Refused(400, "Bad Request (headers in the Request-URI)")
+        raise _Refused(400, reason(400, "headers in the Request-URI"))
     if request.method not in ALLOWED:
-        raise _Refused(405, "Method Not Allowed", ("allow", ", ".join(ALLOWED)))
+        raise _Refused(405, reason(405), ("allow", ", ".join(ALLOWED)))
 
 
 def _check_extensions(request: Request) -> None:
     required = [tag.strip() for value in _all(request, "require") for tag in value.split(",") if tag.strip()]
     unsupported = [tag for tag in required if tag.lower() not in SUPPORTED]
     if unsupported and request.method not in ("ACK", "CANCEL"):
-        raise _Refused(420, "Bad Extension", ("unsupported", ", ".join(unsupported)))
+        raise _Refused(420, reason(420), ("unsupported", ", ".join(unsupported)))
     content_type = (request.first("content-type") or "").split(";")[0].strip().lower()
     if request.body and request.method in ("INVITE", "UPDATE") and content_type not in ACCEPTED_BODIES:
-        raise _Refused(415, "Unsupported Media Type", ("accept", ", ".join(ACCEPTED_BODIES)))
+        raise _Refused(415, reason(415), ("accept", ", ".join(ACCEPTED_BODIES)))
     accepts = [item.split(";")[0].strip().lower() for value in _all(request, "accept") for item in value.split(",")]
     wanted = {"application/sdp", "application/*", "*/*"}
     if request.method in ("INVITE", "OPTIONS") and accepts and any(accepts) and not wanted & set(accepts):
-        raise _Refused(406, "Not Acceptable", ("accept", ", ".join(ACCEPTED_BODIES)))
+        raise _Refused(406, reason(406), ("accept", ", ".join(ACCEPTED_BODIES)))
 
 
 def _all(request: Request, name: str) -> list[str]:
@@ -257,7 +259,7 @@ def _check_vias(value: str) -> None:
     for via in split_unquoted(value, ","):
         sent_by, *params = split_unquoted(via, ";")
         if _VIA.fullmatch(sent_by.strip()) is None or not all(_PARAM.fullmatch(p.strip()) for p in params):
-            raise _Refused(400, "Bad Request (malformed Via)")
+            raise _Refused(400, reason(400, "malformed Via"))
 
 
 def _check_addresses(name: str, value: str) -> None:
@@ -267,7 +269,7 @@ def _check_addresses(name: str, value: str) -> None:
         return
     for address in values:
         if not _is_address(address.strip()):
-            raise _Refused(400, f"Bad Request (malformed {name.title()})")
+            raise _Refused(400, reason(400, f"malformed {name.title()}"))
 
 
 def _is_address(text: str) -> bool:
@@ -312,6 +314,6 @@ def split_unquoted(text: str, separator: str) -> list[str]:
             continue
         current.append(char)
     if quoted:
-        raise _Refused(400, "Bad Request (unterminated quoted string)")
+        raise _Refused(400, reason(400, "unterminated quoted string"))
     parts.append("".join(current))
     return parts

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
+from acd.clock import SYSTEM_CLOCK, Clock
 from acd.hostport import parse_host_port
 from acd.model import Channel
 from acd.service import AcdService
@@ -24,7 +24,11 @@ from media.switchboard import MediaSettings, Switchboard
 
 
 def sip_endpoint(
-    service: AcdService, address: tuple[str, int], config: Path, flows: Mapping[str, Flow]
+    service: AcdService,
+    address: tuple[str, int],
+    config: Path,
+    flows: Mapping[str, Flow],
+    clock: Clock = SYSTEM_CLOCK,
 ) -> tuple[Callable[[], AbstractAsyncContextManager[Switchboard]], Switchboard]:
     """SIP on UDP and TCP at `address` with calls' media on the same host, for as long as the application
     runs (the first of the pair), and the switchboard the calls' API acts on. `flows`: the IVR flows of
@@ -39,7 +43,7 @@ def sip_endpoint(
     }
     # Nonces signed by this process's secret: a phone that moves to another node is challenged again.
     registrar = Registrar(
-        settings.sip_realm, accounts, Nonces(secrets.token_bytes(32)), time.time, settings.sip_digest_algorithms
+        settings.sip_realm, accounts, Nonces(secrets.token_bytes(32)), clock, settings.sip_digest_algorithms
     )
     music = Music.load(config / settings.music_on_hold) if settings.music_on_hold else Music.chime()
     media = MediaSettings(
@@ -57,7 +61,7 @@ def sip_endpoint(
         flow_folder=config / "ivr",
         prompt_cache=Path(settings.prompt_cache),
     )
-    switchboard = Switchboard(service, registrar, media)
+    switchboard = Switchboard(service, registrar, media, clock)
     switchboard.attendant.prepare()  # every prompt spoken now: raises SpeechError rather than meet a caller
     numbers: dict[str, Destination] = {
         entry.number: entry.queue if entry.queue is not None else FlowEntry(entry.flow or "", entry.attributes)
@@ -77,7 +81,11 @@ def sip_endpoint(
     async def running() -> AsyncIterator[Switchboard]:
         limits = StreamLimits(settings.sip_tcp_message_timeout, settings.sip_tcp_connections_per_address)
         async with listening(address[0], address[1], handle, limits) as transports:
-            await switchboard.watch.mark_phones_unregistered(sorted({phone.agent for phone in deployment.phones}))
+            agents = sorted({phone.agent for phone in deployment.phones})
+            stored = [(agent, service.store.agent(agent)) for agent in agents]
+            await switchboard.watch.mark_phones_unregistered(
+                [(agent, known.phone) for agent, known in stored if known is not None]
+            )
             async with switchboard.running(transports):
                 yield switchboard
 

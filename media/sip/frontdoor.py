@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 from media.calls import Destination
 from media.sip.checks import ACCEPTED_BODIES, ALLOWED, SUPPORTED, Request
+from media.sip.reasons import reason
 from media.sip.registrar import Registrar
 from media.sip.responses import answer
 from media.sip.transport import Source
@@ -48,7 +49,7 @@ class FrontDoor:
             extra: tuple[tuple[str, str], ...] = (("allow", ", ".join(ALLOWED)), ("accept", ", ".join(ACCEPTED_BODIES)))
             if SUPPORTED:
                 extra += (("supported", ", ".join(sorted(SUPPORTED))),)
-            return answer(request, 200, "OK", extra)
+            return answer(request, 200, reason(200), extra)
         if method == "REGISTER":
             outcome = self.registrar.register(request, source.transport, source.address)
             if outcome.status == 200 and self.on_register is not None:
@@ -56,14 +57,14 @@ class FrontDoor:
             return answer(request, outcome.status, outcome.reason, outcome.headers)
         if method == "INVITE":
             if _dialled(request.uri) not in self.numbers:
-                return answer(request, 404, "Not Found")
+                return answer(request, 404, reason(404))
             if not self.store_available():
-                return answer(request, 503, "Service Unavailable", (("retry-after", str(RETRY_AFTER)),))
+                return answer(request, 503, reason(503), (("retry-after", str(RETRY_AFTER)),))
             if self.on_call is None:
-                return answer(request, 480, "Temporarily Unavailable")
+                return answer(request, 480, reason(480))
             self.on_call(request, source, self.numbers[_dialled(request.uri)])
             return None
-        return answer(request, 481, "Call/Transaction Does Not Exist")
+        return answer(request, 481, reason(481))
 
 
 def _dialled(uri: str) -> str:

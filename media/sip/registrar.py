@@ -5,18 +5,20 @@ until its expiry (between `MIN_EXPIRES` and `MAX_EXPIRES` seconds, the phone ref
 and an agent with no live binding has no phone to ring. Each account is challenged with its own digest
 algorithms (the registrar's by default): a REGISTER without credentials for the account its To names
 (RFC 3261 §10.2), an unknown user with the registrar's, which tells a prober that a user whose phone is
-challenged otherwise exists. Pure: the clock is given.
+challenged otherwise exists. Pure: the clock is given (its wall time).
 """
 
 from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from acd.clock import SYSTEM_CLOCK, Clock
 from media.sip.checks import Request, split_unquoted
 from media.sip.digest import NONCE_LIFETIME, Nonces, challenges, expected_response, parse_credentials
+from media.sip.reasons import reason
 
 MIN_EXPIRES = 60
 MAX_EXPIRES = 3600
@@ -56,7 +58,7 @@ class Registrar:
         realm: str,
         accounts: Mapping[str, Account],
         nonces: Nonces,
-        clock: Callable[[], float],
+        clock: Clock = SYSTEM_CLOCK,
         algorithms: Sequence[str] = ("SHA-256", "MD5"),
     ) -> None:
         self.realm = realm
@@ -69,7 +71,7 @@ class Registrar:
 
     def bindings(self, agent: str) -> list[Binding]:
         """The agent's live bindings, the most recent expiry first."""
-        now = self.clock()
+        now = self.clock.time()
         live = {c: b for c, b in self._bindings.get(agent, {}).items() if b.expires_at > now}
         if live:
             self._bindings[agent] = live
@@ -82,27 +84,27 @@ class Registrar:
         return {agent for agent in list(self._bindings) if self.bindings(agent)}
 
     def register(self, request: Request, transport: str, source: tuple[str, int]) -> Outcome:
-        now = self.clock()
+        now = self.clock.time()
         user, account, refusal = self._authenticate(request, now)
         if account is None:
             return refusal
         if _user(request.first("to") or "") != user:
-            return Outcome(403, "Forbidden (an account registers its own address only)")
+            return Outcome(403, reason(403, "an account registers its own address only"))
         contacts = [value.strip() for name, value in request.headers if name == "contact"]
         header_expires = request.first("expires")
         if "*" in contacts and len(contacts) > 1:
-            return Outcome(400, "Bad Request (Contact: * comes alone)")
+            return Outcome(400, reason(400, "Contact: * comes alone"))
         if contacts == ["*"]:
             if header_expires != "0":
-                return Outcome(400, "Bad Request (Contact: * needs Expires: 0)")
+                return Outcome(400, reason(400, "Contact: * needs Expires: 0"))
             self._bindings.pop(account.agent, None)
-            return Outcome(200, "OK")
+            return Outcome(200, reason(200))
         wanted = []
         for contact in (c.strip() for value in contacts for c in split_unquoted(value, ",")):
             match = _EXPIRES_PARAM.search(contact.rpartition(">")[2] if ">" in contact else contact)
             seconds = int(match.group(1)) if match else int(header_expires or DEFAULT_EXPIRES)
             if 0 < seconds < MIN_EXPIRES:
-                return Outcome(423, "Interval Too Brief", (("min-expires", str(MIN_EXPIRES)),))
+                return Outcome(423, reason(423), (("min-expires", str(MIN_EXPIRES)),))
             wanted.append((_uri(contact), min(seconds, MAX_EXPIRES)))
         bindings = {c: b for c, b in self._bindings.get(account.agent, {}).items() if b.expires_at > now}
         for uri, seconds in wanted:
@@ -115,7 +117,7 @@ class Registrar:
         else:
             self._bindings.pop(account.agent, None)
         listed = tuple(("contact", f"<{b.contact}>;expires={int(b.expires_at - now)}") for b in bindings.values())
-        return Outcome(200, "OK", listed)
+        return Outcome(200, reason(200), listed)
 
     def _authenticate(self, request: Request, now: float) -> tuple[str, Account | None, Outcome]:
         """The authenticated user and account, or no account and the answer to give."""
@@ -125,7 +127,7 @@ class Registrar:
         user = credentials.username if credentials is not None else _user(request.first("to") or "") or ""
         account = self.accounts.get(user)
         algorithms = (account.algorithms if account is not None else ()) or self.algorithms
-        challenge = Outcome(401, "Unauthorized", challenges(self.realm, self.nonces.issue(now), algorithms))
+        challenge = Outcome(401, reason(401), challenges(self.realm, self.nonces.issue(now), algorithms))
         if credentials is None or credentials.params.get("realm") != self.realm:
             return "", None, challenge
         age = self.nonces.age(credentials.params.get("nonce", ""), now)
@@ -133,9 +135,9 @@ class Registrar:
             return "", None, challenge
         if age > NONCE_LIFETIME:
             stale = challenges(self.realm, self.nonces.issue(now), algorithms, stale=True)
-            return "", None, Outcome(401, "Unauthorized", stale)
+            return "", None, Outcome(401, reason(401), stale)
         if account is None:
-            return "", None, Outcome(403, "Forbidden")
+            return "", None, Outcome(403, reason(403))
         ha1 = account.ha1.get(credentials.algorithm) if credentials.algorithm in algorithms else None
         expected = expected_response(credentials, request.method, ha1) if ha1 else None
         given = credentials.params.get("response", "")

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from media.sip.checks import Refusal, Request, Response, check
+from media.sip.reasons import reason
 from media.sip.responses import answer
 
 log = logging.getLogger("media.sip")
@@ -161,7 +162,7 @@ def _received(data: bytes, source: Source, handler: Handler, *, reliable: bool) 
         handler(verdict, source)
     except Exception:  # a fault of the handler's must not stop the transport serving others
         log.exception("request %s from %s failed", verdict.method, source.address)
-        out = answer(verdict, 500, "Server Internal Error")
+        out = answer(verdict, 500, reason(500))
         if out is not None:
             source.send(out)
     return True

@@ -193,8 +193,8 @@ def test_a_port_latches_onto_its_peer_and_drops_others_until_the_peer_falls_sile
 
 async def _latching() -> None:
     now = [0.0]
-    ports = PortRange("127.0.0.1", 30000, 30999)
-    port: RtpPort = await ports.open(lambda: now[0])
+    ports = PortRange("127.0.0.1", 30000, 30999, _MovedClock(now))
+    port: RtpPort = await ports.open()
     heard: list[int] = []
     port.listener = lambda packet: heard.append(packet.sequence)
     peer, stranger = _socket(), _socket()
@@ -242,8 +242,21 @@ def test_a_port_range_says_when_it_is_full() -> None:
         ports = PortRange("127.0.0.1", taken, taken)
         try:
             with pytest.raises(OSError, match=f"no free RTP port in {taken}-{taken}"):
-                await ports.open(lambda: 0.0)
+                await ports.open()
         finally:
             blocker.close()
 
     asyncio.run(exhaust())
+
+
+class _MovedClock:
+    """A clock the test moves: `now[0]` is its time."""
+
+    def __init__(self, now: list[float]) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now[0]
+
+    def monotonic(self) -> float:
+        return self.now[0]

@@ -1,0 +1,32 @@
+"""Call control: a call's states and one transition table, events in, actions out (no I/O)."""
+
+from media.control.core import IGNORED, TABLE, CallControl, Rule
+from media.control.records import (
+    Awaiting,
+    CallControlError,
+    CallRecord,
+    CallState,
+    CallStateError,
+    DuplicateCall,
+    LegRecord,
+    UnknownCall,
+    UnknownLeg,
+    task_id_for,
+)
+
+__all__ = [
+    "IGNORED",
+    "TABLE",
+    "Awaiting",
+    "CallControl",
+    "CallControlError",
+    "CallRecord",
+    "CallState",
+    "CallStateError",
+    "DuplicateCall",
+    "LegRecord",
+    "Rule",
+    "UnknownCall",
+    "UnknownLeg",
+    "task_id_for",
+]

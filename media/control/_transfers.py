@@ -1,0 +1,284 @@
+"""Call control's rules for where a call goes next: transfers (blind, attended), the IVR flow's queueing,
+overflow, call-back and transfer out. Functions of `CallControl`, named in its table (media.control.core)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from acd.events import OfferRefused, TaskNoted
+from media.control import events as ev
+from media.control.actions import (
+    Action,
+    FlowNote,
+    PlaceLeg,
+    PlayMusic,
+    RequestCallback,
+    Role,
+    StopMusic,
+    StopRecording,
+    Submit,
+    SubmitArrival,
+    SubmitTransfer,
+    TellFlow,
+)
+from media.control.records import Awaiting, CallRecord, CallState, CallStateError, LegRecord, task_id_for
+
+if TYPE_CHECKING:
+    from media.control.core import CallControl
+
+S = CallState
+Actions = list[Action]
+
+
+def _music(call: CallRecord) -> Actions:
+    if call.music:
+        return []
+    call.music = True
+    return [PlayMusic(call.call)]
+
+
+def _no_music(call: CallRecord) -> Actions:
+    if not call.music:
+        return []
+    call.music = False
+    return [StopMusic(call.call)]
+
+
+def _place(call: CallRecord, role: Role, target: str) -> Action:
+    call.legs += 1
+    call.other_leg = LegRecord(str(call.legs), role, target)
+    return PlaceLeg(call.call, call.other_leg.id, role, target)
+
+
+def _next_task(call: CallRecord) -> str:
+    call.transfers += 1
+    return task_id_for(f"{call.call}/{call.transfers}")
+
+
+def _other_leg(call: CallRecord, event: ev.CallEvent) -> LegRecord:
+    leg = call.other_leg
+    if leg is None or not isinstance(event, ev.LegEvent) or leg.id != event.leg:
+        raise CallStateError(call.state, event, "not the consulted or outside leg")
+    return leg
+
+
+def _agent_off(control: CallControl, call: CallRecord, *, referred: bool = False) -> Actions:
+    """The agent leaves the call: its leg (a phone that sent REFER hangs up by itself, RFC 5589 §6.1), the
+    bridge, the recording of its part."""
+    actions: Actions = []
+    leg = call.agent_leg
+    if leg is not None:
+        if referred:
+            call.agent_leg = None
+            call.gone_legs.add(leg.id)
+        else:
+            actions.append(control._let_go(call, leg))
+    actions += control._unbridge(call)
+    if call.recording:
+        call.recording = False
+        actions.append(StopRecording(call.call))
+    return actions
+
+
+# ------------------------------------------------------------------------------------------- blind
+
+
+def transfer_asked(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """Blind transfer: the agent's task completes (wrap-up follows), the call goes to a queue or a number."""
+    assert isinstance(event, ev.TransferAsked)
+    actions = _agent_off(control, call, referred=event.referred)
+    agent, call.agent = call.agent, None
+    previous = call.task
+    new_task = _next_task(call) if event.queue is not None else None
+    if new_task is not None:
+        call.task, call.queue = new_task, event.queue or call.queue
+    call.task_live, call.back_to_flow = False, False
+    call.state, call.awaiting = S.TRANSFERRING, Awaiting.TRANSFER
+    submit = SubmitTransfer(call.call, previous, event.to, event.queue, new_task, "transferred", agent)
+    return [*actions, *_music(call), submit]
+
+
+def requeued(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    assert isinstance(event, ev.Requeued)
+    call.awaiting, call.task, call.task_live, call.state = None, event.task, True, S.WAITING
+    actions = _music(call)
+    if call.flow_running:
+        actions.append(TellFlow(call.call, FlowNote.QUEUED))
+    return actions + control._ring_deferred(call)
+
+
+def dialling(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    assert isinstance(event, ev.Dialling)
+    call.awaiting = None
+    return [*control._refuse_deferred(call), _place(call, Role.OUTSIDE, event.number)]
+
+
+def transfer_refused(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The new task was not queued: the caller cannot wait anywhere, the call ends."""
+    assert isinstance(event, ev.TransferRefused)
+    call.awaiting, call.deferred = None, None
+    call.state, call.ended_because = S.ENDED, event.reason
+    return control._release(call, bye=True)
+
+
+def outside_answered(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    leg = _other_leg(call, event)
+    leg.answered = True
+    call.state = S.OUTSIDE
+    actions = [*_no_music(call), *control._leave_flow(call)]
+    return [*actions, control._bridge(call, "caller", leg.id)]
+
+
+def outside_refused(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The number did not answer: back to the flow that sent the call out, else to the queue it came from
+    (a new task keeping the caller's place: nothing lost)."""
+    assert isinstance(event, ev.LegRefused)
+    leg = _other_leg(call, event)
+    call.other_leg = None
+    call.gone_legs.add(leg.id)
+    if call.back_to_flow:
+        call.state = S.IVR
+        return [*_no_music(call), TellFlow(call.call, FlowNote.TRANSFER_FAILED, str(event.status))]
+    previous, new_task = call.task, _next_task(call)
+    call.task, call.awaiting = new_task, Awaiting.TRANSFER
+    reason = f"transfer failed {event.status}"
+    return [SubmitTransfer(call.call, previous, call.queue, call.queue, new_task, reason, task_done=True)]
+
+
+# ---------------------------------------------------------------------------------------- attended
+
+
+def consult_asked(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The caller on hold with music, `to` rung."""
+    assert isinstance(event, ev.ConsultAsked)
+    if call.agent_leg is None:
+        raise CallStateError(call.state, event, "no agent's leg")
+    call.state = S.CONSULTING
+    actions = [*control._unbridge(call), *_music(call), _place(call, Role.CONSULT, event.to)]
+    return [*actions, Submit(call.call, TaskNoted(call.task, "consulting", {"with": event.to}))]
+
+
+def consult_answered(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    leg = _other_leg(call, event)
+    agent = call.agent_leg
+    assert agent is not None  # CONSULTING has the agent's leg
+    leg.answered = True
+    return [control._bridge(call, agent.id, leg.id)]  # the agent and the consulted; the caller still on hold
+
+
+def _back_to_caller(control: CallControl, call: CallRecord, note: str, data: dict[str, str]) -> Actions:
+    agent = call.agent_leg
+    assert agent is not None
+    call.state = S.TALKING
+    actions = [*control._unbridge(call), *_no_music(call), control._bridge(call, "caller", agent.id)]
+    return [*actions, Submit(call.call, TaskNoted(call.task, note, data))]
+
+
+def consult_refused(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    assert isinstance(event, ev.LegRefused)
+    leg = _other_leg(call, event)
+    call.other_leg = None
+    call.gone_legs.add(leg.id)
+    return _back_to_caller(control, call, "consult_failed", {"status": str(event.status)})
+
+
+def consult_hung_up(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    leg = _other_leg(call, event)
+    call.other_leg = None
+    call.gone_legs.add(leg.id)
+    return _back_to_caller(control, call, "consult_ended", {})
+
+
+def consult_cancelled(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    leg = call.other_leg
+    actions = [control._let_go(call, leg)] if leg is not None else []
+    return actions + _back_to_caller(control, call, "consult_ended", {})
+
+
+def consult_completed(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The caller joined to the consulted party (bridged before the core is told); the agent's part ends."""
+    leg = call.other_leg
+    if leg is None or not leg.answered:
+        raise CallStateError(call.state, event, "no answered consultation")
+    actions = _agent_off(control, call)
+    agent, call.agent = call.agent, None
+    call.state, call.task_live = S.OUTSIDE, False
+    actions += [*_no_music(call), control._bridge(call, "caller", leg.id)]
+    handed = SubmitTransfer(call.call, call.task, leg.target, None, None, "transferred", agent, joined=True)
+    return [*actions, handed]
+
+
+def hung_up_consulting(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """A BYE while consulting: the consulted party's (back to the caller), or the agent's."""
+    other = call.other_leg
+    if other is not None and isinstance(event, ev.LegEvent) and other.id == event.leg:
+        return consult_hung_up(control, call, event)
+    return agent_left_consultation(control, call, event)
+
+
+def agent_left_consultation(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The agent hung up while consulting: as on a PBX, that completes the transfer if the consulted party
+    answered; if it still rings, the call ends (the caller is not left alone with music)."""
+    leg = control._agent_leg(call, event)
+    other = call.other_leg
+    if other is not None and other.answered:
+        call.agent_leg = None
+        call.gone_legs.add(leg.id)
+        return consult_completed(control, call, ev.ConsultCompleted(call.call))
+    return control._agent_hung_up(call, event)
+
+
+# ------------------------------------------------------------------------------------ the IVR flow
+
+
+def flow_queue(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    assert isinstance(event, ev.FlowQueue)
+    call.queue, call.state, call.awaiting = event.queue, S.QUEUEING, Awaiting.QUEUE
+    return [SubmitArrival(call.call, call.task, event.queue, event.attributes)]
+
+
+def flow_overflow(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The flow's maximum wait: to another queue keeping the caller's place, or out to a number (and back
+    to the queue it waited in if that number does not answer)."""
+    assert isinstance(event, ev.FlowOverflow)
+    actions = [control._let_go(call, call.agent_leg)] if call.agent_leg is not None else []
+    previous = call.task
+    new_task = _next_task(call) if event.queue is not None else None
+    if new_task is not None:
+        call.task, call.queue = new_task, event.queue or call.queue
+    call.task_live, call.back_to_flow = False, False
+    call.state, call.awaiting = S.TRANSFERRING, Awaiting.TRANSFER
+    return [*actions, SubmitTransfer(call.call, previous, event.to, event.queue, new_task, "max_wait")]
+
+
+def flow_callback(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """A waiting caller asks to be called back: a phone ringing for it stops, its offer refused."""
+    assert isinstance(event, ev.FlowCallback)
+    actions: Actions = []
+    leg = call.agent_leg
+    if leg is not None:
+        actions += [control._let_go(call, leg), Submit(call.call, OfferRefused(call.task, leg.target))]
+    call.state, call.awaiting = S.BOOKING, Awaiting.CALLBACK
+    return [*actions, RequestCallback(call.call, call.task, event.callback_task, event.number)]
+
+
+def callback_not_waiting(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    return [TellFlow(call.call, FlowNote.CALLBACK_FAILED, "not_waiting")]
+
+
+def callback_booked(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The task ended with the call-back: the flow says goodbye."""
+    call.awaiting, call.task_live, call.state = None, False, S.IVR
+    return [*_no_music(call), TellFlow(call.call, FlowNote.CALLBACK_BOOKED)]
+
+
+def callback_refused(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    call.awaiting, call.state = None, S.WAITING
+    return [*_music(call), TellFlow(call.call, FlowNote.CALLBACK_FAILED, "refused")]
+
+
+def flow_transfer(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The flow sends the call out through the trunk; if the number does not answer, the flow is told."""
+    assert isinstance(event, ev.FlowTransfer)
+    call.state, call.back_to_flow = S.TRANSFERRING, True
+    return [*_music(call), _place(call, Role.OUTSIDE, event.to)]
