@@ -58,6 +58,7 @@ class Centre:
     sip: int
     directory: Path
     admin: httpx.Client = field(repr=False)
+    started: list[subprocess.Popen[str]] = field(default_factory=list, repr=False)
 
     def events(self, **filters: Any) -> list[dict[str, Any]]:
         reply = self.admin.get("/api/v1/events", params={"limit": 1000, **filters})
@@ -76,9 +77,20 @@ class Centre:
             "-i", "127.0.0.1", "-p", str(port or free_port()), "-nostdin", "-timeout", str(int(timeout)),
             "-timeout_error", "-trace_err", "-error_file", str(self.directory / f"{name}.errors"), *args,
         ]  # fmt: skip
-        return subprocess.Popen(
+        process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.directory
         )
+        self.started.append(process)
+        return process
+
+    def stop_leftovers(self) -> None:
+        """Kill the sipp runs a failed test left behind, so that none outlives its centre or leaks a pipe."""
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+            if process.stdout is not None and not process.stdout.closed:
+                process.communicate()
+        self.started.clear()
 
 
 def finished(process: subprocess.Popen[str], centre: Centre, timeout: float = 60) -> None:
@@ -115,7 +127,11 @@ def running_centre(directory: Path, config: Path, *options: str) -> Iterator[Cen
         with httpx.Client(base_url=f"http://127.0.0.1:{http}", timeout=20) as admin:
             token = admin.post("/api/v1/auth/login", json={"user": "admin", "password": DEMO_PASSWORDS["admin"]})
             admin.headers["authorization"] = f"Bearer {token.json()['token']}"
-            yield Centre(http, sip, directory, admin)
+            centre = Centre(http, sip, directory, admin)
+            try:
+                yield centre
+            finally:
+                centre.stop_leftovers()
     finally:
         process.terminate()
         process.wait(timeout=20)
