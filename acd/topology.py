@@ -11,12 +11,14 @@ from datetime import date, time
 from acd.calendar import OpeningHours, parse_interval
 from acd.deployment.models import CalendarConfig, Deployment, QueueConfig, Weekday
 from acd.model import Agent, unit_costs
-from acd.routing.topology import QueueRoute, Selector, Step, Topology, queue_steps_of
+from acd.routing.topology import QueueRoute, Selector, Step, ToOutside, Topology, ToQueue, queue_steps_of
 
 __all__ = [
     "QueueRoute",
     "Selector",
     "Step",
+    "ToOutside",
+    "ToQueue",
     "Topology",
     "build_agents",
     "compile_queue",

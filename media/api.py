@@ -22,7 +22,7 @@ from acd.errors import AcdError
 from media.calls import Call
 from media.errors import MediaError
 from media.switchboard import Switchboard
-from media.transfers import NoRoute, NotTransferable
+from media.transfers import NotTransferable
 
 
 class NoSuchCall(AcdError):
@@ -30,13 +30,6 @@ class NoSuchCall(AcdError):
 
     status_code = 404
     error_id = "no-such-call"
-
-
-class UnknownTarget(AcdError):
-    """A transfer's target is no queue, no agent with a phone, and no number the trunk can take."""
-
-    status_code = 404
-    error_id = "unknown-target"
 
 
 class NotTransferableCall(AcdError):
@@ -53,8 +46,9 @@ class CallFailed(AcdError):
     error_id = "call-error"
 
 
-#: media/'s refusals as the API's: each MediaError class has one id, one status.
-_REFUSALS: dict[type[MediaError], type[AcdError]] = {NoRoute: UnknownTarget, NotTransferable: NotTransferableCall}
+#: media/'s refusals as the API's: each MediaError class has one id, one status. The core's own refusals of a
+#: transfer (404 `unknown-target`, 409 `transfer-refused`, 503 `store-unavailable`) reach the API as they are.
+_REFUSALS: dict[type[MediaError], type[AcdError]] = {NotTransferable: NotTransferableCall}
 
 
 class TransferTarget(BaseModel):

@@ -59,9 +59,6 @@ class Services(Protocol):
 
     def later(self, delay: float, action: Callable[[], None]) -> Timer: ...
 
-    def route(self, target: str) -> str | None:
-        """The queue `target` names (its id, or a number of the deployment), None for an outside number."""
-
     def estimate(self, task: str) -> tuple[int, float | None] | None:
         """The position and expected wait of a task waiting in queue (None when it is offered)."""
 
@@ -214,7 +211,7 @@ class Attendant:
             case act.Enqueue(queue, attributes):
                 services.feed(cev.FlowQueue(call_id, queue, attributes))
             case act.Overflow(to):
-                services.feed(cev.FlowOverflow(call_id, to, services.route(to)))
+                services.feed(cev.FlowOverflow(call_id, to))
             case act.RequestCallback(number):
                 services.feed(cev.FlowCallback(call_id, number, task_id_for(f"{call_id}/callback")))
             case act.Transfer(to):

@@ -118,7 +118,7 @@ class CarryOut:
                 self._record(call, task)
             case act.StopRecording():
                 self._stop_recording(call)
-            case act.Submit() | act.SubmitArrival() | act.AcceptOffer() | act.SubmitTransfer():
+            case act.Submit() | act.SubmitArrival() | act.AcceptOffer() | act.SubmitTransfer() | act.SubmitReturn():
                 self._to_core(call, action)
             case act.RequestCallback():
                 self._to_core(call, action)
@@ -147,9 +147,11 @@ class CarryOut:
                 taken, lost = ev.OfferTaken(call_id, task, agent), ev.OfferLost(call_id, task, agent)
                 work = self._answer_back(submit(OfferAccepted(task, agent)), taken, lost)
             case act.SubmitTransfer():
-                if action.new_task is not None:
+                if action.new_task is not None:  # the core's decisions about it (an offer) reach the call
                     r.by_task[action.new_task] = call
-                work = self._transfer(call, action)
+                work = self._answered_by(r.transfers.tell(action))
+            case act.SubmitReturn():
+                work = self._answered_by(r.transfers.bring_back(action, call.queue))
             case act.RequestCallback(_, task, callback, number):
                 booked, refused = ev.CallbackBooked(call_id), ev.CallbackRefused(call_id)
                 work = self._answer_back(submit(CallbackRequested(task, callback, number)), booked, refused)
@@ -336,7 +338,7 @@ class CarryOut:
     async def _answer_back(self, submitted: Coroutine[Any, Any, bool], yes: ev.CallEvent, no: ev.CallEvent) -> None:
         self.driver.feed_quietly(yes if await submitted else no)
 
-    async def _transfer(self, call: Call, action: act.SubmitTransfer) -> None:
-        outcome = await self.r.transfers.tell(call, action)
+    async def _answered_by(self, told: Coroutine[Any, Any, ev.CallEvent | None]) -> None:
+        outcome = await told
         if outcome is not None:
             self.driver.feed_quietly(outcome)

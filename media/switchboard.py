@@ -50,11 +50,14 @@ from media.sip.registrar import Registrar
 from media.sip.responses import answer
 from media.sip.transactions import GIVE_UP, Answered, InviteServer, transaction_of
 from media.sip.transport import Source, Transports
-from media.transfers import Routes, Transfers
+from media.transfers import Transfers
 from media.watch import Watch
 
 log = logging.getLogger("media.calls")
 
+#: What a REFER's NOTIFY says (RFC 3515 §2.4.5, a SIP status line) when the core refused the transfer, by the
+#: refusal's HTTP status: no such target, the target would not take the caller now, the store unreachable.
+_REFER_OUTCOMES = {404: 404, 409: 480, 503: 503}
 _WATCHED = frozenset({Kind.OFFERED, Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED, Kind.TASK_ENDED, Kind.TASK_REJECTED})
 Headers = tuple[tuple[str, str], ...]
 
@@ -68,8 +71,6 @@ class MediaSettings:
     media_timeout: float
     recordings: Path
     recorded_queues: frozenset[str]
-    numbers: Mapping[str, str] = field(default_factory=dict)  # dialled number -> the queue its calls enter
-    queues: frozenset[str] = frozenset()  # the voice queues a call may be transferred to
     trunk: tuple[str, int] | None = None  # where calls to outside numbers go (UDP)
     flows: Mapping[str, Flow] = field(default_factory=dict)  # the IVR flows, by name
     flow_folder: Path = Path("ivr")  # where the flows' recorded prompts are
@@ -101,10 +102,9 @@ class Switchboard:
         self._feeding = False
         self._waiting: dict[str, collections.deque[Coroutine[Any, Any, Any]]] = {}  # submissions, by call
         self._submitters: dict[str, asyncio.Task[None]] = {}  # by call: the task making them in turn
-        routes = Routes(settings.queues, settings.numbers, settings.trunk)
         self.transfers = Transfers(
-            routes, self.feed, self.settled, lambda agent: bool(registrar.bindings(agent)), self.submit,
-            service.submit, service.store.task,
+            service.topology, self.feed, self.settled, lambda agent: bool(registrar.bindings(agent)), self.submit,
+            service.submit,
         )  # fmt: skip
         self.watch = Watch(
             registrar.registered, self.submit, lambda: self.calls.values(), self.feed, self.outbound.request,
@@ -247,9 +247,6 @@ class Switchboard:
             await asyncio.wait([submitter])
 
     # what the attendant (the IVR driver) asks of the switchboard (media.attendant.Services)
-
-    def route(self, target: str) -> str | None:
-        return self.transfers.routes.queue_for(target)
 
     def estimate(self, task: str) -> tuple[int, float | None] | None:
         stored = self.service.store.task(task)
@@ -431,18 +428,19 @@ class Switchboard:
             return
         self.reply(request, source, 202, reason(202))
         leg = call.legs[leg_id]
-        leg.referred = True
 
         async def carried_out() -> None:
             try:
                 await self.transfers.blind(call, target, referred=True)
-                outcome = f"SIP/2.0 200 {reason(200)}"
-            except MediaError as error:
+                status, phrase = 200, reason(200)
+            except (MediaError, AcdError) as error:  # nothing moved: the phone still has the caller
                 log.info("call %s: REFER to %s refused: %s", call.task, target, error)
-                outcome = f"SIP/2.0 {error.status} {error.message}"
+                status = 491 if isinstance(error, MediaError) else _REFER_OUTCOMES.get(error.status_code, 500)
+                phrase = reason(status)
             extra = (("event", "refer"), ("subscription-state", "terminated;reason=noresource"))
             content = "message/sipfrag;version=2.0"
-            await self.outbound.request(leg.dialog, "NOTIFY", extra, f"{outcome}\r\n".encode(), content_type=content)
+            frag = f"SIP/2.0 {status} {phrase}\r\n".encode()
+            await self.outbound.request(leg.dialog, "NOTIFY", extra, frag, content_type=content)
 
         self.spawn(carried_out())
 

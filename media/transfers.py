@@ -1,30 +1,30 @@
 """Transfers: blind (REFER from the agent's phone, or the API) and attended (the API: consult, then
 complete or return); and how a transfer is told to the queue core.
 
-A call transferred to a queue (by its id, or one of the deployment's numbers) enters the ACD again as a
-new task that keeps the caller's place; to any other number it goes out through the trunk, the caller
-hearing music until the far end answers (and back in its queue if it does not: nothing is lost). Either
-way the agent's task is completed and its wrap-up starts. Where the call goes is call control's to decide
-(media.control); here the requests are checked (a route exists) and handed to it, and `Transfers.tell`
-carries out its `SubmitTransfer`: the one place that knows the events the core is told for a transfer.
+Where a transfer goes is the core's to decide, in one event (`TaskTransferred`): it resolves the target
+(a queue, a number leading to one, an outside number through the trunk), and either moves the caller's
+task — into the target queue as a new task keeping the caller's place, or ringing the outside number — or
+refuses and nothing moves: the caller stays with its agent, or waiting where it was. An outside number that
+does not answer sends the task back to its queue with its place (`OutsideFailed`); one that answers ends
+it (`OutsideAnswered`). Here the requests are handed to call control (media.control), and `Transfers.tell`
+and `Transfers.bring_back` carry out its `SubmitTransfer` and `SubmitReturn`: the one place that knows the
+events the core is told for a transfer, and turns its answer into call control's.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 
 from acd.decisions import Decision, Kind
-from acd.errors import AcdError
-from acd.events import Event, TaskArrived, TaskCancelled, TaskCompleted, TaskNoted
-from acd.model import Channel, Outcome, Task
+from acd.errors import AcdError, NoRoute
+from acd.events import Event, OutsideFailed, TaskCompleted, TaskNoted, TaskTransferred
+from acd.topology import Topology, ToQueue
 from media.calls import Call
 from media.control import CallStateError
 from media.control import events as ev
-from media.control.actions import SubmitTransfer
+from media.control.actions import SubmitReturn, SubmitTransfer
 from media.errors import MediaError
-from media.sip.dialog import user_of
 
 log = logging.getLogger("media.calls")
 
@@ -35,70 +35,46 @@ class NotTransferable(MediaError):
     status = 409
 
 
-class NoRoute(MediaError):
-    """The target is no queue, no agent with a phone, and there is no trunk to call a number through."""
-
-    status = 404
-
-
-@dataclass(frozen=True, slots=True)
-class Routes:
-    """Where a transfer can go: the voice queues, the numbers that lead to one, the trunk for the rest."""
-
-    queues: frozenset[str]
-    numbers: Mapping[str, str]
-    trunk: tuple[str, int] | None
-
-    def queue_for(self, target: str) -> str | None:
-        if target in self.queues:
-            return target
-        return self.numbers.get(target)
-
-    def require_trunk(self, target: str) -> None:
-        if self.trunk is None:
-            raise NoRoute(f"{target!r} is no queue or number of the deployment, and no trunk is configured")
-        if not target.lstrip("+").isdigit():
-            raise NoRoute(f"{target!r} is no queue and not a number to call")
-
-
 class Transfers:
     """`feed` tells call control (raising CallStateError for a request the call cannot take now);
-    `settled(call)` waits until what call control asked of the core for it so far has been answered; `has_phone(agent)`
-    says whether an agent's phone can be rung; `submit` tells the core, `arrive` queues a task (its
-    decisions); `task(id)` reads one."""
+    `settled(call)` waits until what call control asked of the core for it so far has been answered;
+    `has_phone(agent)` says whether an agent's phone can be rung; `submit` tells the core (False when it
+    refuses), `decide` tells it and returns its decisions (raising its refusal); `topology` resolves targets."""
 
     def __init__(
         self,
-        routes: Routes,
+        topology: Topology,
         feed: Callable[[ev.CallEvent], None],
         settled: Callable[[str], Awaitable[None]],
         has_phone: Callable[[str], bool],
         submit: Callable[[Event], Awaitable[bool]],
-        arrive: Callable[[TaskArrived], Awaitable[list[Decision]]],
-        task: Callable[[str], Task | None],
+        decide: Callable[[Event], Awaitable[list[Decision]]],
     ) -> None:
-        self.routes = routes
+        self.topology = topology
         self._feed = feed
         self._settled = settled
         self._has_phone = has_phone
         self._submit = submit
-        self._arrive = arrive
-        self._task = task
+        self._decide = decide
+        self._refusals: dict[str, AcdError] = {}  # by call: why the core refused the transfer it was asked
 
     # ------------------------------------------------------------------------------- requests
 
     async def blind(self, call: Call, target: str, *, referred: bool = False) -> None:
-        """Hand the call to `target`; the agent's part ends (its task completed, wrap-up follows)."""
-        queue = self.routes.queue_for(target)
-        if queue is None:
-            self.routes.require_trunk(target)
-        self._ask(call, ev.TransferAsked(call.dialog.call_id, target, queue, referred))
-        await self._settled(call.dialog.call_id)  # the new task queued (or the number being dialled) before the answer
+        """Hand the call to `target`; the agent's part ends (its task transferred, wrap-up follows). Raises
+        the core's refusal (`NoRoute`, `TransferRefused`...) when nothing moved: the agent still has the call."""
+        call_id = call.dialog.call_id
+        self._refusals.pop(call_id, None)
+        self._ask(call, ev.TransferAsked(call_id, target, referred))
+        await self._settled(call_id)  # the core's answer fed to call control before the request's
+        refusal = self._refusals.pop(call_id, None)
+        if refusal is not None:
+            raise refusal
 
     async def consult(self, call: Call, target: str) -> None:
         """Put the caller on hold (music) and ring `target`: an agent's phone, or a number through the trunk."""
-        if not self._has_phone(target):
-            self.routes.require_trunk(target)
+        if not self._has_phone(target) and isinstance(self.topology.resolve(target), ToQueue):
+            raise NoRoute(f"{target!r} is a queue: a consultation rings an agent or a number", target=target)
         self._ask(call, ev.ConsultAsked(call.dialog.call_id, target))
 
     async def complete(self, call: Call) -> None:
@@ -118,32 +94,42 @@ class Transfers:
 
     # ---------------------------------------------------------------------- the core is told
 
-    async def tell(self, call: Call, action: SubmitTransfer) -> ev.CallEvent | None:
-        """The events of a transfer, in order: the task left noted and ended (completed by its agent, or
-        cancelled), then the new task queued keeping the caller's place; what came of it, for call control
-        (nothing for a call already joined to the party its agent consulted)."""
-        earlier = self._task(action.task)
-        entered = earlier.entered_at if earlier is not None else None  # a transfer keeps the caller's place
-        # What the caller told the IVR (topic, SIREN, language) goes with it: the next agent needs it too.
-        known = dict(earlier.attributes) if earlier is not None else {}
-        if not action.task_done:
+    async def tell(self, action: SubmitTransfer) -> ev.CallEvent | None:
+        """The transfer in one event of the core, and what came of it for call control (nothing for a call
+        already joined to the party its agent consulted, whose task is completed with a note)."""
+        if action.joined:
             await self._submit(TaskNoted(action.task, action.reason, {"to": action.to}))
             if action.agent is not None:
                 await self._submit(TaskCompleted(action.task, action.agent))
-            else:
-                await self._submit(TaskCancelled(action.task, Outcome.CANCELLED))
-        if action.joined:
             return None
-        if action.queue is None or action.new_task is None:
-            return ev.Dialling(action.call, action.to)
-        caller = user_of(call.dialog.remote) or "anonymous"
-        attributes = {**known, "transferred_from": action.task, "caller": caller}
-        arrived = TaskArrived(action.new_task, Channel.VOICE, action.queue, attributes=attributes, entered_at=entered)
+        assert action.new_task is not None  # a transfer that is not joined makes a new task
         try:
-            decisions = await self._arrive(arrived)
-        except AcdError as error:  # the store unreachable: the call cannot wait anywhere
-            log.warning("call %s not queued again (%s): %s", action.task, action.reason, error)
-            return ev.TransferRefused(action.call, "not_queued")
-        if any(d.kind is Kind.TASK_REJECTED and d.task == action.new_task for d in decisions):
-            return ev.TransferRefused(action.call, "rejected")
-        return ev.Requeued(action.call, action.new_task)
+            decisions = await self._decide(TaskTransferred(action.task, action.to, action.new_task, action.reason))
+        except AcdError as error:  # refused, or the store unreachable: either way nothing moved
+            log.info("call %s not transferred to %s (%s): %s", action.task, action.to, action.reason, error)
+            self._refusals[action.call] = error
+            return ev.TransferRefused(action.call, str(error.details.get("reason") or error.error_id))
+        mine = [d for d in decisions if d.task == action.new_task]
+        dialling = next((d for d in mine if d.kind is Kind.TASK_DIALLING), None)
+        if dialling is not None:
+            return ev.Dialling(action.call, action.new_task, str(dialling.data["number"]))
+        return ev.Requeued(action.call, action.new_task, _queue_of(mine, action.to))
+
+    async def bring_back(self, action: SubmitReturn, queue: str) -> ev.CallEvent:
+        """The outside number did not answer: the core takes the task back to its queue, with its place."""
+        try:
+            decisions = await self._decide(OutsideFailed(action.task, action.status))
+        except AcdError as error:
+            log.warning("call %s not taken back from outside: %s", action.task, error)
+            return ev.QueueRefused(action.call, action.task, "unavailable")
+        mine = [d for d in decisions if d.task == action.task]
+        rejected = next((d for d in mine if d.kind is Kind.TASK_REJECTED), None)
+        if rejected is not None:
+            return ev.QueueRefused(action.call, action.task, rejected.reason or "rejected")
+        return ev.Requeued(action.call, action.task, _queue_of(mine, queue))
+
+
+def _queue_of(decisions: list[Decision], default: str) -> str:
+    """The queue the task was last queued in (a full queue may have sent it on to its target)."""
+    queued = [d.queue for d in decisions if d.kind is Kind.TASK_QUEUED and d.queue is not None]
+    return queued[-1] if queued else default

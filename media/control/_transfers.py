@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from acd.events import OfferRefused, TaskNoted
+from acd.events import OfferRefused, OutsideAnswered, TaskCompleted, TaskNoted
 from media.control import events as ev
 from media.control.actions import (
     Action,
@@ -18,10 +18,19 @@ from media.control.actions import (
     StopRecording,
     Submit,
     SubmitArrival,
+    SubmitReturn,
     SubmitTransfer,
     TellFlow,
 )
-from media.control.records import Awaiting, CallRecord, CallState, CallStateError, LegRecord, task_id_for
+from media.control.records import (
+    Awaiting,
+    CallRecord,
+    CallState,
+    CallStateError,
+    LegRecord,
+    PendingTransfer,
+    task_id_for,
+)
 
 if TYPE_CHECKING:
     from media.control.core import CallControl
@@ -84,41 +93,78 @@ def _agent_off(control: CallControl, call: CallRecord, *, referred: bool = False
 
 
 def transfer_asked(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
-    """Blind transfer: the agent's task completes (wrap-up follows), the call goes to a queue or a number."""
+    """Blind transfer: asked of the core in one event; the agent stays with the caller until it went through."""
     assert isinstance(event, ev.TransferAsked)
-    actions = _agent_off(control, call, referred=event.referred)
-    agent, call.agent = call.agent, None
-    previous = call.task
-    new_task = _next_task(call) if event.queue is not None else None
-    if new_task is not None:
-        call.task, call.queue = new_task, event.queue or call.queue
-    call.task_live, call.back_to_flow = False, False
+    return _ask_transfer(call, event.to, "transferred", referred=event.referred)
+
+
+def _ask_transfer(call: CallRecord, to: str, reason: str, *, referred: bool = False) -> Actions:
+    new_task = _next_task(call)
+    call.transfer = PendingTransfer(call.state, new_task, referred)
     call.state, call.awaiting = S.TRANSFERRING, Awaiting.TRANSFER
-    submit = SubmitTransfer(call.call, previous, event.to, event.queue, new_task, "transferred", agent)
-    return [*actions, *_music(call), submit]
+    return [SubmitTransfer(call.call, call.task, to, new_task, reason, call.agent)]
+
+
+def _handed_over(control: CallControl, call: CallRecord) -> Actions:
+    """The core moved the caller's task: the agent's part is over (its phone let go, the recording of its
+    part stopped); a phone that sent REFER hangs up by itself (RFC 5589 §6.1)."""
+    pending, call.transfer = call.transfer, None
+    if pending is None:
+        return []
+    actions = _agent_off(control, call, referred=pending.referred)
+    call.agent, call.back_to_flow = None, False
+    return actions
 
 
 def requeued(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The call waits as the task the core says, in its queue: after a transfer, an overflow, or an outside
+    number that did not answer."""
     assert isinstance(event, ev.Requeued)
-    call.awaiting, call.task, call.task_live, call.state = None, event.task, True, S.WAITING
-    actions = _music(call)
+    actions = _handed_over(control, call)
+    call.awaiting, call.task, call.queue, call.task_live, call.state = None, event.task, event.queue, True, S.WAITING
+    actions += _music(call)
     if call.flow_running:
         actions.append(TellFlow(call.call, FlowNote.QUEUED))
     return actions + control._ring_deferred(call)
 
 
 def dialling(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The core handed the call to an outside number: its new task rings it (place `outside` in the core)."""
     assert isinstance(event, ev.Dialling)
-    call.awaiting = None
-    return [*control._refuse_deferred(call), _place(call, Role.OUTSIDE, event.number)]
+    actions = _handed_over(control, call)
+    call.awaiting, call.task, call.task_live = None, event.task, True
+    return [*actions, *_music(call), *control._refuse_deferred(call), _place(call, Role.OUTSIDE, event.number)]
 
 
 def transfer_refused(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
-    """The new task was not queued: the caller cannot wait anywhere, the call ends."""
+    """The core refused: nothing moved, the caller is where it was (with its agent, or waiting)."""
     assert isinstance(event, ev.TransferRefused)
-    call.awaiting, call.deferred = None, None
-    call.state, call.ended_because = S.ENDED, event.reason
-    return control._release(call, bye=True)
+    pending, call.transfer, call.awaiting = call.transfer, None, None
+    assert pending is not None  # TRANSFERRING awaiting TRANSFER has it
+    call.state = pending.before
+    if pending.before is S.WAITING:
+        return control._ring_deferred(call)
+    actions = control._refuse_deferred(call)
+    leg = call.agent_leg
+    if leg is None:  # the agent hung up while the core answered: its task ends, so does the call
+        call.state, call.ended_because, call.task_live = S.ENDED, "agent_hung_up", False
+        return [
+            *actions,
+            Submit(call.call, TaskCompleted(call.task, call.agent or "")),
+            *control._release(call, bye=True),
+        ]
+    if pending.before is S.TALKING and call.bridge is None:
+        actions += [*_no_music(call), control._bridge(call, "caller", leg.id)]
+    return actions
+
+
+def agent_left_transferring(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The agent's phone hung up while the core answers the transfer it asked for: music for the caller;
+    the answer says whether the call goes on elsewhere or ends with the agent's task."""
+    leg = control._agent_leg(call, event)
+    call.agent_leg = None
+    call.gone_legs.add(leg.id)
+    return [*control._unbridge(call), *_music(call)]
 
 
 def outside_answered(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
@@ -126,12 +172,15 @@ def outside_answered(control: CallControl, call: CallRecord, event: ev.CallEvent
     leg.answered = True
     call.state = S.OUTSIDE
     actions = [*_no_music(call), *control._leave_flow(call)]
+    if call.task_live:  # a transfer's task ringing the number: it ends, the caller is theirs
+        call.task_live = False
+        actions.append(Submit(call.call, OutsideAnswered(call.task)))
     return [*actions, control._bridge(call, "caller", leg.id)]
 
 
 def outside_refused(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
-    """The number did not answer: back to the flow that sent the call out, else to the queue it came from
-    (a new task keeping the caller's place: nothing lost)."""
+    """The number did not answer: back to the flow that sent the call out, else the core takes the task back
+    to its queue with its place (nothing lost)."""
     assert isinstance(event, ev.LegRefused)
     leg = _other_leg(call, event)
     call.other_leg = None
@@ -139,10 +188,20 @@ def outside_refused(control: CallControl, call: CallRecord, event: ev.CallEvent)
     if call.back_to_flow:
         call.state = S.IVR
         return [*_no_music(call), TellFlow(call.call, FlowNote.TRANSFER_FAILED, str(event.status))]
-    previous, new_task = call.task, _next_task(call)
-    call.task, call.awaiting = new_task, Awaiting.TRANSFER
-    reason = f"transfer failed {event.status}"
-    return [SubmitTransfer(call.call, previous, call.queue, call.queue, new_task, reason, task_done=True)]
+    call.awaiting, call.task_live = Awaiting.QUEUE, False
+    return [SubmitReturn(call.call, call.task, event.status)]
+
+
+def return_refused(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The queue would not take the caller back (closed since): the core ended the task; the flow, if it
+    runs, says what comes next, else the call ends."""
+    assert isinstance(event, ev.QueueRefused)
+    call.awaiting = None
+    if call.flow_running:
+        call.state = S.IVR
+        return [*_no_music(call), TellFlow(call.call, FlowNote.QUEUE_REFUSED, event.reason)]
+    call.state, call.ended_because = S.ENDED, event.reason
+    return control._release(call, bye=True)
 
 
 # ---------------------------------------------------------------------------------------- attended
@@ -204,7 +263,7 @@ def consult_completed(control: CallControl, call: CallRecord, event: ev.CallEven
     agent, call.agent = call.agent, None
     call.state, call.task_live = S.OUTSIDE, False
     actions += [*_no_music(call), control._bridge(call, "caller", leg.id)]
-    handed = SubmitTransfer(call.call, call.task, leg.target, None, None, "transferred", agent, joined=True)
+    handed = SubmitTransfer(call.call, call.task, leg.target, None, "transferred", agent, joined=True)
     return [*actions, handed]
 
 
@@ -238,17 +297,19 @@ def flow_queue(control: CallControl, call: CallRecord, event: ev.CallEvent) -> A
 
 
 def flow_overflow(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
-    """The flow's maximum wait: to another queue keeping the caller's place, or out to a number (and back
-    to the queue it waited in if that number does not answer)."""
+    """The flow's maximum wait: asked of the core, which resolves `to` (another queue keeping the caller's
+    place, or an outside number). While an agent's phone rings for the call it is held: the caller is about
+    to be answered; it goes on if that ring fails."""
     assert isinstance(event, ev.FlowOverflow)
-    actions = [control._let_go(call, call.agent_leg)] if call.agent_leg is not None else []
-    previous = call.task
-    new_task = _next_task(call) if event.queue is not None else None
-    if new_task is not None:
-        call.task, call.queue = new_task, event.queue or call.queue
-    call.task_live, call.back_to_flow = False, False
-    call.state, call.awaiting = S.TRANSFERRING, Awaiting.TRANSFER
-    return [*actions, SubmitTransfer(call.call, previous, event.to, event.queue, new_task, "max_wait")]
+    if call.agent_leg is not None or call.state is S.ANSWERING:
+        call.overflow = event.to
+        return []
+    return overflow(control, call, event.to)
+
+
+def overflow(control: CallControl, call: CallRecord, to: str) -> Actions:
+    call.back_to_flow = False
+    return _ask_transfer(call, to, "max_wait")
 
 
 def flow_callback(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from acd.events import OfferRefused, TaskCancelled, TaskCompleted, TaskNoted
+from acd.events import OfferRefused, OutsideAnswered, TaskCancelled, TaskCompleted, TaskNoted
 
 #: What call control tells the queue core without waiting for its answer.
-CoreEvent = TaskNoted | TaskCancelled | TaskCompleted | OfferRefused
+CoreEvent = TaskNoted | TaskCancelled | TaskCompleted | OfferRefused | OutsideAnswered
 
 
 class Role(StrEnum):
@@ -164,20 +164,26 @@ class AcceptOffer(Action):
 
 @dataclass(frozen=True, slots=True)
 class SubmitTransfer(Action):
-    """The call leaves `task` for `to`: into `queue` as `new_task` (answered by `Requeued` or
-    `TransferRefused`), or out to the number `to` (answered by `Dialling`), or, `joined`, to the party the
-    agent consulted, already bridged (no answer). `task` ends first, noted `reason`: completed by `agent`
-    (its wrap-up follows), else cancelled; `task_done`: it already ended (a transfer out that failed goes
-    back to its queue). Every transfer is this one action: what the core is told for it is the driver's."""
+    """The call's `task` handed to `to` in one event of the core (`TaskTransferred`): `new_task` waits in a
+    queue (answered by `Requeued`) or rings an outside number (`Dialling`), or nothing moved
+    (`TransferRefused`). `joined`: the caller is already bridged to the party `agent` consulted, whose
+    part ends (`task` completed, noted `reason`; no answer, no new task)."""
 
     task: str
     to: str
-    queue: str | None
     new_task: str | None
     reason: str
     agent: str | None = None
-    task_done: bool = False
     joined: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitReturn(Action):
+    """The outside number `task` rang did not answer (`status`): the core takes the task back to its queue
+    with its place (`Requeued`), or its queue would not take it now (`QueueRefused`)."""
+
+    task: str
+    status: int
 
 
 @dataclass(frozen=True, slots=True)

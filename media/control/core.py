@@ -56,6 +56,7 @@ from media.control.records import (
     CallRecord,
     CallState,
     CallStateError,
+    Deferred,
     DuplicateCall,
     LegRecord,
     UnknownCall,
@@ -163,10 +164,22 @@ class CallControl:
         return [Respond(call.call, REFUSALS.get(event.reason, 480)), ClosePort(call.call)]
 
     def _late_queued(self, call: CallRecord, event: ev.CallEvent) -> Actions:
-        """The task was queued (or requeued) after the caller left: cancelled, it must not wait for nobody."""
-        call.awaiting = None
-        task = event.task if isinstance(event, ev.Queued | ev.Requeued) else call.task
+        """The task was queued (requeued, or set ringing an outside number) after the caller left: cancelled,
+        it must not wait for nobody."""
+        call.awaiting, call.transfer = None, None
+        task = event.task if isinstance(event, ev.Queued | ev.Requeued | ev.Dialling) else call.task
         return [Submit(call.call, TaskCancelled(task))]
+
+    def _late_transfer_refused(self, call: CallRecord, event: ev.CallEvent) -> Actions:
+        """The core refused a transfer after the caller left: the task is still where it was, and ends as
+        the caller's leaving would have ended it (completed by its agent, else cancelled)."""
+        pending, call.transfer, call.awaiting = call.transfer, None, None
+        if not call.task_live:
+            return []
+        call.task_live = False
+        if pending is not None and pending.before in (S.TALKING, S.HELD) and call.agent is not None:
+            return [Submit(call.call, TaskCompleted(call.task, call.agent))]
+        return [Submit(call.call, TaskCancelled(call.task))]
 
     def _late_answer(self, call: CallRecord, event: ev.CallEvent) -> Actions:
         """An answer that leaves nothing to tidy (refused, dialled, booked) for a call that ended meanwhile."""
@@ -192,13 +205,23 @@ class CallControl:
 
     def _offered(self, call: CallRecord, event: ev.CallEvent) -> Actions:
         assert isinstance(event, ev.Offered)
-        if event.task == call.task and call.deferred is None:
-            if call.state is S.WAITING and call.agent_leg is None:
+        if call.deferred is None:
+            if event.task == call.task and call.state is S.WAITING and call.agent_leg is None:
                 return self._ring(call, event.agent)
-            if call.state in (S.QUEUEING, S.ANSWERING, S.TRANSFERRING) and call.awaiting is not None:
-                call.deferred = event.agent  # rung as soon as the call is WAITING (or refused if it is not)
+            if call.awaiting is not None and self._may_defer(call, event.task):
+                call.deferred = Deferred(event.task, event.agent)  # rung once the call is WAITING, else refused
                 return []
         return [Submit(call.call, OfferRefused(event.task, event.agent))]
+
+    @staticmethod
+    def _may_defer(call: CallRecord, task: str) -> bool:
+        """Whether an offer of `task` can wait for the answer the call awaits: its task being queued, its
+        answer being accepted (a new offer after the first ended), or the task a transfer makes."""
+        if call.state in (S.QUEUEING, S.ANSWERING):
+            return task == call.task
+        if call.state is S.TRANSFERRING:
+            return task == call.task or (call.transfer is not None and task == call.transfer.new_task)
+        return False
 
     def _ring(self, call: CallRecord, agent: str) -> Actions:
         call.legs += 1
@@ -206,23 +229,32 @@ class CallControl:
         return [PlaceLeg(call.call, call.agent_leg.id, Role.AGENT, agent)]
 
     def _ring_deferred(self, call: CallRecord) -> Actions:
-        agent, call.deferred = call.deferred, None
-        return self._ring(call, agent) if agent is not None else []
+        """The call waits again: the offer kept for it rung (one of a task it no longer has is refused), or
+        else the flow's overflow held while a phone rang carried out."""
+        deferred, call.deferred = call.deferred, None
+        if deferred is not None and deferred.task == call.task:
+            return self._ring(call, deferred.agent)
+        if deferred is not None:
+            return [Submit(call.call, OfferRefused(deferred.task, deferred.agent))]
+        if call.overflow is not None and call.agent_leg is None and call.state is S.WAITING:
+            to, call.overflow = call.overflow, None
+            return tr.overflow(self, call, to)
+        return []
 
     def _refuse_deferred(self, call: CallRecord) -> Actions:
-        agent, call.deferred = call.deferred, None
-        return [Submit(call.call, OfferRefused(call.task, agent))] if agent is not None else []
+        deferred, call.deferred = call.deferred, None
+        return [Submit(call.call, OfferRefused(deferred.task, deferred.agent))] if deferred is not None else []
 
     def _offer_ended(self, call: CallRecord, event: ev.CallEvent) -> Actions:
         """The offer timed out or was revoked: its phone stops ringing (an answered one waits for the core)."""
         assert isinstance(event, ev.OfferEnded)
+        if call.deferred == Deferred(event.task, event.agent):
+            call.deferred = None
         if event.task != call.task:
             return []
-        if call.deferred == event.agent:
-            call.deferred = None
         leg = call.agent_leg
         if leg is not None and leg.target == event.agent and not leg.answered and call.state is not S.ANSWERING:
-            return [self._let_go(call, leg)]
+            return [self._let_go(call, leg), *self._ring_deferred(call)]
         return []
 
     def _let_go(self, call: CallRecord, leg: LegRecord) -> Action:
@@ -244,7 +276,7 @@ class CallControl:
         leg = self._agent_leg(call, event)
         call.agent_leg = None
         call.gone_legs.add(leg.id)
-        return [Submit(call.call, OfferRefused(call.task, leg.target))]
+        return [Submit(call.call, OfferRefused(call.task, leg.target)), *self._ring_deferred(call)]
 
     def _agent_leg(self, call: CallRecord, event: ev.CallEvent) -> LegRecord:
         leg = call.agent_leg
@@ -255,7 +287,7 @@ class CallControl:
     def _offer_taken(self, call: CallRecord, event: ev.CallEvent) -> Actions:
         assert isinstance(event, ev.OfferTaken)
         leg = call.agent_leg
-        call.awaiting, call.agent = None, event.agent
+        call.awaiting, call.agent, call.overflow = None, event.agent, None  # answered: no overflow any more
         actions = self._refuse_deferred(call)
         if leg is None:  # the agent hung up while the core took its answer: the task ends at once
             call.state, call.task_live = S.ENDED, False
@@ -352,7 +384,8 @@ class CallControl:
         return [] if call.answered else self._caller_gone(call, event)
 
     def _task_ended(self, call: CallRecord, event: ev.CallEvent) -> Actions:
-        """The core ended the task itself (its maximum wait with nowhere to go, withdrawn): the call ends."""
+        """The core ended the task itself (its maximum wait with nowhere to go, withdrawn): the call ends (a
+        transfer asked meanwhile will be refused; a task moved by one ends `transferred`, not so)."""
         assert isinstance(event, ev.TaskEnded)
         if event.task != call.task or not call.task_live:
             return []  # a task the call had before a transfer, or one it no longer holds
@@ -432,7 +465,7 @@ C = CallControl
 _END = frozenset({S.ENDED})
 _GONE = Rule(C._caller_gone, _END)
 _KEY = Rule(C._key, stays=True)
-_OFFER_ENDED = Rule(C._offer_ended, stays=True)
+_OFFER_ENDED = Rule(C._offer_ended, frozenset({S.TRANSFERRING}), stays=True)
 _LATE = Rule(C._late_answer, _END)
 #: The one transition table: (state, event) -> what handles it and the states it may lead to.
 TABLE: dict[Key, Rule] = {
@@ -446,11 +479,12 @@ TABLE: dict[Key, Rule] = {
     (S.IVR, ev.FlowQueue): Rule(tr.flow_queue, frozenset({S.QUEUEING})),
     (S.IVR, ev.FlowTransfer): Rule(tr.flow_transfer, frozenset({S.TRANSFERRING})),
     (S.WAITING, ev.LegAnswered): Rule(C._agent_answered, frozenset({S.ANSWERING})),
-    (S.WAITING, ev.LegRefused): Rule(C._agent_refused, frozenset({S.WAITING})),
-    (S.WAITING, ev.FlowOverflow): Rule(tr.flow_overflow, frozenset({S.TRANSFERRING})),
+    (S.WAITING, ev.LegRefused): Rule(C._agent_refused, frozenset({S.WAITING, S.TRANSFERRING})),
+    (S.WAITING, ev.FlowOverflow): Rule(tr.flow_overflow, frozenset({S.TRANSFERRING}), stays=True),
+    (S.ANSWERING, ev.FlowOverflow): Rule(tr.flow_overflow, stays=True),
     (S.WAITING, ev.FlowCallback): Rule(tr.flow_callback, frozenset({S.BOOKING})),
     (S.ANSWERING, ev.OfferTaken): Rule(C._offer_taken, frozenset({S.TALKING, S.ENDED})),
-    (S.ANSWERING, ev.OfferLost): Rule(C._offer_lost, frozenset({S.WAITING})),
+    (S.ANSWERING, ev.OfferLost): Rule(C._offer_lost, frozenset({S.WAITING, S.TRANSFERRING})),
     (S.ANSWERING, ev.LegHungUp): Rule(C._agent_left_answering, frozenset({S.ANSWERING})),
     (S.TALKING, ev.ConsultAsked): Rule(tr.consult_asked, frozenset({S.CONSULTING})),
     (S.CONSULTING, ev.LegAnswered): Rule(tr.consult_answered, frozenset({S.CONSULTING})),
@@ -458,11 +492,15 @@ TABLE: dict[Key, Rule] = {
     (S.CONSULTING, ev.LegHungUp): Rule(tr.hung_up_consulting, frozenset({S.TALKING, S.OUTSIDE, S.ENDED})),
     (S.CONSULTING, ev.ConsultCompleted): Rule(tr.consult_completed, frozenset({S.OUTSIDE})),
     (S.CONSULTING, ev.ConsultCancelled): Rule(tr.consult_cancelled, frozenset({S.TALKING})),
-    (S.TRANSFERRING, ev.Requeued): Rule(tr.requeued, frozenset({S.WAITING})),
+    (S.TRANSFERRING, ev.Requeued): Rule(tr.requeued, frozenset({S.WAITING, S.TRANSFERRING})),
     (S.TRANSFERRING, ev.Dialling): Rule(tr.dialling, frozenset({S.TRANSFERRING})),
-    (S.TRANSFERRING, ev.TransferRefused): Rule(tr.transfer_refused, _END),
+    (S.TRANSFERRING, ev.TransferRefused): Rule(
+        tr.transfer_refused, frozenset({S.TALKING, S.HELD, S.WAITING, S.TRANSFERRING, S.ENDED})
+    ),
+    (S.TRANSFERRING, ev.QueueRefused): Rule(tr.return_refused, frozenset({S.IVR, S.ENDED})),
     (S.TRANSFERRING, ev.LegAnswered): Rule(tr.outside_answered, frozenset({S.OUTSIDE})),
     (S.TRANSFERRING, ev.LegRefused): Rule(tr.outside_refused, frozenset({S.IVR, S.TRANSFERRING})),
+    (S.TRANSFERRING, ev.LegHungUp): Rule(tr.agent_left_transferring, frozenset({S.TRANSFERRING})),
     (S.BOOKING, ev.CallbackBooked): Rule(tr.callback_booked, frozenset({S.IVR})),
     (S.BOOKING, ev.CallbackRefused): Rule(tr.callback_refused, frozenset({S.WAITING})),
     (S.OUTSIDE, ev.LegHungUp): Rule(C._outside_hung_up, _END),
@@ -474,8 +512,8 @@ TABLE: dict[Key, Rule] = {
     (S.ENDED, ev.OfferTaken): Rule(C._late_accept, _END),
     (S.ENDED, ev.OfferLost): Rule(C._late_accept, _END),
     (S.ENDED, ev.Requeued): Rule(C._late_queued, _END),
-    (S.ENDED, ev.Dialling): _LATE,
-    (S.ENDED, ev.TransferRefused): _LATE,
+    (S.ENDED, ev.Dialling): Rule(C._late_queued, _END),
+    (S.ENDED, ev.TransferRefused): Rule(C._late_transfer_refused, _END),
     (S.ENDED, ev.CallbackBooked): _LATE,
     (S.ENDED, ev.CallbackRefused): Rule(C._late_callback_refused, _END),
     **_rules((S.QUEUEING, *_ANSWERED), ev.CallerHungUp, _GONE),
@@ -485,7 +523,7 @@ TABLE: dict[Key, Rule] = {
     **_rules(tuple(CallState), ev.Offered, Rule(C._offered, stays=True)),
     **_rules(tuple(CallState), ev.OfferEnded, _OFFER_ENDED),
     **_rules(
-        (S.WAITING, S.ANSWERING, S.TALKING, S.HELD, S.CONSULTING, S.OUTSIDE),
+        (S.WAITING, S.ANSWERING, S.TALKING, S.HELD, S.CONSULTING, S.TRANSFERRING, S.OUTSIDE),
         ev.TaskEnded,
         Rule(C._task_ended, _END, stays=True),
     ),
@@ -511,16 +549,16 @@ IGNORED: frozenset[Key] = frozenset(
         (S.SETTING_UP, ev.TaskEnded),
         (S.QUEUEING, ev.TaskEnded),
         (S.IVR, ev.TaskEnded),
-        (S.TRANSFERRING, ev.TaskEnded),
         (S.BOOKING, ev.TaskEnded),  # the call-back ends the task: its answer tells the call
         (S.ENDED, ev.TaskEnded),
         # the flow's maximum wait, after the call left the queue (answered, transferred, ended)
-        *((state, ev.FlowOverflow) for state in (S.IVR, S.QUEUEING, S.ANSWERING, S.TALKING, S.TRANSFERRING)),
+        *((state, ev.FlowOverflow) for state in (S.IVR, S.QUEUEING, S.TALKING, S.TRANSFERRING)),
         *((state, ev.FlowOverflow) for state in (S.BOOKING, S.OUTSIDE, S.ENDED)),
         # a leg's re-INVITE that changes no bridge: the agent's before the core took its answer, or while it
         # consults (the bridge is then the agent's and the consulted party's); the outside party's
         (S.ANSWERING, ev.LegHeld),
         (S.CONSULTING, ev.LegHeld),
+        (S.TRANSFERRING, ev.LegHeld),
         (S.OUTSIDE, ev.LegHeld),
         # what the caller or the flow says after the call ended (a repeated BYE, a lost ACK, a last action)
         *((S.ENDED, event) for event in (ev.CallerHungUp, ev.CallerCancelled, ev.NoAck, ev.MediaLost, ev.Key)),

@@ -183,21 +183,25 @@ class OfferLost(CallEvent):
 
 @dataclass(frozen=True, slots=True)
 class Requeued(CallEvent):
-    """A transfer to a queue went through (answer to `SubmitTransfer`): the call waits as `task`."""
+    """The call waits as `task` in `queue`: a transfer or overflow went through (answer to `SubmitTransfer`),
+    or the outside number it rang did not answer and the core took it back (answer to `SubmitReturn`)."""
 
     task: str
+    queue: str
 
 
 @dataclass(frozen=True, slots=True)
 class Dialling(CallEvent):
-    """A transfer to a number went through: the number is to be called through the trunk."""
+    """A transfer to an outside number went through: the new `task` rings `number`, through the trunk."""
 
+    task: str
     number: str
 
 
 @dataclass(frozen=True, slots=True)
 class TransferRefused(CallEvent):
-    """The transfer's new task was not queued (refused, or the store unreachable): the call ends."""
+    """The core refused the transfer (the target unknown, closed or full, the store unreachable): nothing
+    moved, the caller's task is where it was."""
 
     reason: str
 
@@ -250,11 +254,10 @@ class LegHeld(LegEvent):
 
 @dataclass(frozen=True, slots=True)
 class TransferAsked(CallEvent):
-    """A blind transfer to `to`: into `queue` (a new task keeping the caller's place), or out to the number
-    `to` when `queue` is None. `referred`: asked by the agent's phone (REFER), which hangs up by itself."""
+    """A blind transfer to `to`, a queue, a number leading to one or an outside number: the core resolves it.
+    `referred`: asked by the agent's phone (REFER), which hangs up by itself once it went through."""
 
     to: str
-    queue: str | None = None
     referred: bool = False
 
     def __post_init__(self) -> None:
@@ -301,10 +304,14 @@ class FlowQueue(CallEvent):
 
 @dataclass(frozen=True, slots=True)
 class FlowOverflow(CallEvent):
-    """The flow's maximum wait: into `queue` keeping the caller's place, or out to the number `to`."""
+    """The flow's maximum wait: to `to`, a queue (keeping the caller's place) or an outside number, as the
+    core resolves it."""
 
     to: str
-    queue: str | None = None
+
+    def __post_init__(self) -> None:
+        CallEvent.__post_init__(self)
+        _check("to", self.to)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,23 @@ class LegRecord:
     answered: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PendingTransfer:
+    """A transfer or overflow asked of the core, its answer awaited: the caller is still where it was."""
+
+    before: CallState  # where the call stays if the core refuses: with its agent, or waiting
+    new_task: str  # the task the caller becomes if the core takes it
+    referred: bool = False  # asked by the agent's phone (REFER): it hangs up by itself once it went through
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """An offer the core made before the call could ring it (its task being queued or transferred)."""
+
+    task: str
+    agent: str
+
+
 @dataclass(slots=True)
 class CallRecord:
     """One call as call control sees it. `task` is the call's current task (it changes with a transfer)."""
@@ -102,7 +119,9 @@ class CallRecord:
     agent_leg: LegRecord | None = None  # the agent's phone: ringing, then the agent's side
     other_leg: LegRecord | None = None  # the consulted party, or the number the call went out to
     agent: str | None = None  # whose task it is, once the core accepted the answer
-    deferred: str | None = None  # an agent offered the task before the call was WAITING: rung once it is
+    deferred: Deferred | None = None  # an offer made before the call was WAITING: rung once it is, or refused
+    transfer: PendingTransfer | None = None  # asked of the core, its answer awaited (Awaiting.TRANSFER)
+    overflow: str | None = None  # the flow's overflow, held while an agent's phone rings for the call
     back_to_flow: bool = False  # a transfer out that fails goes back to the flow (else to the queue)
     transfers: int = 0
     legs: int = 0  # legs placed so far: the next one's id

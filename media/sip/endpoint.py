@@ -10,7 +10,6 @@ from pathlib import Path
 
 from acd.clock import SYSTEM_CLOCK, Clock
 from acd.hostport import parse_host_port
-from acd.model import Channel
 from acd.service import AcdService
 from ivr.flow import Flow
 from media.calls import Destination, FlowEntry
@@ -54,8 +53,6 @@ def sip_endpoint(
         media_timeout=settings.media_timeout,
         recordings=Path(settings.recordings),
         recorded_queues=frozenset(queue.id for queue in deployment.queues if queue.record),
-        numbers={entry.number: entry.queue for entry in deployment.numbers if entry.queue is not None},
-        queues=frozenset(queue.id for queue in deployment.queues if Channel.VOICE in queue.channels),
         trunk=parse_host_port(settings.sip_trunk) if settings.sip_trunk else None,
         flows=flows,
         flow_folder=config / "ivr",
@@ -64,9 +61,11 @@ def sip_endpoint(
     switchboard = Switchboard(service, registrar, media, clock)
     switchboard.attendant.prepare()  # every prompt spoken now: raises SpeechError rather than meet a caller
     numbers: dict[str, Destination] = {
-        entry.number: entry.queue if entry.queue is not None else FlowEntry(entry.flow or "", entry.attributes)
+        entry.number: FlowEntry(entry.flow or "", entry.attributes)
         for entry in deployment.numbers
+        if entry.queue is None
     }
+    numbers.update(service.topology.numbers)  # a number that leads to a queue: the core's one map of them
 
     def store_available() -> bool:
         return service.engine is None or service.engine.shared.reachable

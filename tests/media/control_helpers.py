@@ -23,16 +23,20 @@ TALKING = (*ANSWERING, ev.OfferTaken(CALL, TASK, "ana"))
 HELD = (*TALKING, ev.LegHeld(CALL, "1", on_hold=True))
 CONSULTING = (*TALKING, ev.ConsultAsked(CALL, "bob"))  # leg "2" rings bob
 CONSULT_ANSWERED = (*CONSULTING, ev.LegAnswered(CALL, "2"))
-REQUEUEING = (*TALKING, ev.TransferAsked(CALL, "q2", "q2"))  # the core's answer awaited; the task is TASK_1
+# The core's answer awaited: the agent still has the caller (TASK); TASK_1 if the core takes the transfer.
+REQUEUEING = (*TALKING, ev.TransferAsked(CALL, "q2"))
 DIALLING = (*TALKING, ev.TransferAsked(CALL, "0612345678"))
-DIALLED = (*DIALLING, ev.Dialling(CALL, "0612345678"))  # leg "2" rings the number
+DIALLED = (*DIALLING, ev.Dialling(CALL, TASK_1, "0612345678"))  # leg "2" rings the number for TASK_1
+RETURNING = (*DIALLED, ev.LegRefused(CALL, "2", 486))  # the core asked to take TASK_1 back to its queue
 OUTSIDE = (*DIALLED, ev.LegAnswered(CALL, "2"))
+OVERFLOWING = (*WAITING, ev.FlowOverflow(CALL, "q2"))  # the core's answer awaited: the caller waits as TASK
 BOOKING = (*WAITING, ev.FlowCallback(CALL, "0612345678", "callback-1"))
 ENDED_AWAITING_PORT = (*SETTING_UP, ev.CallerCancelled(CALL))
 ENDED_AWAITING_QUEUE = (*QUEUEING, ev.CallerCancelled(CALL))
 ENDED_AWAITING_ACCEPT = (*ANSWERING, ev.CallerHungUp(CALL))
 ENDED_AWAITING_TRANSFER = (*REQUEUEING, ev.CallerHungUp(CALL))
 ENDED_AWAITING_DIAL = (*DIALLING, ev.CallerHungUp(CALL))
+ENDED_AWAITING_RETURN = (*RETURNING, ev.CallerHungUp(CALL))
 ENDED_AWAITING_CALLBACK = (*BOOKING, ev.CallerHungUp(CALL))
 ENDED = (*TALKING, ev.CallerHungUp(CALL))
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from acd.events import OfferRefused, TaskCancelled, TaskCompleted, TaskNoted
+from acd.events import OfferRefused, OutsideAnswered, TaskCancelled, TaskCompleted, TaskNoted
 from acd.model import Outcome
 from media.control import IGNORED, TABLE, CallControl, CallState, CallStateError, DuplicateCall, UnknownCall, UnknownLeg
 from media.control import events as ev
@@ -32,6 +32,7 @@ from media.control.actions import (
     StopRecording,
     Submit,
     SubmitArrival,
+    SubmitReturn,
     SubmitTransfer,
     TellFlow,
     Unbridge,
@@ -74,7 +75,7 @@ END = EndCall(C, "caller_hung_up")
 END_NO_ACK, END_LOST = EndCall(C, "no_ack"), EndCall(C, "media_timeout")
 TELL_GONE = TellFlow(C, FlowNote.CALLER_HUNG_UP)
 MUSIC, NO_MUSIC, PORT_CLOSED, BYE = PlayMusic(C), StopMusic(C), ClosePort(C), ByeCaller(C)
-HANDED_TO_BOB = SubmitTransfer(C, TASK, "bob", None, None, "transferred", "ana", joined=True)
+HANDED_TO_BOB = SubmitTransfer(C, TASK, "bob", None, "transferred", "ana", joined=True)
 
 #: (state, event) -> (the steps that bring a call there, the event, the state it leaves, the actions, exactly)
 Scenario = tuple[tuple[ev.CallEvent, ...], ev.CallEvent, CallState, list[Action]]
@@ -130,9 +131,9 @@ SCENARIOS: dict[tuple[CallState, type[ev.CallEvent]], Scenario] = {
     (S.WAITING, ev.LegAnswered): (h.RINGING, ev.LegAnswered(C, "1"), S.ANSWERING, [AcceptOffer(C, TASK, "ana")]),
     (S.WAITING, ev.LegRefused): (h.RINGING, ev.LegRefused(C, "1", 486), S.WAITING, [refused("ana")]),
     (S.WAITING, ev.FlowOverflow): (
-        h.RINGING, ev.FlowOverflow(C, "q2", "q2"), S.TRANSFERRING,
-        [CancelLeg(C, "1"), SubmitTransfer(C, TASK, "q2", "q2", TASK_1, "max_wait")],
+        h.WAITING, ev.FlowOverflow(C, "q2"), S.TRANSFERRING, [SubmitTransfer(C, TASK, "q2", TASK_1, "max_wait")],
     ),
+    (S.ANSWERING, ev.FlowOverflow): (h.ANSWERING, ev.FlowOverflow(C, "q2"), S.ANSWERING, []),  # held: see below
     (S.WAITING, ev.FlowCallback): (
         h.RINGING, CALLBACK, S.BOOKING,
         [CancelLeg(C, "1"), refused("ana"), RequestCallback(C, TASK, "callback-1", "0612345678")],
@@ -194,8 +195,8 @@ SCENARIOS: dict[tuple[CallState, type[ev.CallEvent]], Scenario] = {
         h.TALKING, ev.LegHeld(C, "1", on_hold=True), S.HELD, [Unbridge(C), MUSIC, noted("hold")],
     ),
     (S.TALKING, ev.TransferAsked): (
-        h.TALKING, ev.TransferAsked(C, "q2", "q2"), S.TRANSFERRING,
-        [HangUpLeg(C, "1"), Unbridge(C), MUSIC, SubmitTransfer(C, TASK, "q2", "q2", TASK_1, "transferred", "ana")],
+        h.TALKING, ev.TransferAsked(C, "q2"), S.TRANSFERRING,  # the agent keeps the caller until the core says
+        [SubmitTransfer(C, TASK, "q2", TASK_1, "transferred", "ana")],
     ),
     (S.TALKING, ev.CallerHungUp): (
         h.TALKING, HUNG_UP, S.ENDED,
@@ -226,9 +227,9 @@ SCENARIOS: dict[tuple[CallState, type[ev.CallEvent]], Scenario] = {
         h.HELD, ev.LegHungUp(C, "1"), S.ENDED,
         [submit(TaskCompleted(TASK, "ana")), NO_MUSIC, BYE, PORT_CLOSED, EndCall(C, "agent_hung_up")],
     ),
-    (S.HELD, ev.TransferAsked): (  # the phone that sent REFER hangs up by itself (RFC 5589 §6.1)
+    (S.HELD, ev.TransferAsked): (
         h.HELD, ev.TransferAsked(C, "0612345678", referred=True), S.TRANSFERRING,
-        [SubmitTransfer(C, TASK, "0612345678", None, None, "transferred", "ana")],
+        [SubmitTransfer(C, TASK, "0612345678", TASK_1, "transferred", "ana")],
     ),
     (S.HELD, ev.CallerHungUp): (
         h.HELD, HUNG_UP, S.ENDED, [submit(TaskCompleted(TASK, "ana")), HangUpLeg(C, "1"), NO_MUSIC, PORT_CLOSED, END],
@@ -288,32 +289,49 @@ SCENARIOS: dict[tuple[CallState, type[ev.CallEvent]], Scenario] = {
         [HangUpLeg(C, "1"), CancelLeg(C, "2"), NO_MUSIC, BYE, PORT_CLOSED, EndCall(C, "withdrawn")],
     ),
     # ---------------------------------------------------------------------------- TRANSFERRING
-    (S.TRANSFERRING, ev.Requeued): (h.REQUEUEING, ev.Requeued(C, TASK_1), S.WAITING, []),  # music already on
-    (S.TRANSFERRING, ev.Dialling): (
-        h.DIALLING, ev.Dialling(C, "0612345678"), S.TRANSFERRING, [PlaceLeg(C, "2", Role.OUTSIDE, "0612345678")],
+    (S.TRANSFERRING, ev.Requeued): (  # the core moved the task: the agent's part ends, the caller hears music
+        h.REQUEUEING, ev.Requeued(C, TASK_1, "q2"), S.WAITING, [HangUpLeg(C, "1"), Unbridge(C), MUSIC],
     ),
-    (S.TRANSFERRING, ev.TransferRefused): (
-        h.REQUEUEING, ev.TransferRefused(C, "rejected"), S.ENDED, [NO_MUSIC, BYE, PORT_CLOSED, EndCall(C, "rejected")],
+    (S.TRANSFERRING, ev.Dialling): (
+        h.DIALLING, ev.Dialling(C, TASK_1, "0612345678"), S.TRANSFERRING,
+        [HangUpLeg(C, "1"), Unbridge(C), MUSIC, PlaceLeg(C, "2", Role.OUTSIDE, "0612345678")],
+    ),
+    (S.TRANSFERRING, ev.TransferRefused): (  # nothing moved: the agent still talks with the caller
+        h.REQUEUEING, ev.TransferRefused(C, "closed"), S.TALKING, [],
+    ),
+    (S.TRANSFERRING, ev.QueueRefused): (  # the number did not answer and the queue closed since: the core ended it
+        h.RETURNING, ev.QueueRefused(C, TASK_1, "closed"), S.ENDED, [NO_MUSIC, BYE, PORT_CLOSED, EndCall(C, "closed")],
     ),
     (S.TRANSFERRING, ev.LegAnswered): (
-        h.DIALLED, ev.LegAnswered(C, "2"), S.OUTSIDE, [NO_MUSIC, Bridge(C, "caller", "2")],
+        h.DIALLED, ev.LegAnswered(C, "2"), S.OUTSIDE,
+        [NO_MUSIC, submit(OutsideAnswered(TASK_1)), Bridge(C, "caller", "2")],
     ),
-    (S.TRANSFERRING, ev.LegRefused): (  # back to the queue it came from, as a new task: nothing lost
-        h.DIALLED, ev.LegRefused(C, "2", 486), S.TRANSFERRING,
-        [SubmitTransfer(C, TASK, "q1", "q1", TASK_1, "transfer failed 486", task_done=True)],
+    (S.TRANSFERRING, ev.LegRefused): (  # the core takes the task back to its queue, with its place: nothing lost
+        h.DIALLED, ev.LegRefused(C, "2", 486), S.TRANSFERRING, [SubmitReturn(C, TASK_1, 486)],
     ),
-    (S.TRANSFERRING, ev.CallerHungUp): (h.REQUEUEING, HUNG_UP, S.ENDED, [NO_MUSIC, PORT_CLOSED]),
+    (S.TRANSFERRING, ev.LegHungUp): (  # the agent hangs up before the core's answer: the caller hears music
+        h.REQUEUEING, ev.LegHungUp(C, "1"), S.TRANSFERRING, [Unbridge(C), MUSIC],
+    ),
+    (S.TRANSFERRING, ev.CallerHungUp): (  # what its task becomes waits for the core's answer
+        h.REQUEUEING, HUNG_UP, S.ENDED, [HangUpLeg(C, "1"), Unbridge(C), PORT_CLOSED],
+    ),
     (S.TRANSFERRING, ev.NoAck): (
-        h.DIALLED, NO_ACK, S.ENDED, [CancelLeg(C, "2"), NO_MUSIC, BYE, PORT_CLOSED, END_NO_ACK],
+        h.DIALLED, NO_ACK, S.ENDED,
+        [submit(TaskCancelled(TASK_1)), CancelLeg(C, "2"), NO_MUSIC, BYE, PORT_CLOSED, END_NO_ACK],
     ),
-    (S.TRANSFERRING, ev.MediaLost): (  # no task to note it on: the agent's ended with the transfer
-        h.DIALLED, LOST, S.ENDED, [CancelLeg(C, "2"), NO_MUSIC, BYE, PORT_CLOSED, END_LOST],
+    (S.TRANSFERRING, ev.MediaLost): (
+        h.DIALLED, LOST, S.ENDED,
+        [noted("media_timeout", {"side": "caller"}, TASK_1), submit(TaskCancelled(TASK_1)), CancelLeg(C, "2"),
+         NO_MUSIC, BYE, PORT_CLOSED, END_LOST],
     ),
-    (S.TRANSFERRING, ev.Key): (h.DIALLED, key(), S.TRANSFERRING, []),
+    (S.TRANSFERRING, ev.Key): (h.DIALLED, key(), S.TRANSFERRING, [noted("dtmf", {"digit": "5", "from": "caller"}, TASK_1)]),
     (S.TRANSFERRING, ev.Offered): (h.REQUEUEING, ev.Offered(C, TASK_1, "bob"), S.TRANSFERRING, []),  # deferred
     (S.TRANSFERRING, ev.OfferEnded): (h.REQUEUEING, ev.OfferEnded(C, TASK_1, "bob"), S.TRANSFERRING, []),
+    (S.TRANSFERRING, ev.TaskEnded): (  # the core ended the caller's task as the overflow was asked: it is over
+        h.OVERFLOWING, ev.TaskEnded(C, TASK, "max_wait"), S.ENDED, [NO_MUSIC, BYE, PORT_CLOSED],
+    ),
     (S.TRANSFERRING, ev.FlowHangUp): (
-        h.REQUEUEING, ev.FlowHangUp(C, "closed"), S.ENDED, [NO_MUSIC, BYE, PORT_CLOSED],
+        h.REQUEUEING, ev.FlowHangUp(C, "closed"), S.ENDED, [HangUpLeg(C, "1"), Unbridge(C), BYE, PORT_CLOSED],
     ),
     (S.TRANSFERRING, ev.FlowCallback): (h.REQUEUEING, CALLBACK, S.TRANSFERRING, [NOT_WAITING]),
     # --------------------------------------------------------------------------------- BOOKING
@@ -368,10 +386,14 @@ SCENARIOS: dict[tuple[CallState, type[ev.CallEvent]], Scenario] = {
         h.ENDED_AWAITING_ACCEPT, ev.OfferLost(C, TASK, "ana"), S.ENDED, [submit(TaskCancelled(TASK)), END],
     ),
     (S.ENDED, ev.Requeued): (
-        h.ENDED_AWAITING_TRANSFER, ev.Requeued(C, TASK_1), S.ENDED, [submit(TaskCancelled(TASK_1)), END],
+        h.ENDED_AWAITING_TRANSFER, ev.Requeued(C, TASK_1, "q2"), S.ENDED, [submit(TaskCancelled(TASK_1)), END],
     ),
-    (S.ENDED, ev.Dialling): (h.ENDED_AWAITING_DIAL, ev.Dialling(C, "0612345678"), S.ENDED, [END]),
-    (S.ENDED, ev.TransferRefused): (h.ENDED_AWAITING_TRANSFER, ev.TransferRefused(C, "rejected"), S.ENDED, [END]),
+    (S.ENDED, ev.Dialling): (  # the new task rings a number for nobody: cancelled
+        h.ENDED_AWAITING_DIAL, ev.Dialling(C, TASK_1, "0612345678"), S.ENDED, [submit(TaskCancelled(TASK_1)), END],
+    ),
+    (S.ENDED, ev.TransferRefused): (  # the task stayed with its agent: completed, as the caller's leaving would
+        h.ENDED_AWAITING_TRANSFER, ev.TransferRefused(C, "closed"), S.ENDED, [submit(TaskCompleted(TASK, "ana")), END],
+    ),
     (S.ENDED, ev.CallbackBooked): (h.ENDED_AWAITING_CALLBACK, ev.CallbackBooked(C), S.ENDED, [END]),
     (S.ENDED, ev.CallbackRefused): (
         h.ENDED_AWAITING_CALLBACK, ev.CallbackRefused(C), S.ENDED, [submit(TaskCancelled(TASK)), END],
@@ -420,10 +442,11 @@ IN_STATE = {
 SAMPLES: list[ev.CallEvent] = [
     ev.PortOpened(C), ev.PortFailed(C, 503), ev.CallerCancelled(C), HUNG_UP, NO_ACK, LOST, key(),
     ev.Queued(C, TASK), ev.QueueRefused(C, TASK, "queue_full"), ev.TaskEnded(C, TASK, "withdrawn"),
-    ev.OfferTaken(C, TASK, "ana"), ev.OfferLost(C, TASK, "ana"), ev.Requeued(C, TASK_1), ev.Dialling(C, "06"),
-    ev.TransferRefused(C, "rejected"), ev.CallbackBooked(C), ev.CallbackRefused(C), ev.TransferAsked(C, "q2", "q2"),
+    ev.OfferTaken(C, TASK, "ana"), ev.OfferLost(C, TASK, "ana"), ev.Requeued(C, TASK_1, "q2"),
+    ev.Dialling(C, TASK_1, "06"), ev.TransferRefused(C, "closed"), ev.CallbackBooked(C), ev.CallbackRefused(C),
+    ev.TransferAsked(C, "q2"),
     ev.ConsultAsked(C, "bob"), ev.ConsultCompleted(C), ev.ConsultCancelled(C), ev.FlowQueue(C, "q1"),
-    ev.FlowOverflow(C, "q2", "q2"), CALLBACK, ev.FlowTransfer(C, "06"), ev.FlowHangUp(C, "bye"),
+    ev.FlowOverflow(C, "q2"), CALLBACK, ev.FlowTransfer(C, "06"), ev.FlowHangUp(C, "bye"),
 ]  # fmt: skip
 
 
@@ -517,13 +540,63 @@ def test_a_second_offer_while_a_phone_rings_is_refused_at_once() -> None:
 
 
 def test_an_offer_of_a_task_the_call_left_is_refused_at_once() -> None:
-    control = brought((*h.REQUEUEING, ev.Requeued(C, TASK_1)))
+    control = brought((*h.REQUEUEING, ev.Requeued(C, TASK_1, "q2")))
     assert control.handle(ev.Offered(C, TASK, "bob"), 0.0) == [refused("bob", TASK)]
 
 
 def test_an_offer_made_during_a_transfer_to_a_queue_rings_once_the_call_waits_there() -> None:
     control = brought((*h.REQUEUEING, ev.Offered(C, TASK_1, "bob")))
-    assert control.handle(ev.Requeued(C, TASK_1), 0.0) == [PlaceLeg(C, "2", Role.AGENT, "bob")]
+    assert control.handle(ev.Requeued(C, TASK_1, "q2"), 0.0) == [
+        HangUpLeg(C, "1"), Unbridge(C), MUSIC, PlaceLeg(C, "2", Role.AGENT, "bob")
+    ]  # fmt: skip
+
+
+def test_an_offer_made_during_an_overflow_is_rung_if_the_core_refuses_the_overflow() -> None:
+    control = brought((*h.OVERFLOWING, ev.Offered(C, TASK, "ana")))  # the task still waits where it was
+    assert control.handle(ev.TransferRefused(C, "queue_full"), 0.0) == [PlaceLeg(C, "1", Role.AGENT, "ana")]
+    assert control.calls[CALL].state is S.WAITING and control.calls[CALL].task == TASK
+
+
+def test_an_offer_of_the_task_an_overflow_moved_is_refused_once_the_call_waits_elsewhere() -> None:
+    control = brought((*h.OVERFLOWING, ev.Offered(C, TASK, "ana")))  # the core revokes it with the overflow
+    assert control.handle(ev.Requeued(C, TASK_1, "q2"), 0.0) == [refused("ana", TASK)]
+    assert control.calls[CALL].task == TASK_1 and control.calls[CALL].queue == "q2"
+
+
+def test_an_overflow_while_a_phone_rings_is_held_and_goes_on_if_that_ring_fails() -> None:
+    control = brought((*h.RINGING, ev.FlowOverflow(C, "q2")))
+    assert control.calls[CALL].state is S.WAITING  # the caller is about to be answered: the phone rings on
+    assert control.handle(ev.LegRefused(C, "1", 486), 0.0) == [
+        refused("ana"), SubmitTransfer(C, TASK, "q2", TASK_1, "max_wait")
+    ]  # fmt: skip
+    control = brought((*h.RINGING, ev.FlowOverflow(C, "q2"), ev.LegAnswered(C, "1")))
+    control.handle(ev.OfferTaken(C, TASK, "ana"), 0.0)
+    assert control.calls[CALL].overflow is None  # answered: the overflow is over
+
+
+def test_a_transfer_the_core_refuses_leaves_a_held_caller_held_and_an_agent_who_left_ends_the_call() -> None:
+    control = brought((*h.HELD, ev.TransferAsked(C, "q2")))
+    assert control.handle(ev.TransferRefused(C, "closed"), 0.0) == []
+    assert control.calls[CALL].state is S.HELD and control.calls[CALL].music
+    control = brought((*h.REQUEUEING, ev.LegHungUp(C, "1")))
+    assert control.handle(ev.TransferRefused(C, "closed"), 0.0) == [
+        submit(TaskCompleted(TASK, "ana")), NO_MUSIC, BYE, PORT_CLOSED, EndCall(C, "agent_hung_up")
+    ]  # fmt: skip
+
+
+def test_a_refer_that_goes_through_lets_the_phone_hang_up_by_itself() -> None:
+    control = brought((*h.TALKING, ev.TransferAsked(C, "q2", referred=True)))
+    assert control.handle(ev.Requeued(C, TASK_1, "q2"), 0.0) == [Unbridge(C), MUSIC]  # RFC 5589 §6.1
+    assert control.handle(ev.LegHungUp(C, "1"), 0.0) == []  # its BYE, once it heard the NOTIFY
+
+
+def test_a_number_that_does_not_answer_puts_the_caller_back_in_its_queue() -> None:
+    control = brought(h.RETURNING)
+    assert control.handle(ev.Requeued(C, TASK_1, "q1"), 0.0) == []  # music already on
+    record = control.calls[CALL]
+    assert (record.state, record.task, record.task_live) == (S.WAITING, TASK_1, True)
+    control = brought(h.ENDED_AWAITING_RETURN)  # the caller left meanwhile: its task does not wait for nobody
+    assert control.handle(ev.Requeued(C, TASK_1, "q1"), 0.0) == [submit(TaskCancelled(TASK_1)), END]
 
 
 def test_a_phone_that_cannot_be_rung_refuses_the_offer_at_once() -> None:
@@ -598,9 +671,9 @@ def test_a_transfer_out_from_a_flow_that_fails_goes_back_to_the_flow() -> None:
 def test_an_overflow_to_a_number_dials_it_once_the_core_took_the_task_back() -> None:
     control = brought(h.WAITING)
     assert control.handle(ev.FlowOverflow(C, "0612345678"), 0.0) == [
-        SubmitTransfer(C, TASK, "0612345678", None, None, "max_wait")
+        SubmitTransfer(C, TASK, "0612345678", TASK_1, "max_wait")
     ]
-    assert control.handle(ev.Dialling(C, "0612345678"), 0.0) == [PlaceLeg(C, "1", Role.OUTSIDE, "0612345678")]
+    assert control.handle(ev.Dialling(C, TASK_1, "0612345678"), 0.0) == [PlaceLeg(C, "1", Role.OUTSIDE, "0612345678")]
 
 
 def test_a_held_call_put_on_hold_again_changes_nothing_and_talking_re_offers_rebridge() -> None:

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from acd.events import OfferRefused, TaskCancelled, TaskCompleted, TaskNoted
-from media.control import CallControl, CallState, CallStateError, task_id_for
+from acd.events import OfferRefused, OutsideAnswered, TaskCancelled, TaskCompleted, TaskNoted
+from media.control import CallControl, CallState, CallStateError, Deferred, task_id_for
 from media.control import events as ev
 from media.control.actions import (
     AcceptOffer,
@@ -33,6 +33,7 @@ from media.control.actions import (
     StopFlow,
     Submit,
     SubmitArrival,
+    SubmitReturn,
     SubmitTransfer,
 )
 
@@ -65,7 +66,7 @@ class WorldCall:
 @dataclass
 class Task:
     call: str
-    status: str = "queued"  # queued, offered, assigned, done
+    status: str = "queued"  # queued, offered, assigned, outside (ringing a number), done
     agent: str | None = None
     answered: bool = False  # the answer that queued it came: the core may end it (before, it only rejects it)
 
@@ -76,6 +77,11 @@ class World:
     legs: dict[tuple[str, str], WorldLeg] = field(default_factory=dict)
     tasks: dict[str, Task] = field(default_factory=dict)
     pending: list[ev.CallEvent] = field(default_factory=list)  # answers and decisions not yet delivered
+    # Transfers asked of the core, by the new task: the core carries one out (or refuses it) as its answer is
+    # delivered, in one step, as `TaskTransferred` is one event.
+    moves: dict[str, SubmitTransfer] = field(default_factory=dict)
+    returns: set[str] = field(default_factory=set)  # tasks an outside number sent back, their answer pending
+    referring: set[str] = field(default_factory=set)  # calls whose agent's phone sent REFER, its answer pending
 
 
 class CallControlMachine(RuleBasedStateMachine):
@@ -131,6 +137,10 @@ class CallControlMachine(RuleBasedStateMachine):
                 world.pending.append(ev.OfferLost(action.call, action.task, action.agent))
         elif isinstance(action, SubmitTransfer):
             self.transfer(action)
+        elif isinstance(action, SubmitReturn):
+            assert self.world.tasks[action.task].status == "outside", action
+            self.world.returns.add(action.task)
+            self.world.pending.append(ev.Requeued(action.call, action.task, "q1"))
         elif isinstance(action, RequestCallback):
             world.tasks[action.task].status = "done"
             world.pending.append(ev.CallbackBooked(action.call))
@@ -140,18 +150,61 @@ class CallControlMachine(RuleBasedStateMachine):
             call.ended += 1
 
     def transfer(self, action: SubmitTransfer) -> None:
-        if action.agent is not None:
-            self.complete(action.task, action.agent)
-        elif not action.task_done:
-            self.cancel(action.call, action.task)
         if action.joined:
-            assert action.agent is not None and action.queue is None
-        elif action.queue is None:
-            self.world.pending.append(ev.Dialling(action.call, action.to))
+            assert action.agent is not None and action.new_task is None
+            self.complete(action.task, action.agent)
+            return
+        assert action.new_task is not None and action.new_task not in self.world.tasks
+        self.world.moves[action.new_task] = action
+        if action.to == "q2":
+            self.world.pending.append(ev.Requeued(action.call, action.new_task, "q2"))
         else:
-            assert action.new_task is not None
-            self.world.tasks[action.new_task] = Task(action.call)
-            self.world.pending.append(ev.Requeued(action.call, action.new_task))
+            self.world.pending.append(ev.Dialling(action.call, action.new_task, action.to))
+
+    def deliver(self, event: ev.CallEvent, *, refused: bool = False) -> None:
+        """An answer comes: the world's core carries out what it answers (or its refusal) as it does."""
+        world = self.world
+        if isinstance(event, ev.Requeued | ev.Dialling) and event.task in world.moves:
+            action = world.moves.pop(event.task)
+            old = world.tasks[action.task]
+            refer = action.call in world.referring
+            world.referring.discard(action.call)
+            if refused or old.status == "done":  # refused, or the core had ended the task meanwhile
+                event = ev.TransferRefused(event.call, "queue_full")
+            else:
+                self.move(action, old, "queued" if isinstance(event, ev.Requeued) else "outside", refer)
+        elif isinstance(event, ev.Requeued) and event.task in world.returns:
+            world.returns.discard(event.task)
+            task = world.tasks[event.task]
+            task.status = "done" if refused else "queued"
+            if refused:
+                event = ev.QueueRefused(event.call, event.task, "closed")
+        elif refused:
+            event = _other_answer(self, event)
+        if isinstance(event, ev.PortOpened):
+            world.calls[event.call].port = "open"
+        elif isinstance(event, ev.PortFailed):
+            world.calls[event.call].port = "none"
+        elif isinstance(event, ev.Queued | ev.Requeued):
+            world.tasks[event.task].answered = True
+        self.feed(event)
+
+    def move(self, action: SubmitTransfer, old: Task, status: str, refer: bool) -> None:
+        """The transfer carried out: the old task's part ends (its offer revoked), the new one waits or rings."""
+        assert action.new_task is not None
+        if old.status == "assigned":
+            assert old.agent == action.agent, (old, action)
+        elif old.status == "offered":
+            assert old.agent is not None
+            self.world.pending.append(ev.OfferEnded(action.call, action.task, old.agent))
+        else:
+            assert old.status == "queued", old
+        old.status = "done"
+        self.world.tasks[action.new_task] = Task(action.call, status, answered=True)
+        if refer:  # it went through: the phone that sent REFER hangs up by itself
+            for leg in self.legs("answered"):
+                if leg.call == action.call and leg.role is Role.AGENT:
+                    leg.status = "referred"
 
     def complete(self, task_id: str, agent: str) -> None:
         task = self.world.tasks[task_id]
@@ -160,7 +213,7 @@ class CallControlMachine(RuleBasedStateMachine):
 
     def cancel(self, call: str, task_id: str) -> None:
         task = self.world.tasks[task_id]
-        assert task.status in ("queued", "offered"), (task_id, task)
+        assert task.status in ("queued", "offered", "outside"), (task_id, task)
         if task.status == "offered":  # the offer is revoked: its decision follows
             assert task.agent is not None
             self.world.pending.append(ev.OfferEnded(call, task_id, task.agent))
@@ -175,6 +228,10 @@ class CallControlMachine(RuleBasedStateMachine):
             task = self.world.tasks[event.task_id]
             if task.status == "offered" and task.agent == event.agent_id:
                 task.status, task.agent = "queued", None
+        elif isinstance(event, OutsideAnswered):
+            task = self.world.tasks[event.task_id]
+            assert task.status == "outside", (event, task)
+            task.status = "done"
         else:
             assert isinstance(event, TaskNoted)
 
@@ -199,15 +256,33 @@ class CallControlMachine(RuleBasedStateMachine):
     @rule(data=st.data(), other=st.booleans())
     def an_answer_comes(self, data: st.DataObject, other: bool) -> None:
         event = self.world.pending.pop(data.draw(st.integers(0, len(self.world.pending) - 1)))
-        if other:  # the other answer the same request could have had
-            event = _other_answer(self, event)
-        if isinstance(event, ev.PortOpened):
-            self.world.calls[event.call].port = "open"
-        elif isinstance(event, ev.PortFailed):
-            self.world.calls[event.call].port = "none"
-        elif isinstance(event, ev.Queued | ev.Requeued):
-            self.world.tasks[event.task].answered = True
-        self.feed(event)
+        self.deliver(event, refused=other)  # other: the other answer the same request could have had
+
+    @precondition(lambda self: self.waiting_calls())
+    @rule(data=st.data(), agent=st.sampled_from(AGENTS))
+    def an_agent_takes_a_waiting_call(self, data: st.DataObject, agent: str) -> None:
+        """Offered, rung, answered and accepted in one step: so that the runs reach talking calls, and what
+        is asked of them (transfers, consultations), as often as the rest."""
+        call = data.draw(st.sampled_from(self.waiting_calls()))
+        record = self.control.calls[call]
+        task = self.world.tasks[record.task]
+        task.status, task.agent = "offered", agent
+        self.feed(ev.Offered(call, record.task, agent))
+        leg = next(leg for leg in self.legs("ringing") if leg.call == call and leg.role is Role.AGENT)
+        leg.status = "answered"
+        self.feed(ev.LegAnswered(call, leg.id))
+        taken = next(p for p in self.world.pending if isinstance(p, ev.OfferTaken) and p.call == call)
+        self.world.pending.remove(taken)
+        self.feed(taken)
+
+    def waiting_calls(self) -> list[str]:
+        """Calls waiting in queue with nothing ringing for them, whose task the core holds as queued."""
+        return [
+            call.id for call in self.live_calls()
+            if (record := self.control.calls[call.id]).state is CallState.WAITING and record.agent_leg is None
+            and record.deferred is None and record.overflow is None
+            and self.world.tasks.get(record.task, Task("")).status == "queued"
+        ]  # fmt: skip
 
     @precondition(lambda self: any(task.status == "queued" for task in self.world.tasks.values()))
     @rule(data=st.data(), agent=st.sampled_from(AGENTS))
@@ -219,7 +294,7 @@ class CallControlMachine(RuleBasedStateMachine):
         actions = self.feed(ev.Offered(task.call, task_id, agent))
         rung = any(isinstance(a, PlaceLeg) and a.role is Role.AGENT and a.target == agent for a in actions)
         refused = Submit(task.call, OfferRefused(task_id, agent)) in actions
-        kept = self.control.calls[task.call].deferred == agent
+        kept = self.control.calls[task.call].deferred == Deferred(task_id, agent)
         assert rung or refused or kept, f"offer of {task_id} to {agent} lost: {actions}"
 
     @precondition(lambda self: any(task.status in ("queued", "offered") for task in self.world.tasks.values()))
@@ -299,11 +374,9 @@ class CallControlMachine(RuleBasedStateMachine):
             case "queue":
                 referred = data.draw(st.booleans())
                 before = self.control.calls[call].state
-                self.feed(ev.TransferAsked(call, "q2", "q2", referred=referred))
-                if referred and before is not self.control.calls[call].state:  # taken: the phone will hang up
-                    for leg in self.legs("answered"):
-                        if leg.call == call and leg.role is Role.AGENT:
-                            leg.status = "referred"
+                self.feed(ev.TransferAsked(call, "q2", referred=referred))
+                if referred and before is not self.control.calls[call].state:  # asked of the core
+                    self.world.referring.add(call)
             case "number":
                 self.feed(ev.TransferAsked(call, "0612345678"))
             case "consult":
@@ -321,7 +394,7 @@ class CallControlMachine(RuleBasedStateMachine):
             case "queue":
                 self.feed(ev.FlowQueue(call, "q1", {"topic": "tva"}))
             case "overflow":
-                self.feed(ev.FlowOverflow(call, "q2", "q2"))
+                self.feed(ev.FlowOverflow(call, "q2"))
             case "out":
                 self.feed(ev.FlowOverflow(call, "0612345678"))
             case "callback":
@@ -360,7 +433,8 @@ class CallControlMachine(RuleBasedStateMachine):
             answering = record.state is CallState.ANSWERING or any(
                 isinstance(p, ev.OfferTaken | ev.OfferLost) and p.call == task.call for p in self.world.pending
             )
-            assert ringing or answering or record.deferred == task.agent, f"{task_id} offered to {task.agent}, lost"
+            kept = record.deferred == Deferred(task_id, task.agent or "")
+            assert ringing or answering or kept, f"{task_id} offered to {task.agent}, lost"
 
     def teardown(self) -> None:
         """Every caller hangs up, every referred phone too, every answer comes: nothing is left."""
@@ -371,10 +445,7 @@ class CallControlMachine(RuleBasedStateMachine):
             call.hung_up = True
             self.feed(ev.CallerHungUp(call.id) if call.answered else ev.CallerCancelled(call.id))
         while self.world.pending:
-            event = self.world.pending.pop(0)
-            if isinstance(event, ev.PortOpened):
-                self.world.calls[event.call].port = "open"
-            self.feed(event)
+            self.deliver(self.world.pending.pop(0))
         for record in self.control.calls.values():
             assert record.state is CallState.ENDED, record
             assert record.deferred is None, record
@@ -391,12 +462,9 @@ def _other_answer(machine: CallControlMachine, event: ev.CallEvent) -> ev.CallEv
     world = machine.world
     if isinstance(event, ev.PortOpened):
         return ev.PortFailed(event.call, 503)
-    if isinstance(event, ev.Queued | ev.Requeued) and world.tasks[event.task].status == "queued":
+    if isinstance(event, ev.Queued) and world.tasks[event.task].status == "queued":
         world.tasks[event.task].status = "done"
-        reason = "queue_full"
-        return ev.QueueRefused(event.call, event.task, reason) if isinstance(event, ev.Queued) else (
-            ev.TransferRefused(event.call, reason)
-        )  # fmt: skip
+        return ev.QueueRefused(event.call, event.task, "queue_full")
     if isinstance(event, ev.CallbackBooked):
         record = machine.control.calls[event.call]
         world.tasks[record.task].status = "queued"  # not booked: the task waits on

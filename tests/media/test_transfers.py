@@ -53,6 +53,14 @@ def _call(centre: Centre, task: str) -> dict[str, Any]:
     return next((call for call in calls if call["task"] == task), {})
 
 
+def other_party_answered(centre: Centre, task: str) -> None:
+    """Wait for the consulted party to answer; fail saying where the call stood instead."""
+    try:
+        until("the consulted party answers", lambda: _call(centre, task).get("other_party") == "answered", 20)
+    except AssertionError as error:
+        raise AssertionError(f"{error}; the call: {_call(centre, task) or 'gone'}") from None
+
+
 def call_state(centre: Centre, task: str) -> str | None:
     return _call(centre, task).get("state")
 
@@ -69,10 +77,12 @@ def test_a_refer_to_a_queue_number_puts_the_caller_back_in_the_acd_for_another_a
             finished(calling, centre)
             finished(talking, centre)  # the caller hung up on the second agent
     kinds = centre.kinds(first_task)
-    assert kinds[:3] == ["task_queued", "offered", "offer_accepted"] and "task_completed" in kinds, kinds
-    notes = [e for e in centre.events(task=first_task) if e["kind"] == "task_noted"]
-    assert [(n["reason"], n["data"]) for n in notes] == [("transferred", {"to": TVA})]
+    assert kinds[:4] == ["task_queued", "offered", "offer_accepted", "task_transferred"], kinds
+    assert "task_completed" in kinds, kinds  # the first agent's part ended, its wrap-up followed
     second_task = task_id_for(f"{call_id}/1")
+    moved = [e for e in centre.events(task=first_task) if e["kind"] == "task_transferred"]
+    # One event of the core: the number resolved to its queue, the caller's new task named.
+    assert [(e["reason"], e["data"]) for e in moved] == [("transferred", {"to": "lons-tva", "new_task": second_task})]
     events = centre.events(task=second_task)
     assert [e["agent"] for e in events if e["kind"] == "offer_accepted"] == ["sdubois"]
     assert "task_completed" in [e["kind"] for e in events]
@@ -120,12 +130,13 @@ def consulting(centre: Centre, agent: str, office_port: int) -> Iterator[Consult
     """A caller talking to `agent`, who consults the office by the API; yields once the office answered."""
     with Phone(centre, agent) as phone:
         talking = phone.answer("agent_answers.xml")
-        call_id, calling = caller(centre, "caller.xml", "-d", "8000")
+        # The caller stays 12 s: long enough for the consultation to be set up on a loaded machine.
+        call_id, calling = caller(centre, "caller.xml", "-d", "12000")
         task = task_id_for(call_id)
         answered(centre, task)
         at_office = office(centre, office_port)
         assert centre.admin.post(f"/api/v1/calls/{task}/consult", json={"to": OFFICE}).json()["state"] == "consulting"
-        until("the office answers", lambda: _call(centre, task)["other_party"] == "answered", 20)
+        other_party_answered(centre, task)
         yield Consultation(task, talking, calling, at_office)
 
 
@@ -147,6 +158,26 @@ def test_a_consultation_cancelled_returns_the_agent_to_the_caller(centre: Centre
         finished(consultation.agent, centre)  # the agent was with the caller until the caller hung up
     notes = [e["reason"] for e in centre.events(task=consultation.task) if e["kind"] == "task_noted"]
     assert notes == ["consulting", "consult_ended"], notes
+
+
+def test_a_transfer_the_target_refuses_keeps_the_caller_with_its_agent(centre: Centre) -> None:
+    with Phone(centre, "jbernard") as agent:
+        talking = agent.answer("agent_answers.xml")
+        call_id, calling = caller(centre, "caller.xml", "-d", "6000")
+        task = task_id_for(call_id)
+        answered(centre, task)
+        # lons-chat takes no calls: the core refuses the transfer in one event, and nothing moves.
+        reply = centre.admin.post(f"/api/v1/calls/{task}/transfer", json={"to": "lons-chat"})
+        assert (reply.status_code, reply.json()["error"]) == (409, "transfer-refused"), reply.text
+        assert reply.json()["details"]["reason"] == "channel_not_served"
+        unknown = centre.admin.post(f"/api/v1/calls/{task}/transfer", json={"to": "nowhere"})
+        assert (unknown.status_code, unknown.json()["error"]) == (404, "unknown-target"), unknown.text
+        assert (call_state(centre, task), _call(centre, task)["agent"]) == ("talking", "jbernard")
+        finished(calling, centre)  # the caller talked with its agent until it hung up
+        finished(talking, centre)
+    kinds = centre.kinds(task)
+    assert "task_transferred" not in kinds and "task_completed" in kinds, kinds
+    assert not centre.events(task=task_id_for(f"{call_id}/1")), "no task was made for the caller elsewhere"
 
 
 def test_bad_transfer_requests_are_refused_and_change_nothing(centre: Centre) -> None:
@@ -174,12 +205,12 @@ def test_a_consultation_with_a_colleague_rings_its_phone_then_joins_the_caller_t
         # Only the first agent takes calls; the colleague is rung by the consultation alone.
         centre.admin.put("/api/v1/agents/csimon/state", json={"state": "not_ready", "reason": "break"})
         talking = agent.answer("agent_answers.xml")
-        call_id, calling = caller(centre, "caller.xml", "-d", "8000")
+        call_id, calling = caller(centre, "caller.xml", "-d", "12000")
         task = task_id_for(call_id)
         answered(centre, task)
         consulted = colleague.answer("agent_answers.xml")
         assert centre.admin.post(f"/api/v1/calls/{task}/consult", json={"to": "csimon"}).status_code == 200
-        until("the colleague answers", lambda: _call(centre, task)["other_party"] == "answered", 20)
+        other_party_answered(centre, task)
         assert centre.admin.post(f"/api/v1/calls/{task}/consult/complete").json()["state"] == "outside"
         finished(talking, centre)  # the first agent's part is over
         finished(calling, centre)
