@@ -180,6 +180,16 @@ def test_a_transfer_the_target_refuses_keeps_the_caller_with_its_agent(centre: C
     assert not centre.events(task=task_id_for(f"{call_id}/1")), "no task was made for the caller elsewhere"
 
 
+def test_a_refer_the_core_refuses_is_notified_and_the_phone_keeps_the_caller(centre: Centre) -> None:
+    with Phone(centre, "bmartinez") as agent:
+        refers = agent.answer("agent_refer_refused.xml", "-set", "target", "lons-email")  # no calls there
+        call_id, calling = caller(centre, "caller.xml", "-d", "6000")
+        finished(calling, centre)  # the caller talked until it hung up: nothing moved
+        finished(refers, centre)  # 202, a NOTIFY saying 480, then the ACD's BYE as the caller left
+    kinds = centre.kinds(task_id_for(call_id))
+    assert "task_transferred" not in kinds and "task_completed" in kinds, kinds
+
+
 def test_bad_transfer_requests_are_refused_and_change_nothing(centre: Centre) -> None:
     reply = centre.admin.post("/api/v1/calls/call-nothing/transfer", json={"to": "lons-tva"})
     assert (reply.status_code, reply.json()["error"]) == (404, "no-such-call")
