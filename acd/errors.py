@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from acd.decisions import Decision
-
 
 class AcdError(Exception):
-    """Root of the queue core's errors: the request was refused and nothing changed.
-
-    `decisions` are those of the timers the router fired before it refused the event (they did change
-    the state, and are kept like any other decision); empty when the error was raised elsewhere.
-    """
+    """Root of the queue core's errors: the request was refused and nothing changed."""
 
     status_code = 400
     error_id = "acd-error"
@@ -21,7 +15,6 @@ class AcdError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details
-        self.decisions: list[Decision] = []
 
 
 class InvalidEvent(AcdError):

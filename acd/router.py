@@ -3,8 +3,9 @@
 `Router.process(event, now)` first fires the timers due by `now` (at most `TIMERS_PER_EVENT` of them, in
 order: a mass expiry is worked off by the ticks that follow, each its own bounded change, instead of
 delaying one event by all of it), then applies the event. Every handler checks everything before it
-changes anything, so a refused event (an `AcdError`) leaves the state as it was; the decisions of the
-timers fired before it ride on the error as `error.decisions`.
+changes anything, so a refused event (an `AcdError`) leaves the state as it was. `Router.apply` says both
+what was decided (the timers fired before a refused event did change the state, and their decisions stand)
+and the refusal, if any, as an `Applied`; `process` returns the decisions or raises the refusal.
 
 Invariants kept after every call:
 - a task is in exactly one place (`acd.routing.places`: queued, reserved, assigned, wrap-up, scheduled,
@@ -22,6 +23,7 @@ this module dispatches each event to its handler.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import assert_never
 
 from acd.decisions import Decision
@@ -53,18 +55,35 @@ from acd.routing import handling, offers, presence, tasks, transfers
 from acd.routing.state import State
 from acd.routing.timers import fire_due
 
-__all__ = ["TIMERS_PER_EVENT", "Router"]
+__all__ = ["TIMERS_PER_EVENT", "Applied", "Router"]
 
 #: Due timers an event fires before it is applied, unless it is a tick that says how many.
 TIMERS_PER_EVENT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What one event made: its decisions (those of the timers fired before it included), and its refusal,
+    if it was refused (then only the timers' decisions are there, and the event changed nothing)."""
+
+    decisions: list[Decision]
+    refusal: AcdError | None = None
 
 
 class Router(State):
     """The queue core of one centre: applies events to the store and says what follows."""
 
     def process(self, event: Event, now: float) -> list[Decision]:
+        """The event's decisions; its refusal raised (the decisions of the timers fired first are lost to the
+        caller: a driver that records decisions uses `apply`)."""
+        applied = self.apply(event, now)
+        if applied.refusal is not None:
+            raise applied.refusal
+        return applied.decisions
+
+    def apply(self, event: Event, now: float) -> Applied:
         if type(event) not in _EVENTS:
-            raise InvalidEvent(f"unknown event {type(event).__name__}")
+            return Applied([], InvalidEvent(f"unknown event {type(event).__name__}"))
         self.out = []
         now = max(now, self.clock)
         budget = event.max_timers if isinstance(event, ClockTicked) else TIMERS_PER_EVENT
@@ -74,11 +93,10 @@ class Router(State):
         self.cause = type(event).__name__
         try:
             self._apply(event, now)
-        except AcdError as error:
-            error.decisions = self.out
-            raise
+        except AcdError as refusal:
+            return Applied(self.out, refusal)
         fire_due(self, now)  # timers set by the event that are already due (a re-queued task's step)
-        return self.out
+        return Applied(self.out)
 
     def _apply(self, event: Event, now: float) -> None:
         """The event's handler, by its type."""

@@ -23,7 +23,7 @@ from acd.journal import Entry, Journal
 from acd.matching import task_key
 from acd.model import Place, Presence, Task
 from acd.redisstore.client import SharedState, StoreUnavailable
-from acd.router import Router
+from acd.router import Applied, Router
 from acd.stats import Lookups, Statistics
 from acd.store import MemoryStore
 from acd.topology import Topology, build_agents
@@ -156,7 +156,7 @@ class AcdService:
                 async with self._turn:
                     outcomes = await engine.process_batch([event for event, _ in batch], self.clock.time)
             except AcdError as error:  # the store unreachable or busy: every event of the batch is refused
-                outcomes = [error] * len(batch)
+                outcomes = [Applied([], error)] * len(batch)
             except Exception as fault:  # a fault, not a refusal: said loudly, the node goes on
                 log.exception("events %s failed", [event for event, _ in batch])
                 for _, done in batch:
@@ -167,10 +167,10 @@ class AcdService:
             for (_, done), outcome in zip(batch, outcomes):
                 if done.done():
                     continue  # its caller went away
-                if isinstance(outcome, AcdError):
-                    done.set_exception(outcome)
+                if outcome.refusal is not None:
+                    done.set_exception(outcome.refusal)
                 else:
-                    done.set_result(outcome)
+                    done.set_result(outcome.decisions)
 
     async def _join(self, engine: SharedEngine) -> None:
         """Load the shared state, waiting for the store if it cannot be reached yet (started before Redis)."""
@@ -252,14 +252,12 @@ class AcdService:
                 await self.engine.catch_up()
 
     def _process(self, event: Event) -> list[Decision]:
-        try:
-            decisions = self.router.process(event, self.clock.time())  # the router's time never steps back
-        except AcdError as error:
-            self._record(getattr(error, "decisions", []))
-            raise
-        self._record(decisions)
+        applied = self.router.apply(event, self.clock.time())  # the router's time never steps back
+        self._record(applied.decisions)  # a refused event's timers fired all the same
+        if applied.refusal is not None:
+            raise applied.refusal
         self._wake.set()  # a new timer may be due sooner than the ticker thinks
-        return decisions
+        return applied.decisions
 
     def _record(self, decisions: list[Decision], first_id: int | None = None) -> None:
         if not decisions:

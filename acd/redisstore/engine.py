@@ -18,12 +18,11 @@ from typing import Any
 
 from acd.changes import Change, ChangeRecorder, copy_agent
 from acd.decisions import Decision
-from acd.errors import AcdError
 from acd.events import ClockTicked, Event
 from acd.model import Agent
 from acd.redisstore.client import Entry, SharedState, Snapshot, StoreBusy
 from acd.redisstore.schema import RS, apply_writes, redis_writes, set_field
-from acd.router import Router
+from acd.router import Applied, Router
 from acd.store import MemoryStore
 
 log = logging.getLogger("acd.shared")
@@ -123,32 +122,34 @@ class SharedEngine:
 
     async def process(self, event: Event, now: Callable[[], float]) -> list[Decision]:
         """Process `event` and commit its change; an `AcdError` is raised only once the state was fresh."""
-        (outcome,) = await self.process_batch([event], now)
-        if isinstance(outcome, AcdError):
-            raise outcome
-        return outcome
+        applied = await self.apply_event(event, now)
+        if applied.refusal is not None:
+            raise applied.refusal
+        return applied.decisions
 
-    async def process_batch(self, events: list[Event], now: Callable[[], float]) -> list[list[Decision] | AcdError]:
+    async def apply_event(self, event: Event, now: Callable[[], float]) -> Applied:
+        """Process `event` and commit its change: its decisions and its refusal, as `Router.apply` says them."""
+        (applied,) = await self.process_batch([event], now)
+        return applied
+
+    async def process_batch(self, events: list[Event], now: Callable[[], float]) -> list[Applied]:
         """Process `events` in order and commit them as one change (group commit): one round trip for all.
 
-        Each event gets its decisions, or the error that refused it, once the commit shows the replica was
-        fresh. If the commit is refused, the whole batch is processed again on the caught-up state.
+        Each event gets its decisions and refusal, if any, once the commit shows the replica was fresh. If
+        the commit is refused, the whole batch is processed again on the caught-up state.
         """
         for _ in range(MAX_ATTEMPTS):
             at = max(now(), self.latest)
-            outcomes: list[list[Decision] | AcdError] = []
+            outcomes: list[Applied] = []
             decisions: list[Decision] = []
             for event in events:
                 try:
-                    made = self.router.process(event, at)
-                    outcomes.append(made)
-                except AcdError as exc:
-                    made = list(exc.decisions)
-                    outcomes.append(exc)
+                    applied = self.router.apply(event, at)
                 except Exception:
                     self.recorder.rollback()  # a fault of the router's: the replica stays as Redis has it
                     raise
-                decisions += made
+                outcomes.append(applied)
+                decisions += applied.decisions  # a refused event's timers fired all the same
             change = self.recorder.change(at)
             if not change and not decisions and all(isinstance(e, ClockTicked) for e in events):
                 self.recorder.forget()

@@ -17,7 +17,7 @@ from acd.events import Event
 from acd.redisstore.client import SharedState
 from acd.redisstore.engine import SharedEngine, replica_from
 from acd.redisstore.schema import apply_writes
-from acd.router import Router
+from acd.router import Applied, Router
 from acd.store import MemoryStore
 from acd.topology import Topology, build_agents
 
@@ -40,6 +40,9 @@ class SharedRouter:
 
     def process(self, event: Event, now: float) -> list[Decision]:
         return self._runner.run(self.engine.process(event, lambda: now))
+
+    def apply(self, event: Event, now: float) -> Applied:
+        return self._runner.run(self.engine.apply_event(event, lambda: now))
 
     def reloaded(self) -> MemoryStore:
         return replica_from(self._runner.run(self.shared.snapshot()), self.engine.definitions)[0]

@@ -131,11 +131,8 @@ class RouterMachine(RuleBasedStateMachine):
     def send(self, event: object) -> None:
         self.before = {t.id: (t.step, t.aging) for t in self.store.tasks()}
         self.refused = False
-        try:
-            self.decisions = self.router.process(event, self.now)  # type: ignore[arg-type]
-        except AcdError as error:
-            self.decisions = error.decisions
-            self.refused = True
+        applied = self.router.apply(event, self.now)  # type: ignore[arg-type]
+        self.decisions, self.refused = applied.decisions, applied.refusal is not None
 
     def refused_without_change(self, event: object) -> None:
         """A wrong event is refused with an error and changes nothing (timers were fired first)."""
