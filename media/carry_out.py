@@ -16,6 +16,7 @@ from acd.clock import Clock
 from acd.decisions import Kind
 from acd.errors import AcdError
 from acd.events import CallbackRequested, Event, OfferAccepted, TaskArrived, TaskNoted
+from acd.hostport import AddressError
 from acd.model import Channel
 from acd.service import AcdService
 from media import sdp
@@ -238,7 +239,10 @@ class CarryOut:
             binding = bindings[0]
             # Over TCP, the stream the phone registered on if it kept it open (behind NAT), else its Contact.
             reachable = binding.transport == "udp" or self.driver.transports.has_stream(binding.source)
-            address = binding.source if reachable else contact_address(binding.contact)
+            try:
+                address = binding.source if reachable else contact_address(binding.contact)
+            except AddressError:  # a Contact whose host:port cannot be read: the phone cannot be reached
+                return None
             return binding.contact, binding.transport, address
         if action.role is act.Role.AGENT or r.trunk is None:
             return None

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from acd.clock import SYSTEM_CLOCK, Clock
-from acd.decisions import Kind
+from acd.decisions import Decision, Kind
 from acd.errors import AcdError
 from acd.events import Event
 from acd.service import AcdService
@@ -58,8 +58,18 @@ log = logging.getLogger("media.calls")
 #: What a REFER's NOTIFY says (RFC 3515 §2.4.5, a SIP status line) when the core refused the transfer, by the
 #: refusal's HTTP status: no such target, the target would not take the caller now, the store unreachable.
 _REFER_OUTCOMES = {404: 404, 409: 480, 503: 503}
-_WATCHED = frozenset({Kind.OFFERED, Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED, Kind.TASK_ENDED, Kind.TASK_REJECTED})
+_WATCHED = frozenset(
+    {Kind.OFFERED, Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED, Kind.TASK_ENDED, Kind.TASK_REJECTED, Kind.TASK_QUEUED}
+)
 Headers = tuple[tuple[str, str], ...]
+
+
+def _watched(decision: Decision) -> bool:
+    """The decisions a call hears of: its offers, its task's end, and its task taken back from an outside
+    number by the core's ring timeout (a task queued otherwise is the answer to what the call submitted)."""
+    if decision.kind is Kind.TASK_QUEUED:
+        return decision.data.get("outside") == "outside_timeout"
+    return decision.kind in _WATCHED
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +97,7 @@ class Switchboard:
         self.clock = clock
         self.control = CallControl(settings.recorded_queues)
         self.ports = PortRange(settings.host, *settings.ports, clock)
-        self.ticker = Ticker()
+        self.ticker = Ticker(clock)
         self.music = MusicPlayer(settings.music, self.ticker)
         self.transports = Transports()
         self.calls: dict[str, Call] = {}  # by the caller's Call-ID
@@ -448,7 +458,7 @@ class Switchboard:
 
     async def _follow_decisions(self) -> None:
         subscription = self.service.subscribe(
-            lambda entry: entry.decision.kind in _WATCHED and entry.decision.task in self.by_task
+            lambda entry: _watched(entry.decision) and entry.decision.task in self.by_task
         )
         try:
             while (entry := await subscription.queue.get()) is not None:
@@ -463,6 +473,8 @@ class Switchboard:
                     self.feed_quietly(ev.Offered(call_id, task, decision.agent))
                 elif decision.kind in (Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED):
                     self.feed_quietly(ev.OfferEnded(call_id, task, decision.agent or ""))
+                elif decision.kind is Kind.TASK_QUEUED:
+                    self.feed_quietly(ev.OutsideTimedOut(call_id, task, decision.queue or call.queue))
                 else:
                     self.feed_quietly(ev.TaskEnded(call_id, task, decision.reason or decision.kind.value))
         finally:

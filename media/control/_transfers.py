@@ -178,6 +178,20 @@ def outside_answered(control: CallControl, call: CallRecord, event: ev.CallEvent
     return [*actions, control._bridge(call, "caller", leg.id)]
 
 
+def outside_timed_out(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The core gave up on the number ringing for the call's task and put it back in its queue: the ringing
+    leg is let go, the caller waits there with its place."""
+    assert isinstance(event, ev.OutsideTimedOut)
+    leg = call.other_leg
+    if event.task != call.task or call.awaiting is not None or leg is None or leg.answered:
+        return []  # not the number this call rings now (its answer already on the way)
+    call.state, call.queue = S.WAITING, event.queue
+    actions = [control._let_go(call, leg), *_music(call)]
+    if call.flow_running:
+        actions.append(TellFlow(call.call, FlowNote.QUEUED))
+    return actions + control._ring_deferred(call)
+
+
 def outside_refused(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
     """The number did not answer: back to the flow that sent the call out, else the core takes the task back
     to its queue with its place (nothing lost)."""

@@ -501,6 +501,7 @@ TABLE: dict[Key, Rule] = {
     (S.TRANSFERRING, ev.LegAnswered): Rule(tr.outside_answered, frozenset({S.OUTSIDE})),
     (S.TRANSFERRING, ev.LegRefused): Rule(tr.outside_refused, frozenset({S.IVR, S.TRANSFERRING})),
     (S.TRANSFERRING, ev.LegHungUp): Rule(tr.agent_left_transferring, frozenset({S.TRANSFERRING})),
+    (S.TRANSFERRING, ev.OutsideTimedOut): Rule(tr.outside_timed_out, frozenset({S.WAITING}), stays=True),
     (S.BOOKING, ev.CallbackBooked): Rule(tr.callback_booked, frozenset({S.IVR})),
     (S.BOOKING, ev.CallbackRefused): Rule(tr.callback_refused, frozenset({S.WAITING})),
     (S.OUTSIDE, ev.LegHungUp): Rule(C._outside_hung_up, _END),
@@ -563,6 +564,8 @@ IGNORED: frozenset[Key] = frozenset(
         # what the caller or the flow says after the call ended (a repeated BYE, a lost ACK, a last action)
         *((S.ENDED, event) for event in (ev.CallerHungUp, ev.CallerCancelled, ev.NoAck, ev.MediaLost, ev.Key)),
         *((S.ENDED, event) for event in (ev.FlowQueue, ev.FlowTransfer, ev.FlowCallback, ev.FlowHangUp)),
+        # the core's ring timeout of an outside number, for a call no longer ringing one
+        *((state, ev.OutsideTimedOut) for state in CallState if state is not S.TRANSFERRING),
         # a CANCEL after the INVITE was answered does nothing (RFC 3261 §9.2)
         *((state, ev.CallerCancelled) for state in _ANSWERED),
     }

@@ -199,6 +199,15 @@ class Dialling(CallEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class OutsideTimedOut(CallEvent):
+    """The core took `task` back to `queue` itself: the outside number rang for its `outside_ring_timeout`
+    with nobody saying how it ended (a decision, not an answer)."""
+
+    task: str
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
 class TransferRefused(CallEvent):
     """The core refused the transfer (the target unknown, closed or full, the store unreachable): nothing
     moved, the caller's task is where it was."""

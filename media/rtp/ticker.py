@@ -10,6 +10,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from acd.clock import SYSTEM_CLOCK, Clock
+
 log = logging.getLogger("media.rtp")
 
 FRAME_SECONDS = 0.020
@@ -18,7 +20,10 @@ MAX_LAG = 0.2
 
 
 class Ticker:
-    def __init__(self) -> None:
+    """Ticks on the centre's monotonic clock (`clock`), sleeping on the event loop between ticks."""
+
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.clock = clock
         self._listeners: dict[object, Callable[[], None]] = {}
 
     def add(self, key: object, listener: Callable[[], None]) -> None:
@@ -29,11 +34,10 @@ class Ticker:
 
     async def run(self) -> None:
         """Tick until cancelled, each tick FRAME_SECONDS after the previous one's due time (no drift)."""
-        loop = asyncio.get_running_loop()
-        due = loop.time()
+        due = self.clock.monotonic()
         while True:
             due += FRAME_SECONDS
-            now = loop.time()
+            now = self.clock.monotonic()
             if now - due > MAX_LAG:
                 due = now
             await asyncio.sleep(max(0.0, due - now))

@@ -11,6 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from acd.hostport import parse_host_port
 from media.sip.responses import spelled
 
 _URI = re.compile(r"<([^>]*)>")
@@ -52,12 +53,10 @@ def user_of(address: str) -> str:
 
 
 def contact_address(uri: str) -> tuple[str, int]:
-    """Host and port of a SIP URI (5060 where it names none): where to open a connection to reach it."""
+    """Host and port of a SIP URI (5060 where it names none): where to open a connection to reach it. Read by
+    the product's one host:port reader; a host part it refuses raises its `AddressError`."""
     rest = uri.split(":", 1)[-1].split("@", 1)[-1].split(";", 1)[0]
-    host, _, port = rest.rpartition(":") if not rest.endswith("]") else (rest, "", "")
-    if not host:
-        return rest, 5060
-    return host.strip("[]"), int(port) if port.isdigit() else 5060
+    return parse_host_port(rest, default_port=5060)
 
 
 def build_request(

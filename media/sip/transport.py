@@ -69,6 +69,7 @@ class Transports:
         self.streams: dict[tuple[str, int], asyncio.StreamWriter] = {}
         self._connecting: dict[tuple[str, int], list[bytes]] = {}
         self._opening: set[asyncio.Task[None]] = set()
+        self.group: asyncio.TaskGroup | None = None  # `listening`'s: it owns the connections the ACD opens
 
     def has_stream(self, address: tuple[str, int]) -> bool:
         writer = self.streams.get(address)
@@ -94,12 +95,21 @@ class Transports:
         if waiting is not None:
             waiting.append(data)  # sent in order once the connection is up
             return
+        if self.group is None:
+            log.info("no TCP connection to %s: SIP is not listening", address)
+            return
         self._connecting[address] = [data]
-        task = asyncio.get_running_loop().create_task(self._open(address))
+        task = self.group.create_task(self._open(address))
         self._opening.add(task)
         task.add_done_callback(self._opening.discard)
 
     async def _open(self, address: tuple[str, int]) -> None:
+        try:
+            await self._serve_opened(address)
+        except Exception:  # one connection's fault must not end the task group, and SIP with it
+            log.exception("the TCP connection to %s failed", address)
+
+    async def _serve_opened(self, address: tuple[str, int]) -> None:
         try:
             # asyncio.timeout, not wait_for: on 3.11 wait_for drops a cancellation (close()) that comes as the
             # connection opens (CPython gh-86296), and the stream would then be served on after shutdown.
@@ -219,7 +229,8 @@ async def _stream(
             try:
                 message = await _message(reader, timeout)
             except (_Overlong, ValueError):  # ValueError: one line longer than the reader's limit
-                source.send(b"SIP/2.0 400 Bad Request (header section too long)\r\nContent-Length: 0\r\n\r\n")
+                status = f"SIP/2.0 400 {reason(400, 'header section too long')}"
+                source.send(f"{status}\r\nContent-Length: 0\r\n\r\n".encode())
                 return
             except TimeoutError:
                 why = "a message not whole %g s after its first byte"
@@ -317,9 +328,14 @@ async def listening(
     transports.address, transports.datagrams = (bound[0], bound[1]), transport
     log.info("SIP on udp and tcp %s:%d", bound[0], bound[1])
     try:
-        yield transports
+        async with asyncio.TaskGroup() as group:
+            transports.group = group
+            try:
+                yield transports
+            finally:
+                transports.close()  # the connections it opened, cancelled: the group then ends
     finally:
-        transports.close()
+        transports.group = None
         transport.close()
         server.close()
         await server.wait_closed()

@@ -327,6 +327,9 @@ SCENARIOS: dict[tuple[CallState, type[ev.CallEvent]], Scenario] = {
     (S.TRANSFERRING, ev.Key): (h.DIALLED, key(), S.TRANSFERRING, [noted("dtmf", {"digit": "5", "from": "caller"}, TASK_1)]),
     (S.TRANSFERRING, ev.Offered): (h.REQUEUEING, ev.Offered(C, TASK_1, "bob"), S.TRANSFERRING, []),  # deferred
     (S.TRANSFERRING, ev.OfferEnded): (h.REQUEUEING, ev.OfferEnded(C, TASK_1, "bob"), S.TRANSFERRING, []),
+    (S.TRANSFERRING, ev.OutsideTimedOut): (  # the core gave up on the number: the caller waits in its queue again
+        h.DIALLED, ev.OutsideTimedOut(C, TASK_1, "q1"), S.WAITING, [CancelLeg(C, "2")],  # music already on
+    ),
     (S.TRANSFERRING, ev.TaskEnded): (  # the core ended the caller's task as the overflow was asked: it is over
         h.OVERFLOWING, ev.TaskEnded(C, TASK, "max_wait"), S.ENDED, [NO_MUSIC, BYE, PORT_CLOSED],
     ),
@@ -444,7 +447,7 @@ SAMPLES: list[ev.CallEvent] = [
     ev.Queued(C, TASK), ev.QueueRefused(C, TASK, "queue_full"), ev.TaskEnded(C, TASK, "withdrawn"),
     ev.OfferTaken(C, TASK, "ana"), ev.OfferLost(C, TASK, "ana"), ev.Requeued(C, TASK_1, "q2"),
     ev.Dialling(C, TASK_1, "06"), ev.TransferRefused(C, "closed"), ev.CallbackBooked(C), ev.CallbackRefused(C),
-    ev.TransferAsked(C, "q2"),
+    ev.TransferAsked(C, "q2"), ev.OutsideTimedOut(C, TASK_1, "q1"),
     ev.ConsultAsked(C, "bob"), ev.ConsultCompleted(C), ev.ConsultCancelled(C), ev.FlowQueue(C, "q1"),
     ev.FlowOverflow(C, "q2"), CALLBACK, ev.FlowTransfer(C, "06"), ev.FlowHangUp(C, "bye"),
 ]  # fmt: skip
@@ -588,6 +591,14 @@ def test_a_refer_that_goes_through_lets_the_phone_hang_up_by_itself() -> None:
     control = brought((*h.TALKING, ev.TransferAsked(C, "q2", referred=True)))
     assert control.handle(ev.Requeued(C, TASK_1, "q2"), 0.0) == [Unbridge(C), MUSIC]  # RFC 5589 §6.1
     assert control.handle(ev.LegHungUp(C, "1"), 0.0) == []  # its BYE, once it heard the NOTIFY
+
+
+def test_the_cores_ring_timeout_of_another_task_or_an_answered_number_changes_nothing() -> None:
+    control = brought(h.DIALLED)
+    assert control.handle(ev.OutsideTimedOut(C, TASK, "q1"), 0.0) == []  # the task the call had before
+    control = brought(h.OUTSIDE)
+    assert control.handle(ev.OutsideTimedOut(C, TASK_1, "q1"), 0.0) == []  # answered: the core hears it
+    assert control.calls[CALL].state is S.OUTSIDE
 
 
 def test_a_number_that_does_not_answer_puts_the_caller_back_in_its_queue() -> None:
