@@ -19,7 +19,7 @@ from acd.events import CallbackRequested, Event, OfferAccepted, TaskArrived, Tas
 from acd.hostport import AddressError
 from acd.model import Channel
 from acd.service import AcdService
-from media import sdp
+from media import midcall, sdp
 from media.attendant import Attendant
 from media.calls import Call
 from media.control import actions as act
@@ -30,6 +30,7 @@ from media.rtp.music import MusicPlayer
 from media.rtp.port import PortRange, RtpPort
 from media.rtp.recording import Recording
 from media.rtp.ticker import Ticker
+from media.sip.checks import Request
 from media.sip.dialog import Dialog, contact_address, new_tag, tag_of, user_of
 from media.sip.reasons import reason
 from media.sip.registrar import Registrar
@@ -57,6 +58,8 @@ class Driver(Protocol):
     def listen(self, call: Call) -> None: ...
 
     def forget_later(self, call: Call) -> None: ...
+
+    def held(self, request_id: str) -> tuple[midcall.Reply, Request] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,8 @@ class CarryOut:
                 r.attendant.tell(call, note, detail)
             case act.StopFlow():
                 r.attendant.stop(call)
+            case act.RefreshSession() | act.RejectRequest() | act.AcceptRefer() | act.NotifyRefer():
+                self._in_dialog(call, action)
             case act.EndCall(_, why):
                 log.info("call %s ended: %s", call.task, why)
                 self.close(call)
@@ -206,6 +211,29 @@ class CarryOut:
         self._close_port(call)
         for leg in call.legs.values():
             leg.side.port.close()
+
+    def _in_dialog(self, call: Call, action: act.Action) -> None:
+        """The answers call control gives to requests of the call's dialogs, and a REFER's outcome."""
+        if isinstance(action, act.NotifyRefer):
+            leg = call.legs.get(action.leg)
+            if leg is not None:
+                extra = (("event", "refer"), ("subscription-state", "terminated;reason=noresource"))
+                frag = f"SIP/2.0 {action.status} {reason(action.status)}\r\n".encode()
+                self.r.outbound.request(leg.dialog, "NOTIFY", extra, frag, content_type="message/sipfrag;version=2.0")
+            return
+        assert isinstance(action, act.RefreshSession | act.RejectRequest | act.AcceptRefer)
+        held = self.driver.held(action.request)
+        if held is None:
+            log.error("call %s: no request %s to answer (%s)", call.task, action.request, action)
+            return
+        reply, request = held
+        match action:
+            case act.RefreshSession():
+                midcall.refresh(call, request, self.r.host, reply, self.r.clock.monotonic())
+            case act.RejectRequest(_, _, status):
+                reply(status, reason(status), (), b"")
+            case act.AcceptRefer():
+                reply(202, reason(202), (), b"")
 
     # -------------------------------------------------------------------------------- the legs
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import itertools
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -55,9 +56,6 @@ from media.watch import Watch
 
 log = logging.getLogger("media.calls")
 
-#: What a REFER's NOTIFY says (RFC 3515 §2.4.5, a SIP status line) when the core refused the transfer, by the
-#: refusal's HTTP status: no such target, the target would not take the caller now, the store unreachable.
-_REFER_OUTCOMES = {404: 404, 409: 480, 503: 503}
 _WATCHED = frozenset(
     {Kind.OFFERED, Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED, Kind.TASK_ENDED, Kind.TASK_REJECTED, Kind.TASK_QUEUED}
 )
@@ -95,7 +93,7 @@ class Switchboard:
         self.registrar = registrar
         self.settings = settings
         self.clock = clock
-        self.control = CallControl(settings.recorded_queues)
+        self.control = CallControl(settings.recorded_queues, settings.max_calls)
         self.ports = PortRange(settings.host, *settings.ports, clock)
         self.ticker = Ticker(clock)
         self.music = MusicPlayer(settings.music, self.ticker)
@@ -105,6 +103,8 @@ class Switchboard:
         self.rings: dict[str, tuple[Call, str]] = {}  # the legs placed, by their Call-ID: their call, their id
         self.outbound = Outbound(lambda: self.transports, self.spawn, self.later)
         self._answered = Answered()
+        self._held: dict[str, tuple[midcall.Reply, Request]] = {}  # requests call control is answering, by id
+        self._request_ids = itertools.count(1)
         self._group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
@@ -295,6 +295,21 @@ class Switchboard:
             source.send(earlier)
         return earlier is not None
 
+    def _ask(self, event_of: Callable[[str], ev.CallEvent], request: Request, source: Source, tag: str | None) -> None:
+        """Feed call control a request of a call's dialog, held under an id until call control answers it (every
+        rule for such a request answers it as it is handled; one it could not take is answered 500)."""
+        held = f"r{next(self._request_ids)}"
+        self._held[held] = self._replier(request, source, tag), request
+        try:
+            self.feed_quietly(event_of(held))
+        finally:
+            if self._held.pop(held, None) is not None:
+                self.reply(request, source, 500, reason(500))
+
+    def held(self, request_id: str) -> tuple[midcall.Reply, Request] | None:
+        """The request call control answers now, and how to answer it (once)."""
+        return self._held.pop(request_id, None)
+
     def _replier(self, request: Request, source: Source, tag: str | None) -> midcall.Reply:
         return lambda status, phrase, extra, body: self.reply(request, source, status, phrase, extra, body, tag)
 
@@ -302,9 +317,6 @@ class Switchboard:
 
     def arrive(self, request: Request, source: Source, destination: Destination) -> None:
         """An INVITE to one of the deployment's numbers, from the trunk: to a queue, or into an IVR flow."""
-        if sum(call.state is not CallState.ENDED for call in self.calls.values()) >= self.settings.max_calls:
-            self.reply(request, source, 503, reason(503), (("retry-after", "30"),))
-            return
         try:
             sdp.read(request.body)
             timer = session_timer.negotiate(request)
@@ -391,11 +403,8 @@ class Switchboard:
             self.reply(request, source, 200, reason(200))
             call.invite.end()
             self.feed_quietly(ev.CallerHungUp(call_id))
-        elif method == "INVITE" and not call.record.answered:
-            self.reply(request, source, 491, reason(491))  # RFC 3261 §14.2: our answer is on its way
-        elif method in ("INVITE", "UPDATE"):  # a refresh or a new offer from the trunk: the same stream again
-            host = self.settings.host
-            midcall.refresh(call, request, host, self._replier(request, source, tag), self.clock.monotonic())
+        elif method in ("INVITE", "UPDATE"):  # a refresh or a new offer: call control says how it is answered
+            self._ask(lambda held: ev.CallerReoffered(call_id, held), request, source, tag)
         elif method == "INFO":
             key = midcall.info_key(request, self._replier(request, source, None))
             if key is not None:
@@ -425,34 +434,14 @@ class Switchboard:
             key = midcall.info_key(request, self._replier(request, source, None))
             if key is not None:
                 self.feed_quietly(ev.Key(call_id, "agent", key))
-        elif method == "REFER" and call.record.agent_leg is not None and call.record.agent_leg.id == leg_id:
-            self._referred(call, leg_id, request, source)
+        elif method == "REFER":
+            target = user_of(request.first("refer-to") or "")
+            if not target:
+                self.reply(request, source, 400, reason(400, "no Refer-To user"))
+                return
+            self._ask(lambda held: ev.ReferAsked(call_id, leg_id, held, target), request, source, None)
         else:
             self.reply(request, source, 405, reason(405))
-
-    def _referred(self, call: Call, leg_id: str, request: Request, source: Source) -> None:
-        """REFER from the agent's phone (RFC 3515): accepted, carried out, its outcome NOTIFYed."""
-        target = user_of(request.first("refer-to") or "")
-        if not target:
-            self.reply(request, source, 400, reason(400, "no Refer-To user"))
-            return
-        self.reply(request, source, 202, reason(202))
-        leg = call.legs[leg_id]
-
-        async def carried_out() -> None:
-            try:
-                await self.transfers.blind(call, target, referred=True)
-                status, phrase = 200, reason(200)
-            except (MediaError, AcdError) as error:  # nothing moved: the phone still has the caller
-                log.info("call %s: REFER to %s refused: %s", call.task, target, error)
-                status = 491 if isinstance(error, MediaError) else _REFER_OUTCOMES.get(error.status_code, 500)
-                phrase = reason(status)
-            extra = (("event", "refer"), ("subscription-state", "terminated;reason=noresource"))
-            content = "message/sipfrag;version=2.0"
-            frag = f"SIP/2.0 {status} {phrase}\r\n".encode()
-            await self.outbound.request(leg.dialog, "NOTIFY", extra, frag, content_type=content)
-
-        self.spawn(carried_out())
 
     # ----------------------------------------------------------------------- the core's decisions
 

@@ -28,6 +28,10 @@ from media.errors import MediaError
 
 log = logging.getLogger("media.calls")
 
+#: What a REFER's NOTIFY says (RFC 3515 §2.4.5) when the core refused the transfer, by the refusal's HTTP
+#: status: no such target, the target would not take the caller now, the store unreachable.
+_REFER_OUTCOMES = {404: 404, 409: 480, 503: 503}
+
 
 class NotTransferable(MediaError):
     """The call is not in a state this transfer applies to (no agent on it, or no consultation going)."""
@@ -60,12 +64,12 @@ class Transfers:
 
     # ------------------------------------------------------------------------------- requests
 
-    async def blind(self, call: Call, target: str, *, referred: bool = False) -> None:
+    async def blind(self, call: Call, target: str) -> None:
         """Hand the call to `target`; the agent's part ends (its task transferred, wrap-up follows). Raises
         the core's refusal (`NoRoute`, `TransferRefused`...) when nothing moved: the agent still has the call."""
         call_id = call.dialog.call_id
         self._refusals.pop(call_id, None)
-        self._ask(call, ev.TransferAsked(call_id, target, referred))
+        self._ask(call, ev.TransferAsked(call_id, target))
         await self._settled(call_id)  # the core's answer fed to call control before the request's
         refusal = self._refusals.pop(call_id, None)
         if refusal is not None:
@@ -108,7 +112,8 @@ class Transfers:
         except AcdError as error:  # refused, or the store unreachable: either way nothing moved
             log.info("call %s not transferred to %s (%s): %s", action.task, action.to, action.reason, error)
             self._refusals[action.call] = error
-            return ev.TransferRefused(action.call, str(error.details.get("reason") or error.error_id))
+            reason = str(error.details.get("reason") or error.error_id)
+            return ev.TransferRefused(action.call, reason, _REFER_OUTCOMES.get(error.status_code, 500))
         mine = [d for d in decisions if d.task == action.new_task]
         dialling = next((d for d in mine if d.kind is Kind.TASK_DIALLING), None)
         if dialling is not None:

@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING
 from acd.events import OfferRefused, OutsideAnswered, TaskCompleted, TaskNoted
 from media.control import events as ev
 from media.control.actions import (
+    AcceptRefer,
     Action,
     FlowNote,
+    NotifyRefer,
     PlaceLeg,
     PlayMusic,
+    RejectRequest,
     RequestCallback,
     Role,
     StopMusic,
@@ -95,25 +98,42 @@ def _agent_off(control: CallControl, call: CallRecord, *, referred: bool = False
 def transfer_asked(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
     """Blind transfer: asked of the core in one event; the agent stays with the caller until it went through."""
     assert isinstance(event, ev.TransferAsked)
-    return _ask_transfer(call, event.to, "transferred", referred=event.referred)
+    return _ask_transfer(call, event.to, "transferred")
 
 
-def _ask_transfer(call: CallRecord, to: str, reason: str, *, referred: bool = False) -> Actions:
+def refer_asked(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """REFER from a phone (RFC 3515): the agent's, talking or holding the caller, asks a blind transfer (202,
+    the outcome NOTIFYed once the core answered); anything else is refused and changes nothing."""
+    assert isinstance(event, ev.ReferAsked)
+    leg = call.agent_leg
+    if call.state is S.ENDED or (leg is None or leg.id != event.leg) and event.leg in call.gone_legs:
+        return [RejectRequest(call.call, event.request, 481)]  # that dialog is over
+    if leg is None or leg.id != event.leg:
+        return [RejectRequest(call.call, event.request, 403)]  # only the agent's phone transfers the caller
+    if call.state not in (S.TALKING, S.HELD):
+        return [RejectRequest(call.call, event.request, 491)]  # not now: a consultation or transfer is going on
+    accept = AcceptRefer(call.call, leg.id, event.request)
+    return [accept, *_ask_transfer(call, event.to, "transferred", refer_leg=leg.id)]
+
+
+def _ask_transfer(call: CallRecord, to: str, reason: str, *, refer_leg: str | None = None) -> Actions:
     new_task = _next_task(call)
-    call.transfer = PendingTransfer(call.state, new_task, referred)
+    call.transfer = PendingTransfer(call.state, new_task, refer_leg)
     call.state, call.awaiting = S.TRANSFERRING, Awaiting.TRANSFER
     return [SubmitTransfer(call.call, call.task, to, new_task, reason, call.agent)]
 
 
 def _handed_over(control: CallControl, call: CallRecord) -> Actions:
     """The core moved the caller's task: the agent's part is over (its phone let go, the recording of its
-    part stopped); a phone that sent REFER hangs up by itself (RFC 5589 §6.1)."""
+    part stopped); a phone that sent REFER is told, and hangs up by itself (RFC 5589 §6.1)."""
     pending, call.transfer = call.transfer, None
     if pending is None:
         return []
-    actions = _agent_off(control, call, referred=pending.referred)
+    referred = pending.refer_leg is not None and call.agent_leg is not None and call.agent_leg.id == pending.refer_leg
+    told = [NotifyRefer(call.call, pending.refer_leg, 200)] if referred and pending.refer_leg else []
+    actions = _agent_off(control, call, referred=referred)
     call.agent, call.back_to_flow = None, False
-    return actions
+    return [*told, *actions]
 
 
 def requeued(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
@@ -146,6 +166,8 @@ def transfer_refused(control: CallControl, call: CallRecord, event: ev.CallEvent
         return control._ring_deferred(call)
     actions = control._refuse_deferred(call)
     leg = call.agent_leg
+    if pending.refer_leg is not None and leg is not None and leg.id == pending.refer_leg:
+        actions.append(NotifyRefer(call.call, leg.id, event.status))  # nothing moved: the phone keeps the caller
     if leg is None:  # the agent hung up while the core answered: its task ends, so does the call
         call.state, call.ended_because, call.task_live = S.ENDED, "agent_hung_up", False
         return [

@@ -163,6 +163,39 @@ class AcceptOffer(Action):
 
 
 @dataclass(frozen=True, slots=True)
+class RefreshSession(Action):
+    """Answer the caller's re-offer `request`: its session timer renewed, its stream answered again."""
+
+    request: str
+
+
+@dataclass(frozen=True, slots=True)
+class RejectRequest(Action):
+    """Answer the request `request` of the call's dialog with `status` (491 while the INVITE's answer is on its
+    way, RFC 3261 §14.2; 481 once the call ended; 403 or 491 for a REFER that does not apply)."""
+
+    request: str
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptRefer(Action):
+    """Answer the REFER `request` of `leg`'s phone 202 (RFC 3515 §2.4.2): its outcome follows as a NOTIFY."""
+
+    leg: str
+    request: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyRefer(Action):
+    """NOTIFY `leg`'s phone of its REFER's outcome (RFC 3515 §2.4.5): `status` as a sipfrag, 200 when it went
+    through; the phone hangs up by itself then (RFC 5589 §6.1)."""
+
+    leg: str
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
 class SubmitTransfer(Action):
     """The call's `task` handed to `to` in one event of the core (`TaskTransferred`): `new_task` waits in a
     queue (answered by `Requeued`) or rings an outside number (`Dialling`), or nothing moved

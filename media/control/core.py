@@ -39,6 +39,8 @@ from media.control.actions import (
     OpenPort,
     PlaceLeg,
     PlayMusic,
+    RefreshSession,
+    RejectRequest,
     Respond,
     Role,
     StartFlow,
@@ -81,8 +83,9 @@ class Rule:
 class CallControl:
     """Every call of the switchboard, by the caller's Call-ID. `recorded`: the queues whose calls are recorded."""
 
-    def __init__(self, recorded: frozenset[str] = frozenset()) -> None:
+    def __init__(self, recorded: frozenset[str] = frozenset(), max_calls: int | None = None) -> None:
         self.recorded = recorded
+        self.max_calls = max_calls  # calls not ended at once, beyond which a new one is refused 503
         self.calls: dict[str, CallRecord] = {}
 
     def handle(self, event: ev.CallEvent, now: float) -> Actions:
@@ -121,7 +124,11 @@ class CallControl:
     def _arrive(self, event: ev.InviteArrived) -> Actions:
         if event.call in self.calls:
             raise DuplicateCall(f"call {event.call!r} already arrived")
-        self.calls[event.call] = CallRecord(event.call, event.task, event.queue, event.flow, event.attributes)
+        record = CallRecord(event.call, event.task, event.queue, event.flow, event.attributes)
+        self.calls[event.call] = record
+        if self.max_calls is not None and sum(c.state is not S.ENDED for c in self.calls.values()) > self.max_calls:
+            record.state, record.awaiting, record.ended_because, record.over = S.ENDED, None, "too_many_calls", True
+            return [Respond(event.call, 503), EndCall(event.call, record.ended_because)]  # RFC 3261 §21.5.4
         return [OpenPort(event.call)]
 
     # ------------------------------------------------------------------------------- set-up
@@ -421,6 +428,16 @@ class CallControl:
 
     # ------------------------------------------------------------------------ keys, hold
 
+    def _reoffered(self, call: CallRecord, event: ev.CallEvent) -> Actions:
+        """The caller's re-INVITE or UPDATE: answered with the same stream, its session timer renewed, once the
+        call is answered; before, 491 (RFC 3261 §14.2: our answer is on its way); after its end, 481."""
+        assert isinstance(event, ev.CallerReoffered)
+        if call.state is S.ENDED:
+            return [RejectRequest(call.call, event.request, 481)]
+        if not call.answered:
+            return [RejectRequest(call.call, event.request, 491)]
+        return [RefreshSession(call.call, event.request)]
+
     def _key(self, call: CallRecord, event: ev.CallEvent) -> Actions:
         """A key: to the call's IVR flow if it runs, and in its task's events if it has one."""
         assert isinstance(event, ev.Key)
@@ -531,6 +548,8 @@ TABLE: dict[Key, Rule] = {
     **_rules((S.TALKING, S.HELD), ev.LegHungUp, Rule(C._agent_hung_up, _END)),
     **_rules((S.TALKING, S.HELD), ev.LegHeld, Rule(C._held, frozenset({S.TALKING, S.HELD}))),
     **_rules((S.TALKING, S.HELD), ev.TransferAsked, Rule(tr.transfer_asked, frozenset({S.TRANSFERRING}))),
+    **_rules(tuple(CallState), ev.ReferAsked, Rule(tr.refer_asked, frozenset({S.TRANSFERRING}), stays=True)),
+    **_rules(tuple(CallState), ev.CallerReoffered, Rule(C._reoffered, stays=True)),
     **_rules(
         (S.IVR, S.QUEUEING, S.WAITING, S.ANSWERING, S.TRANSFERRING, S.BOOKING),
         ev.FlowHangUp,

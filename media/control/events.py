@@ -46,6 +46,18 @@ class LegEvent(CallEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class CallerReoffered(CallEvent):
+    """A re-INVITE or UPDATE from the caller (a session refresh, RFC 4028 §10, or a new offer): `request`
+    names it for the answer call control gives (`RefreshSession` or `RejectRequest`)."""
+
+    request: str
+
+    def __post_init__(self) -> None:
+        CallEvent.__post_init__(self)
+        _check("request", self.request)
+
+
+@dataclass(frozen=True, slots=True)
 class InviteArrived(CallEvent):
     """A new call to one of the deployment's numbers: to `queue`, or (with `flow`) into an IVR flow."""
 
@@ -210,9 +222,10 @@ class OutsideTimedOut(CallEvent):
 @dataclass(frozen=True, slots=True)
 class TransferRefused(CallEvent):
     """The core refused the transfer (the target unknown, closed or full, the store unreachable): nothing
-    moved, the caller's task is where it was."""
+    moved, the caller's task is where it was. `status`: what a REFER's NOTIFY says of it (404, 480, 503)."""
 
     reason: str
+    status: int = 480
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,15 +276,30 @@ class LegHeld(LegEvent):
 
 @dataclass(frozen=True, slots=True)
 class TransferAsked(CallEvent):
-    """A blind transfer to `to`, a queue, a number leading to one or an outside number: the core resolves it.
-    `referred`: asked by the agent's phone (REFER), which hangs up by itself once it went through."""
+    """A blind transfer (by the API) to `to`, a queue, a number leading to one or an outside number: the core
+    resolves it."""
 
     to: str
-    referred: bool = False
 
     def __post_init__(self) -> None:
         CallEvent.__post_init__(self)
         _check("to", self.to)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferAsked(CallEvent):
+    """REFER (RFC 3515) from the phone of `leg`, to `to`: a blind transfer asked by the agent's phone, which is
+    answered 202 (`AcceptRefer`) then told the outcome (`NotifyRefer`), or refused (`RejectRequest`).
+    Not a `LegEvent`: one from a leg let go is answered too (481)."""
+
+    leg: str
+    request: str
+    to: str
+
+    def __post_init__(self) -> None:
+        CallEvent.__post_init__(self)
+        for name in ("leg", "request", "to"):
+            _check(name, getattr(self, name))
 
 
 @dataclass(frozen=True, slots=True)

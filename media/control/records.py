@@ -87,7 +87,7 @@ class PendingTransfer:
 
     before: CallState  # where the call stays if the core refuses: with its agent, or waiting
     new_task: str  # the task the caller becomes if the core takes it
-    referred: bool = False  # asked by the agent's phone (REFER): it hangs up by itself once it went through
+    refer_leg: str | None = None  # the leg whose phone asked it (REFER): told the outcome, it hangs up itself
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from media.control import IGNORED, TABLE, CallControl, CallState, CallStateError
 from media.control import events as ev
 from media.control.actions import (
     AcceptOffer,
+    AcceptRefer,
     Action,
     Bridge,
     ByeCaller,
@@ -20,8 +21,12 @@ from media.control.actions import (
     EndCall,
     FlowNote,
     HangUpLeg,
+    NotifyRefer,
+    OpenPort,
     PlaceLeg,
     PlayMusic,
+    RefreshSession,
+    RejectRequest,
     RequestCallback,
     Respond,
     Role,
@@ -228,7 +233,7 @@ SCENARIOS: dict[tuple[CallState, type[ev.CallEvent]], Scenario] = {
         [submit(TaskCompleted(TASK, "ana")), NO_MUSIC, BYE, PORT_CLOSED, EndCall(C, "agent_hung_up")],
     ),
     (S.HELD, ev.TransferAsked): (
-        h.HELD, ev.TransferAsked(C, "0612345678", referred=True), S.TRANSFERRING,
+        h.HELD, ev.TransferAsked(C, "0612345678"), S.TRANSFERRING,
         [SubmitTransfer(C, TASK, "0612345678", TASK_1, "transferred", "ana")],
     ),
     (S.HELD, ev.CallerHungUp): (
@@ -404,6 +409,27 @@ SCENARIOS: dict[tuple[CallState, type[ev.CallEvent]], Scenario] = {
     (S.ENDED, ev.Offered): (h.ENDED, OFFER_BOB, S.ENDED, [refused("bob")]),
     (S.ENDED, ev.OfferEnded): (h.ENDED, OFFER_ENDED_ANA, S.ENDED, []),
 }  # fmt: skip
+# A request of the caller's dialog (re-INVITE, UPDATE) and a REFER, in every state: each is answered.
+REOFFER, REFER = ev.CallerReoffered(C, "r1"), ev.ReferAsked(C, "1", "r1", "q2")
+REFRESH, PENDING, NO_DIALOG = RefreshSession(C, "r1"), RejectRequest(C, "r1", 491), RejectRequest(C, "r1", 481)
+NOT_THE_AGENTS = RejectRequest(C, "r1", 403)
+REFERRED = [AcceptRefer(C, "1", "r1"), SubmitTransfer(C, TASK, "q2", TASK_1, "transferred", "ana")]
+for state, steps, reoffer, refer in [
+    (S.SETTING_UP, h.SETTING_UP, [PENDING], [NOT_THE_AGENTS]),  # RFC 3261 §14.2: the INVITE's answer is to come
+    (S.QUEUEING, h.QUEUEING, [PENDING], [NOT_THE_AGENTS]),
+    (S.IVR, h.IVR, [REFRESH], [NOT_THE_AGENTS]),
+    (S.WAITING, h.RINGING, [REFRESH], [PENDING]),  # the agent's phone rings: it cannot transfer yet
+    (S.ANSWERING, h.ANSWERING, [REFRESH], [PENDING]),
+    (S.TALKING, h.TALKING, [REFRESH], REFERRED),
+    (S.HELD, h.HELD, [REFRESH], REFERRED),
+    (S.CONSULTING, h.CONSULTING, [REFRESH], [PENDING]),
+    (S.TRANSFERRING, h.REQUEUEING, [REFRESH], [PENDING]),
+    (S.BOOKING, h.BOOKING, [REFRESH], [NOT_THE_AGENTS]),
+    (S.OUTSIDE, h.OUTSIDE, [REFRESH], [NO_DIALOG]),  # the agent's phone was let go with the transfer
+    (S.ENDED, h.ENDED, [NO_DIALOG], [NO_DIALOG]),
+]:
+    SCENARIOS[(state, ev.CallerReoffered)] = (steps, REOFFER, state, reoffer)
+    SCENARIOS[(state, ev.ReferAsked)] = (steps, REFER, S.TRANSFERRING if refer is REFERRED else state, refer)
 
 
 def _name(key: tuple[CallState, type[ev.CallEvent]]) -> str:
@@ -447,7 +473,8 @@ SAMPLES: list[ev.CallEvent] = [
     ev.Queued(C, TASK), ev.QueueRefused(C, TASK, "queue_full"), ev.TaskEnded(C, TASK, "withdrawn"),
     ev.OfferTaken(C, TASK, "ana"), ev.OfferLost(C, TASK, "ana"), ev.Requeued(C, TASK_1, "q2"),
     ev.Dialling(C, TASK_1, "06"), ev.TransferRefused(C, "closed"), ev.CallbackBooked(C), ev.CallbackRefused(C),
-    ev.TransferAsked(C, "q2"), ev.OutsideTimedOut(C, TASK_1, "q1"),
+    ev.TransferAsked(C, "q2"), ev.OutsideTimedOut(C, TASK_1, "q1"), ev.CallerReoffered(C, "r1"),
+    ev.ReferAsked(C, "1", "r1", "q2"),
     ev.ConsultAsked(C, "bob"), ev.ConsultCompleted(C), ev.ConsultCancelled(C), ev.FlowQueue(C, "q1"),
     ev.FlowOverflow(C, "q2"), CALLBACK, ev.FlowTransfer(C, "06"), ev.FlowHangUp(C, "bye"),
 ]  # fmt: skip
@@ -587,10 +614,26 @@ def test_a_transfer_the_core_refuses_leaves_a_held_caller_held_and_an_agent_who_
     ]  # fmt: skip
 
 
-def test_a_refer_that_goes_through_lets_the_phone_hang_up_by_itself() -> None:
-    control = brought((*h.TALKING, ev.TransferAsked(C, "q2", referred=True)))
-    assert control.handle(ev.Requeued(C, TASK_1, "q2"), 0.0) == [Unbridge(C), MUSIC]  # RFC 5589 §6.1
-    assert control.handle(ev.LegHungUp(C, "1"), 0.0) == []  # its BYE, once it heard the NOTIFY
+def test_a_refer_that_goes_through_is_notified_and_lets_the_phone_hang_up_by_itself() -> None:
+    control = brought((*h.TALKING, REFER))
+    assert control.handle(ev.Requeued(C, TASK_1, "q2"), 0.0) == [NotifyRefer(C, "1", 200), Unbridge(C), MUSIC]
+    assert control.handle(ev.LegHungUp(C, "1"), 0.0) == []  # its BYE, once it heard the NOTIFY (RFC 5589 §6.1)
+
+
+def test_a_refer_the_core_refuses_is_notified_and_the_phone_keeps_the_caller() -> None:
+    control = brought((*h.TALKING, REFER))
+    assert control.handle(ev.TransferRefused(C, "closed", 480), 0.0) == [NotifyRefer(C, "1", 480)]
+    assert control.calls[CALL].state is S.TALKING and control.calls[CALL].bridge == ("caller", "1")
+
+
+def test_a_call_beyond_the_most_at_once_is_refused_503_and_over() -> None:
+    control = CallControl(max_calls=1)
+    control.handle(h.ARRIVE, 0.0)
+    other = ev.InviteArrived("other@trunk", "task-2", "q1")
+    assert control.handle(other, 0.0) == [Respond("other@trunk", 503), EndCall("other@trunk", "too_many_calls")]
+    control.forget("other@trunk")
+    control.handle(ev.CallerCancelled(C), 0.0)  # the first call ends: room for the next
+    assert control.handle(ev.InviteArrived("third@trunk", "task-3", "q1"), 0.0) == [OpenPort("third@trunk")]
 
 
 def test_the_cores_ring_timeout_of_another_task_or_an_answered_number_changes_nothing() -> None:

@@ -19,13 +19,17 @@ from media.control import CallControl, CallState, CallStateError, Deferred, task
 from media.control import events as ev
 from media.control.actions import (
     AcceptOffer,
+    AcceptRefer,
     Action,
     CancelLeg,
     ClosePort,
     EndCall,
     HangUpLeg,
+    NotifyRefer,
     OpenPort,
     PlaceLeg,
+    RefreshSession,
+    RejectRequest,
     RequestCallback,
     Respond,
     Role,
@@ -148,6 +152,9 @@ class CallControlMachine(RuleBasedStateMachine):
             self.submit(action.call, action.event)
         elif isinstance(action, EndCall):
             call.ended += 1
+        elif isinstance(action, NotifyRefer):
+            leg = world.legs[(action.call, action.leg)]
+            assert leg.role is Role.AGENT and leg.status in ("answered", "referred"), leg  # it holds the call
 
     def transfer(self, action: SubmitTransfer) -> None:
         if action.joined:
@@ -351,12 +358,16 @@ class CallControlMachine(RuleBasedStateMachine):
         assert self.control.handle(late, 0.0) == []
 
     @precondition(lambda self: self.live_calls())
-    @rule(data=st.data(), how=st.sampled_from(["bye", "no_ack", "media", "key"]))
+    @rule(data=st.data(), how=st.sampled_from(["bye", "no_ack", "media", "key", "reoffer"]))
     def the_caller_acts(self, data: st.DataObject, how: str) -> None:
         call = data.draw(st.sampled_from(self.live_calls()))
         if how == "key":
             if call.port == "open":
                 self.feed(ev.Key(call.id, "caller", "5"))
+            return
+        if how == "reoffer":  # a re-INVITE or UPDATE: answered once, whatever the state
+            actions = self.feed(ev.CallerReoffered(call.id, "r2"))
+            assert len([a for a in actions if isinstance(a, RefreshSession | RejectRequest)]) == 1, actions
             return
         call.hung_up = True
         if not call.answered:
@@ -371,12 +382,17 @@ class CallControlMachine(RuleBasedStateMachine):
     def someone_asks_a_transfer(self, data: st.DataObject, request: str) -> None:
         call = data.draw(st.sampled_from(self.live_calls())).id
         match request:
-            case "queue":
-                referred = data.draw(st.booleans())
-                before = self.control.calls[call].state
-                self.feed(ev.TransferAsked(call, "q2", referred=referred))
-                if referred and before is not self.control.calls[call].state:  # asked of the core
+            case "queue" if data.draw(st.booleans()):  # by the agent's phone (REFER)
+                record = self.control.calls[call]
+                leg = record.agent_leg.id if record.agent_leg is not None else "1"
+                before = record.state
+                actions = self.feed(ev.ReferAsked(call, leg, "r1", "q2"))
+                answers = [a for a in actions if isinstance(a, AcceptRefer | RejectRequest)]
+                assert len(answers) == 1, actions  # every REFER is answered, once
+                if before is not self.control.calls[call].state:  # asked of the core
                     self.world.referring.add(call)
+            case "queue":
+                self.feed(ev.TransferAsked(call, "q2"))
             case "number":
                 self.feed(ev.TransferAsked(call, "0612345678"))
             case "consult":
