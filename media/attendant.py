@@ -46,21 +46,16 @@ class Timer(Protocol):
     def cancel(self) -> None: ...
 
 
-class Services(Protocol):
-    """What the attendant asks of the switchboard that runs it."""
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the attendant asks of the switchboard that runs it, as the few functions it lends."""
 
-    def feed(self, event: cev.CallEvent) -> None:
-        """Tell call control."""
-
-    def submit(self, event: Event) -> Awaitable[bool]:
-        """Tell the queue core (a voicemail)."""
-
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
-
-    def later(self, delay: float, action: Callable[[], None]) -> Timer: ...
-
-    def estimate(self, task: str) -> tuple[int, float | None] | None:
-        """The position and expected wait of a task waiting in queue (None when it is offered)."""
+    feed: Callable[[cev.CallEvent], None]  # tell call control
+    submit: Callable[[Event], Awaitable[bool]]  # tell the queue core (a voicemail)
+    spawn: Callable[[Coroutine[Any, Any, Any]], None]  # run (and own) work
+    later: Callable[[float, Callable[[], None]], Timer]  # an owned timer
+    # The position and expected wait of a task waiting in queue (None when it is offered).
+    estimate: Callable[[str], tuple[int, float | None] | None]
 
 
 @dataclass(eq=False, slots=True)

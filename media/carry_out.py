@@ -1,8 +1,8 @@
 """What call control's actions (media.control.actions) become: bytes on the wire, ports, legs, the bridge,
 music, recordings, the IVR flow, and submissions to the queue core whose answers are fed back to it.
 
-`CarryOut` holds the switchboard's resources and a `Driver` (the few things it asks of the switchboard:
-feed call control, run and own work and timers, submit in order); it decides nothing.
+`CarryOut` holds the switchboard's resources and a `Driver` (the few functions the switchboard lends it:
+feed call control, run and own work, submit in order); it holds no switchboard, and decides nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from acd.clock import Clock
 from acd.decisions import Kind
@@ -42,24 +42,18 @@ from media.watch import Watch
 log = logging.getLogger("media.calls")
 
 
-class Driver(Protocol):
-    """What carrying out an action asks of the switchboard."""
+@dataclass(frozen=True, slots=True)
+class Driver:
+    """What carrying out an action asks of the switchboard, as the few functions it lends."""
 
-    transports: Transports
-
-    def feed_quietly(self, event: ev.CallEvent) -> None: ...
-
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
-
-    def in_order(self, call: str, work: Coroutine[Any, Any, Any]) -> None: ...
-
-    async def submit(self, event: Event) -> bool: ...
-
-    def listen(self, call: Call) -> None: ...
-
-    def forget_later(self, call: Call) -> None: ...
-
-    def held(self, request_id: str) -> tuple[midcall.Reply, Request] | None: ...
+    transports: Callable[[], Transports]  # the SIP transports the calls' requests go out on
+    feed_quietly: Callable[[ev.CallEvent], None]  # tell call control (a refusal only logged)
+    spawn: Callable[[Coroutine[Any, Any, Any]], None]  # run (and own) work
+    in_order: Callable[[str, Coroutine[Any, Any, Any]], None]  # a call's submissions, one after the other
+    submit: Callable[[Event], Coroutine[Any, Any, bool]]  # tell the queue core (False: refused, in the log)
+    listen: Callable[[Call], None]  # the caller alone on its port: its keys and voice heard
+    forget_later: Callable[[Call], None]  # an ended call forgotten once late repeats are answered
+    held: Callable[[str], tuple[midcall.Reply, Request] | None]  # the request call control answers, once
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +260,7 @@ class CarryOut:
         if bindings:
             binding = bindings[0]
             # Over TCP, the stream the phone registered on if it kept it open (behind NAT), else its Contact.
-            reachable = binding.transport == "udp" or self.driver.transports.has_stream(binding.source)
+            reachable = binding.transport == "udp" or self.driver.transports().has_stream(binding.source)
             try:
                 address = binding.source if reachable else contact_address(binding.contact)
             except AddressError:  # a Contact whose host:port cannot be read: the phone cannot be reached
@@ -279,7 +273,7 @@ class CarryOut:
     def _leg_for(self, call: Call, leg_id: str, target: str, transport: str, address: tuple[str, int],
                  port: RtpPort) -> Leg:  # fmt: skip
         """An outbound INVITE for `call` to `target`, showing the caller's number, offering the caller's codec first."""
-        host, sip_port = self.driver.transports.address
+        host, sip_port = self.driver.transports().address
         caller = user_of(call.dialog.remote) or "anonymous"
         dialog = Dialog(
             call_id=f"{new_tag()}{new_tag()}@{host}",

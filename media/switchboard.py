@@ -30,9 +30,9 @@ from ivr.facts import CentreFacts
 from ivr.flow import Flow
 from ivr.synthesis import PromptCache
 from media import midcall, sdp
-from media.attendant import Attendant
+from media.attendant import Attendant, Services
 from media.calls import Call, CallState, Destination, FlowEntry
-from media.carry_out import CarryOut, Resources
+from media.carry_out import CarryOut, Driver, Resources
 from media.control import CallControl, CallControlError, task_id_for
 from media.control import events as ev
 from media.errors import MediaError
@@ -124,12 +124,17 @@ class Switchboard:
         deployment = service.deployment  # the flows' calendars, as opening hours in the centre's time zone
         calendars = {c.id: opening_hours(c, deployment.settings.timezone) for c in deployment.calendars}
         facts = CentreFacts.of_service(service, calendars)
+        lent = Services(self.feed, self.submit, self.spawn, self.later, self.estimate)
         self.attendant = Attendant(
-            self, settings.flows, prompts, settings.flow_folder, facts, self.ticker, self.music,
+            lent, settings.flows, prompts, settings.flow_folder, facts, self.ticker, self.music,
             settings.recordings, clock,
         )  # fmt: skip
+        driver = Driver(
+            lambda: self.transports, self.feed_quietly, self.spawn, self.in_order, self.submit, self.listen,
+            self.forget_later, self.held,
+        )  # fmt: skip
         self.carry_out = CarryOut(
-            self,
+            driver,
             Resources(
                 service, registrar, self.ports, self.music, self.ticker, self.outbound, self.attendant,
                 self.transfers, self.watch, self.rings, self.by_task, settings.host, settings.trunk,

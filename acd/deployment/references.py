@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -65,6 +66,27 @@ def check_references(deployment: Deployment) -> Found:
         _known(found, ("agents", i, "team"), agent.team, teams, "team")
         for skill in agent.skills:
             _known(found, ("agents", i, "skills", skill), skill, skills, "skill")
+    _check_users(found, deployment, agents, teams)
+    _check_queues(found, deployment, Known(calendars, sites, skills, teams, queues))
+    _check_numbers(found, deployment, queues)
+    _check_phones(found, deployment, agents)
+    if not found:
+        found.extend(_unserved(deployment))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """The ids a queue may name."""
+
+    calendars: set[str]
+    sites: set[str]
+    skills: set[str]
+    teams: set[str]
+    queues: set[str]
+
+
+def _check_users(found: Found, deployment: Deployment, agents: set[str], teams: set[str]) -> None:
     linked: dict[str, str] = {}
     for i, user in enumerate(deployment.users):
         _known(found, ("users", i, "agent"), user.agent, agents, "agent")
@@ -76,31 +98,29 @@ def check_references(deployment: Deployment) -> Found:
             linked[user.agent] = user.id
         for j, team_id in enumerate(user.teams):
             _known(found, ("users", i, "teams", j), team_id, teams, "team")
+
+
+def _check_queues(found: Found, deployment: Deployment, known: Known) -> None:
     for i, queue in enumerate(deployment.queues):
-        _known(found, ("queues", i, "site"), queue.site, sites, "site")
-        _known(found, ("queues", i, "calendar"), queue.calendar, calendars, "calendar")
+        _known(found, ("queues", i, "site"), queue.site, known.sites, "site")
+        _known(found, ("queues", i, "calendar"), queue.calendar, known.calendars, "calendar")
         for skill in queue.skills:
-            _known(found, ("queues", i, "skills", skill), skill, skills, "skill")
+            _known(found, ("queues", i, "skills", skill), skill, known.skills, "skill")
         for j, team_id in enumerate(queue.teams):
-            _known(found, ("queues", i, "teams", j), team_id, teams, "team")
+            _known(found, ("queues", i, "teams", j), team_id, known.teams, "team")
         for j, site_id in enumerate(queue.sites):
-            _known(found, ("queues", i, "sites", j), site_id, sites, "site")
+            _known(found, ("queues", i, "sites", j), site_id, known.sites, "site")
         for j, step in enumerate(queue.steps):
             for k, team_id in enumerate(step.add_teams):
-                _known(found, ("queues", i, "steps", j, "add_teams", k), team_id, teams, "team")
+                _known(found, ("queues", i, "steps", j, "add_teams", k), team_id, known.teams, "team")
             for k, site_id in enumerate(step.add_sites):
-                _known(found, ("queues", i, "steps", j, "add_sites", k), site_id, sites, "site")
+                _known(found, ("queues", i, "steps", j, "add_sites", k), site_id, known.sites, "site")
         for name in ("max_wait", "max_size", "when_closed"):
             section = getattr(queue, name)
             if section is not None and section.target is not None:
                 if section.target == queue.id:
                     found.append((("queues", i, name, "target"), "a queue cannot overflow to itself"))
-                _known(found, ("queues", i, name, "target"), section.target, queues, "queue")
-    _check_numbers(found, deployment, queues)
-    _check_phones(found, deployment, agents)
-    if not found:
-        found.extend(_unserved(deployment))
-    return found
+                _known(found, ("queues", i, name, "target"), section.target, known.queues, "queue")
 
 
 def _check_phones(found: Found, deployment: Deployment, agents: set[str]) -> None:

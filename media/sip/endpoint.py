@@ -34,31 +34,8 @@ def sip_endpoint(
     `config`/ivr/, by name, as the composition root read them."""
     deployment = service.deployment
     settings = deployment.settings
-    accounts = {
-        phone.user: Account(
-            phone.agent, {str(k): v for k, v in phone.ha1.items()}, tuple(deployment.digest_algorithms(phone))
-        )
-        for phone in deployment.phones
-    }
-    # Nonces signed by this process's secret: a phone that moves to another node is challenged again.
-    registrar = Registrar(
-        settings.sip_realm, accounts, Nonces(secrets.token_bytes(32)), clock, settings.sip_digest_algorithms
-    )
-    music = Music.load(config / settings.music_on_hold) if settings.music_on_hold else Music.chime()
-    media = MediaSettings(
-        host=address[0],
-        ports=settings.rtp_ports,
-        music=music,
-        max_calls=settings.max_calls,
-        media_timeout=settings.media_timeout,
-        recordings=Path(settings.recordings),
-        recorded_queues=frozenset(queue.id for queue in deployment.queues if queue.record),
-        trunk=parse_host_port(settings.sip_trunk) if settings.sip_trunk else None,
-        flows=flows,
-        flow_folder=config / "ivr",
-        prompt_cache=Path(settings.prompt_cache),
-    )
-    switchboard = Switchboard(service, registrar, media, clock)
+    registrar = _registrar(service, clock)
+    switchboard = Switchboard(service, registrar, _media_settings(service, address, config, flows), clock)
     switchboard.attendant.prepare()  # every prompt spoken now: raises SpeechError rather than meet a caller
     numbers: dict[str, Destination] = {
         entry.number: FlowEntry(entry.flow or "", entry.attributes)
@@ -89,3 +66,40 @@ def sip_endpoint(
                 yield switchboard
 
     return running, switchboard
+
+
+def _registrar(service: AcdService, clock: Clock) -> Registrar:
+    """The accounts of phones.yaml, each challenged with its own digest algorithms."""
+    deployment = service.deployment
+    settings = deployment.settings
+    accounts = {
+        phone.user: Account(
+            phone.agent, {str(k): v for k, v in phone.ha1.items()}, tuple(deployment.digest_algorithms(phone))
+        )
+        for phone in deployment.phones
+    }
+    # Nonces signed by this process's secret: a phone that moves to another node is challenged again.
+    return Registrar(
+        settings.sip_realm, accounts, Nonces(secrets.token_bytes(32)), clock, settings.sip_digest_algorithms
+    )
+
+
+def _media_settings(
+    service: AcdService, address: tuple[str, int], config: Path, flows: Mapping[str, Flow]
+) -> MediaSettings:
+    deployment = service.deployment
+    settings = deployment.settings
+    music = Music.load(config / settings.music_on_hold) if settings.music_on_hold else Music.chime()
+    return MediaSettings(
+        host=address[0],
+        ports=settings.rtp_ports,
+        music=music,
+        max_calls=settings.max_calls,
+        media_timeout=settings.media_timeout,
+        recordings=Path(settings.recordings),
+        recorded_queues=frozenset(queue.id for queue in deployment.queues if queue.record),
+        trunk=parse_host_port(settings.sip_trunk) if settings.sip_trunk else None,
+        flows=flows,
+        flow_folder=config / "ivr",
+        prompt_cache=Path(settings.prompt_cache),
+    )
