@@ -1,10 +1,11 @@
 """The ACD's own INVITEs, and every request it sends inside a dialog: placed, repeated, matched, ended.
 
 A `Leg` is one outbound INVITE and the dialog it makes: an agent's phone rung for an offer, a number
-called through the trunk for a transfer, a colleague consulted. `Outbound` sends it (repeating it over
-UDP until the far end says something, RFC 3261 §17.1.1.2), follows its responses (ringing, answered,
-refused), ACKs them as the RFC asks, and cancels or hangs it up; its owner hears what happened through
-the leg's callbacks.
+called through the trunk for a transfer, a colleague consulted. Its state is its INVITE's client
+transaction (media.sip.invite_client: one table, no I/O); `Outbound` is that transaction's driver: it sends
+the INVITE (repeating it over UDP until the far end says something, RFC 3261 §17.1.1.2, and giving up after
+Timer B), feeds it the responses and the owner's requests, and carries out the steps it returns (ACKs,
+CANCEL, BYE); the owner hears what happened through the leg's callbacks.
 """
 
 from __future__ import annotations
@@ -12,27 +13,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, field
 from typing import Any
 
 from media.rtp.bridge import Side
 from media.sdp import Origin
 from media.sip.checks import Response
 from media.sip.dialog import Dialog, Headers, branch_of, build_request, uri_of
+from media.sip.invite_client import InviteClient, LegState, Step
 from media.sip.reasons import reason
 from media.sip.transactions import GIVE_UP, repeat
 from media.sip.transport import Transports
 
 log = logging.getLogger("media.calls")
-
-
-class LegState(StrEnum):
-    CALLING = "calling"  # INVITE sent, nothing heard yet
-    RINGING = "ringing"  # a provisional response came
-    ANSWERED = "answered"
-    CANCELLING = "cancelling"  # given up on before an answer: CANCEL sent (or held until a response)
-    ENDED = "ended"
 
 
 @dataclass(eq=False, slots=True)
@@ -46,13 +39,12 @@ class Leg:
     origin: Origin  # the o= line of the ACD's descriptions on this leg: its version grows with each
     on_answer: Callable[[Leg, bytes], None]  # the far end answered with this SDP
     on_refusal: Callable[[Leg, int], None]  # it said no (the status), or could not be reached (408)
-    state: LegState = LegState.CALLING
-    heard: bool = False  # a response came: the INVITE is no longer repeated, and it may be cancelled
-    referred: bool = False  # its phone sent a REFER: it hangs up by itself once told the outcome (RFC 5589 §6.1)
+    client: InviteClient = field(default_factory=InviteClient)  # its INVITE's transaction: the leg's state
+    forgotten: bool = False  # ended, and its port closed
 
     @property
-    def live(self) -> bool:
-        return self.state in (LegState.CALLING, LegState.RINGING)
+    def state(self) -> LegState:
+        return self.client.state
 
 
 class Outbound:
@@ -88,55 +80,51 @@ class Outbound:
     def place(self, leg: Leg) -> None:
         self._clients[leg.branch] = lambda response: self._answered(leg, response)
         self.send(leg.dialog, leg.invite)
-        self._repeat_until(leg.dialog, leg.invite, lambda: leg.heard, cap=float("inf"))  # Timer A doubles freely
-        self._spawn(self._give_up_if_silent(leg))
-
-    async def _give_up_if_silent(self, leg: Leg) -> None:
-        """Timer B: nothing at all from the far end in 32 s, it cannot be reached (408)."""
-        await asyncio.sleep(GIVE_UP)
-        if not leg.heard and leg.state is not LegState.ENDED:
-            was = leg.state
-            self.forget(leg)
-            if was is LegState.CALLING:
-                leg.on_refusal(leg, 408)
+        client = leg.client
+        self._repeat_until(leg.dialog, leg.invite, lambda: client.heard, cap=float("inf"))  # Timer A doubles freely
+        self._later(GIVE_UP, lambda: self._carry_out(leg, client.timer_b(), 408))  # Timer B
 
     def _answered(self, leg: Leg, response: Response) -> None:
         if response.cseq_method != "INVITE":
             return  # the 200 to a CANCEL: the INVITE's own final response follows
         status = response.status
-        first_heard, leg.heard = not leg.heard, True
-        if status < 200:
-            if leg.state is LegState.CALLING:
-                leg.state = LegState.RINGING
-            elif leg.state is LegState.CANCELLING and first_heard:
-                self._cancel(leg)  # held back until now (RFC 3261 §9.1)
-            return
-        leg.dialog.remote = response.first("to") or leg.dialog.remote
-        if status < 300:
+        if status >= 200:  # the dialog as the final response makes it: the far end's tag, where it is
+            leg.dialog.remote = response.first("to") or leg.dialog.remote
             contact = response.first("contact")
-            if contact:
+            if status < 300 and contact:
                 leg.dialog.target = uri_of(contact)
-            self._ack(leg)  # every 2xx, repeats included, is ACKed (RFC 3261 §13.2.2.4)
-            if leg.live:
-                leg.state = LegState.ANSWERED
-                leg.on_answer(leg, response.body)
-            elif leg.state is LegState.CANCELLING:  # answered as the CANCEL crossed it: hung up at once
-                self.hang_up(leg)
-            return
-        self._ack_failure(leg, response)
-        was = leg.state
-        self.forget(leg)
-        if was in (LegState.CALLING, LegState.RINGING):
-            leg.on_refusal(leg, status)
+        self._carry_out(leg, leg.client.received(status), status, response)
 
     def stop(self, leg: Leg) -> None:
         """Stop ringing, or hang up if answered."""
-        if leg.state is LegState.ANSWERED:
-            self.hang_up(leg)
-        elif leg.live:
-            leg.state = LegState.CANCELLING
-            if leg.heard:  # RFC 3261 §9.1: CANCEL only once the far end said something (it may not have the INVITE)
-                self._cancel(leg)
+        self._carry_out(leg, leg.client.stop(), 487)
+
+    def hung_up(self, leg: Leg) -> None:
+        """The far end's BYE (answered by the switchboard)."""
+        self._carry_out(leg, leg.client.hung_up(), 200)
+
+    def _carry_out(self, leg: Leg, steps: tuple[Step, ...], status: int, response: Response | None = None) -> None:
+        """The steps the leg's transaction asks for; the leg forgotten once it ended."""
+        ended = leg.state is LegState.ENDED and not leg.forgotten
+        for step in steps:
+            match step:
+                case Step.ACK:
+                    self._ack(leg)  # every 2xx, repeats included, is ACKed (RFC 3261 §13.2.2.4)
+                case Step.ACK_FAILURE:
+                    assert response is not None
+                    self._ack_failure(leg, response)
+                case Step.CANCEL:
+                    self._cancel(leg)
+                case Step.HANG_UP:
+                    self.bye(leg.dialog)
+                case Step.ANSWERED:
+                    assert response is not None
+                    leg.on_answer(leg, response.body)
+                case Step.REFUSED:
+                    self._forget(leg)
+                    leg.on_refusal(leg, status)
+        if ended:
+            self._forget(leg)
 
     def _cancel(self, leg: Leg) -> None:
         cancel, _ = leg.dialog.request("CANCEL", cseq=leg.dialog.cseq, branch=leg.branch)
@@ -144,11 +132,13 @@ class Outbound:
         self._repeat_until(leg.dialog, cancel, lambda: leg.state is LegState.ENDED)
 
     def hang_up(self, leg: Leg) -> None:
-        self.bye(leg.dialog)
-        self.forget(leg)
+        """Hang an answered leg up (its SDP unusable, say): BYE, and the leg is over."""
+        self._carry_out(leg, leg.client.stop(), 487)
 
-    def forget(self, leg: Leg) -> None:
-        leg.state = LegState.ENDED
+    def _forget(self, leg: Leg) -> None:
+        if leg.forgotten:
+            return
+        leg.forgotten = True
         leg.side.port.close()
         # Kept a while: a repeated 2xx is still ACKed (and a late one hung up).
         self._later(GIVE_UP, lambda: self._clients.pop(leg.branch, None) and None)

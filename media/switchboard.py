@@ -425,7 +425,7 @@ class Switchboard:
             return
         if method == "BYE":
             self.reply(request, source, 200, reason(200))
-            self.outbound.forget(leg)
+            self.outbound.hung_up(leg)
             self.feed_quietly(ev.LegHungUp(call_id, leg_id))
         elif method == "INVITE":  # hold or resume (RFC 3264 §8.4)
             reply = self._replier(request, source, tag_of(leg.dialog.local))

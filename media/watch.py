@@ -18,9 +18,9 @@ from acd.clock import SYSTEM_CLOCK, Clock
 from acd.events import Event, PhoneChanged
 from media.calls import Call, CallState
 from media.control import events as ev
-from media.outbound import LegState
 from media.sip.checks import Response
 from media.sip.dialog import Dialog
+from media.sip.invite_client import LegState
 from media.sip.session_timer import SessionTimer
 
 log = logging.getLogger("media.calls")
