@@ -170,7 +170,7 @@ class Attendant:
         return run if isinstance(run, FlowRun) else None
 
     def _post(self, call: Call, event: ev.Event) -> None:
-        asyncio.get_running_loop().call_soon(self._feed, call, event)
+        self.services.later(0, lambda: self._feed(call, event))  # owned: cancelled if the switchboard stops first
 
     def _feed(self, call: Call, event: ev.Event) -> None:
         run = self._run(call)

@@ -32,6 +32,7 @@ from media.control.records import (
     CallStateError,
     LegRecord,
     PendingTransfer,
+    Referral,
     task_id_for,
 )
 
@@ -110,10 +111,19 @@ def refer_asked(control: CallControl, call: CallRecord, event: ev.CallEvent) -> 
         return [RejectRequest(call.call, event.request, 481)]  # that dialog is over
     if leg is None or leg.id != event.leg:
         return [RejectRequest(call.call, event.request, 403)]  # only the agent's phone transfers the caller
+    accept = AcceptRefer(call.call, leg.id, event.request)
+    if call.state is S.ANSWERING and leg.answered and call.referral is None:
+        # The phone transfers as soon as it answered, before the core took its answer: carried out once it did.
+        call.referral = Referral(leg.id, event.to)
+        return [accept]
     if call.state not in (S.TALKING, S.HELD):
         return [RejectRequest(call.call, event.request, 491)]  # not now: a consultation or transfer is going on
-    accept = AcceptRefer(call.call, leg.id, event.request)
-    return [accept, *_ask_transfer(call, event.to, "transferred", refer_leg=leg.id)]
+    return [accept, *transfer_referred(call, Referral(leg.id, event.to))]
+
+
+def transfer_referred(call: CallRecord, referral: Referral) -> Actions:
+    """The transfer a REFER asks, accepted (202): asked of the core, its outcome NOTIFYed to the phone."""
+    return _ask_transfer(call, referral.to, "transferred", refer_leg=referral.leg)
 
 
 def _ask_transfer(call: CallRecord, to: str, reason: str, *, refer_leg: str | None = None) -> Actions:

@@ -309,11 +309,15 @@ class CallControl:
         if call.queue in self.recorded:
             call.recording = True
             actions.append(StartRecording(call.call, call.task))
-        return [*actions, self._bridge(call, "caller", leg.id)]
+        actions.append(self._bridge(call, "caller", leg.id))
+        referral, call.referral = call.referral, None
+        if referral is not None and referral.leg == leg.id:  # a REFER the phone sent as it answered: carried out now
+            actions += tr.transfer_referred(call, referral)
+        return actions
 
     def _offer_lost(self, call: CallRecord, event: ev.CallEvent) -> Actions:
         """The offer had ended before the answer was taken: the phone hangs up, the caller waits on."""
-        call.awaiting, call.state = None, S.WAITING
+        call.awaiting, call.state, call.referral = None, S.WAITING, None  # its REFER, if any, ends with its leg
         leg = call.agent_leg
         actions = [self._let_go(call, leg)] if leg is not None else []
         return actions + self._ring_deferred(call)
@@ -500,7 +504,7 @@ TABLE: dict[Key, Rule] = {
     (S.WAITING, ev.FlowOverflow): Rule(tr.flow_overflow, frozenset({S.TRANSFERRING}), stays=True),
     (S.ANSWERING, ev.FlowOverflow): Rule(tr.flow_overflow, stays=True),
     (S.WAITING, ev.FlowCallback): Rule(tr.flow_callback, frozenset({S.BOOKING})),
-    (S.ANSWERING, ev.OfferTaken): Rule(C._offer_taken, frozenset({S.TALKING, S.ENDED})),
+    (S.ANSWERING, ev.OfferTaken): Rule(C._offer_taken, frozenset({S.TALKING, S.TRANSFERRING, S.ENDED})),
     (S.ANSWERING, ev.OfferLost): Rule(C._offer_lost, frozenset({S.WAITING, S.TRANSFERRING})),
     (S.ANSWERING, ev.LegHungUp): Rule(C._agent_left_answering, frozenset({S.ANSWERING})),
     (S.TALKING, ev.ConsultAsked): Rule(tr.consult_asked, frozenset({S.CONSULTING})),

@@ -98,6 +98,14 @@ class Deferred:
     agent: str
 
 
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """A REFER accepted from the agent's phone (`leg`) to `to`, before the core took the agent's answer."""
+
+    leg: str
+    to: str
+
+
 @dataclass(slots=True)
 class CallRecord:
     """One call as call control sees it. `task` is the call's current task (it changes with a transfer)."""
@@ -122,6 +130,7 @@ class CallRecord:
     deferred: Deferred | None = None  # an offer made before the call was WAITING: rung once it is, or refused
     transfer: PendingTransfer | None = None  # asked of the core, its answer awaited (Awaiting.TRANSFER)
     overflow: str | None = None  # the flow's overflow, held while an agent's phone rings for the call
+    referral: Referral | None = None  # a REFER the phone sent as it answered, carried out once the core took it
     back_to_flow: bool = False  # a transfer out that fails goes back to the flow (else to the queue)
     transfers: int = 0
     legs: int = 0  # legs placed so far: the next one's id

@@ -419,7 +419,7 @@ for state, steps, reoffer, refer in [
     (S.QUEUEING, h.QUEUEING, [PENDING], [NOT_THE_AGENTS]),
     (S.IVR, h.IVR, [REFRESH], [NOT_THE_AGENTS]),
     (S.WAITING, h.RINGING, [REFRESH], [PENDING]),  # the agent's phone rings: it cannot transfer yet
-    (S.ANSWERING, h.ANSWERING, [REFRESH], [PENDING]),
+    (S.ANSWERING, h.ANSWERING, [REFRESH], [AcceptRefer(C, "1", "r1")]),  # carried out once the core takes it
     (S.TALKING, h.TALKING, [REFRESH], REFERRED),
     (S.HELD, h.HELD, [REFRESH], REFERRED),
     (S.CONSULTING, h.CONSULTING, [REFRESH], [PENDING]),
@@ -618,6 +618,17 @@ def test_a_refer_that_goes_through_is_notified_and_lets_the_phone_hang_up_by_its
     control = brought((*h.TALKING, REFER))
     assert control.handle(ev.Requeued(C, TASK_1, "q2"), 0.0) == [NotifyRefer(C, "1", 200), Unbridge(C), MUSIC]
     assert control.handle(ev.LegHungUp(C, "1"), 0.0) == []  # its BYE, once it heard the NOTIFY (RFC 5589 §6.1)
+
+
+def test_a_refer_sent_as_the_phone_answered_is_carried_out_once_the_core_takes_the_answer() -> None:
+    control = brought((*h.ANSWERING, REFER))
+    assert control.handle(ev.OfferTaken(C, TASK, "ana"), 0.0) == [
+        NO_MUSIC, Bridge(C, "caller", "1"), SubmitTransfer(C, TASK, "q2", TASK_1, "transferred", "ana")
+    ]  # fmt: skip
+    assert control.calls[CALL].state is S.TRANSFERRING
+    control = brought((*h.ANSWERING, REFER))  # the core refused the answer: the REFER ends with the phone's leg
+    assert control.handle(ev.OfferLost(C, TASK, "ana"), 0.0) == [HangUpLeg(C, "1")]
+    assert control.calls[CALL].referral is None
 
 
 def test_a_refer_the_core_refuses_is_notified_and_the_phone_keeps_the_caller() -> None:

@@ -188,6 +188,8 @@ class CallControlMachine(RuleBasedStateMachine):
                 event = ev.QueueRefused(event.call, event.task, "closed")
         elif refused:
             event = _other_answer(self, event)
+        if isinstance(event, ev.OfferLost):  # a REFER sent as the phone answered ends with that answer
+            world.referring.discard(event.call)
         if isinstance(event, ev.PortOpened):
             world.calls[event.call].port = "open"
         elif isinstance(event, ev.PortFailed):
@@ -385,11 +387,10 @@ class CallControlMachine(RuleBasedStateMachine):
             case "queue" if data.draw(st.booleans()):  # by the agent's phone (REFER)
                 record = self.control.calls[call]
                 leg = record.agent_leg.id if record.agent_leg is not None else "1"
-                before = record.state
                 actions = self.feed(ev.ReferAsked(call, leg, "r1", "q2"))
                 answers = [a for a in actions if isinstance(a, AcceptRefer | RejectRequest)]
                 assert len(answers) == 1, actions  # every REFER is answered, once
-                if before is not self.control.calls[call].state:  # asked of the core
+                if isinstance(answers[0], AcceptRefer):  # taken: asked of the core now, or once it took the answer
                     self.world.referring.add(call)
             case "queue":
                 self.feed(ev.TransferAsked(call, "q2"))
