@@ -8,6 +8,7 @@ feed call control, run and own work, submit in order); it holds no switchboard, 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -224,8 +225,10 @@ class CarryOut:
         match action:
             case act.RefreshSession():
                 midcall.refresh(call, request, self.r.host, reply, self.r.clock.monotonic())
-            case act.RejectRequest(_, _, status):
-                reply(status, reason(status), (), b"")
+            case act.RejectRequest(_, _, status, retry):
+                # RFC 3261 §14.2: a Retry-After chosen at random between 0 and 10 s
+                after: midcall.Headers = (("retry-after", str(secrets.randbelow(11))),) if retry else ()
+                reply(status, reason(status), after, b"")
             case act.AcceptRefer():
                 reply(202, reason(202), (), b"")
 

@@ -40,7 +40,8 @@ class Leg:
     on_answer: Callable[[Leg, bytes], None]  # the far end answered with this SDP
     on_refusal: Callable[[Leg, int], None]  # it said no (the status), or could not be reached (408)
     client: InviteClient = field(default_factory=InviteClient)  # its INVITE's transaction: the leg's state
-    forgotten: bool = False  # ended, and its port closed
+    forgotten: bool = False  # over, and its port closed
+    cseq: int = 0  # its INVITE's CSeq number, which its ACKs and CANCEL repeat
 
     @property
     def state(self) -> LegState:
@@ -78,6 +79,7 @@ class Outbound:
     # ------------------------------------------------------------------------------- INVITE
 
     def place(self, leg: Leg) -> None:
+        leg.cseq = leg.dialog.cseq  # the INVITE's, before any other request of its dialog moves it on
         self._clients[leg.branch] = lambda response: self._answered(leg, response)
         self.send(leg.dialog, leg.invite)
         client = leg.client
@@ -105,7 +107,7 @@ class Outbound:
 
     def _carry_out(self, leg: Leg, steps: tuple[Step, ...], status: int, response: Response | None = None) -> None:
         """The steps the leg's transaction asks for; the leg forgotten once it ended."""
-        ended = leg.state is LegState.ENDED and not leg.forgotten
+        ended = leg.client.over and not leg.forgotten
         for step in steps:
             match step:
                 case Step.ACK:
@@ -115,6 +117,7 @@ class Outbound:
                     self._ack_failure(leg, response)
                 case Step.CANCEL:
                     self._cancel(leg)
+                    self._later(GIVE_UP, lambda: self._carry_out(leg, leg.client.cancel_expired(), 408))  # §9.1
                 case Step.HANG_UP:
                     self.bye(leg.dialog)
                 case Step.ANSWERED:
@@ -127,9 +130,10 @@ class Outbound:
             self._forget(leg)
 
     def _cancel(self, leg: Leg) -> None:
-        cancel, _ = leg.dialog.request("CANCEL", cseq=leg.dialog.cseq, branch=leg.branch)
+        # RFC 3261 §9.1: the CANCEL names the INVITE's CSeq and branch, whatever the dialog sent since
+        cancel, _ = leg.dialog.request("CANCEL", cseq=leg.cseq, branch=leg.branch)
         self.send(leg.dialog, cancel)
-        self._repeat_until(leg.dialog, cancel, lambda: leg.state is LegState.ENDED)
+        self._repeat_until(leg.dialog, cancel, lambda: leg.client.over)
 
     def hang_up(self, leg: Leg) -> None:
         """Hang an answered leg up (its SDP unusable, say): BYE, and the leg is over."""
@@ -144,7 +148,7 @@ class Outbound:
         self._later(GIVE_UP, lambda: self._clients.pop(leg.branch, None) and None)
 
     def _ack(self, leg: Leg) -> None:
-        ack, _ = leg.dialog.request("ACK", cseq=leg.dialog.cseq)
+        ack, _ = leg.dialog.request("ACK", cseq=leg.cseq)  # §13.2.2.4: the INVITE's CSeq number
         self.send(leg.dialog, ack)
 
     def _ack_failure(self, leg: Leg, response: Response) -> None:
@@ -155,7 +159,7 @@ class Outbound:
             ("from", dialog.local),
             ("to", response.first("to") or dialog.remote),
             ("call-id", dialog.call_id),
-            ("cseq", f"{dialog.cseq} ACK"),
+            ("cseq", f"{leg.cseq} ACK"),
         )
         invite_uri = leg.invite.split(b" ", 2)[1].decode()
         self.send(dialog, build_request("ACK", invite_uri, headers))

@@ -60,7 +60,8 @@ class Transfers:
         self._has_phone = has_phone
         self._submit = submit
         self._decide = decide
-        self._refusals: dict[str, AcdError] = {}  # by call: why the core refused the transfer it was asked
+        self._refusals: dict[str, AcdError] = {}  # by call: why the core refused the transfer the API asks
+        self._asking: set[str] = set()  # the calls whose transfer the API asks now (it waits for the answer)
 
     # ------------------------------------------------------------------------------- requests
 
@@ -68,10 +69,13 @@ class Transfers:
         """Hand the call to `target`; the agent's part ends (its task transferred, wrap-up follows). Raises
         the core's refusal (`NoRoute`, `TransferRefused`...) when nothing moved: the agent still has the call."""
         call_id = call.dialog.call_id
-        self._refusals.pop(call_id, None)
         self._ask(call, ev.TransferAsked(call_id, target))
-        await self._settled(call_id)  # the core's answer fed to call control before the request's
-        refusal = self._refusals.pop(call_id, None)
+        self._asking.add(call_id)
+        try:
+            await self._settled(call_id)  # the core's answer fed to call control before the request's
+        finally:
+            self._asking.discard(call_id)
+            refusal = self._refusals.pop(call_id, None)
         if refusal is not None:
             raise refusal
 
@@ -111,7 +115,8 @@ class Transfers:
             decisions = await self._decide(TaskTransferred(action.task, action.to, action.new_task, action.reason))
         except AcdError as error:  # refused, or the store unreachable: either way nothing moved
             log.info("call %s not transferred to %s (%s): %s", action.task, action.to, action.reason, error)
-            self._refusals[action.call] = error
+            if action.call in self._asking:  # the API waits to say why
+                self._refusals[action.call] = error
             reason = str(error.details.get("reason") or error.error_id)
             return ev.TransferRefused(action.call, reason, _REFER_OUTCOMES.get(error.status_code, 500))
         mine = [d for d in decisions if d.task == action.new_task]

@@ -39,21 +39,24 @@ ACCEPTS: dict[type[TaskEvent], frozenset[Place]] = {
     TaskCancelled: frozenset({Place.QUEUED, Place.RESERVED, Place.SCHEDULED, Place.OUTSIDE}),
     CallbackRequested: frozenset({Place.QUEUED, Place.RESERVED}),
     TaskTransferred: frozenset({Place.QUEUED, Place.RESERVED, Place.ASSIGNED}),
-    OutsideAnswered: frozenset({Place.OUTSIDE}),
-    OutsideFailed: frozenset({Place.OUTSIDE}),
+    # queued or reserved: taken back by the ring timeout as the number's word came (`acd.routing.transfers`)
+    OutsideAnswered: frozenset({Place.OUTSIDE, Place.QUEUED, Place.RESERVED}),
+    OutsideFailed: frozenset({Place.OUTSIDE, Place.QUEUED, Place.RESERVED}),
 }
 
 
 def require(task: Task, event: TaskEvent, what: str) -> None:
     """Refuse `event` (doing `what` to the task) unless the task is in a place it accepts."""
     if task.place not in ACCEPTS[type(event)]:
-        name = type(event).__name__
-        raise TransitionError(
-            f"cannot {what} task {task.id!r}: it is {task.place.value} ({name})",
-            task=task.id,
-            state=task.place.value,
-            event=name,
-        )
+        raise refusal(task, event, f"cannot {what} task {task.id!r}")
+
+
+def refusal(task: Task, event: TaskEvent, why: str) -> TransitionError:
+    """The error that refuses `event` on `task` where it is, `why` first."""
+    name = type(event).__name__
+    return TransitionError(
+        f"{why}: it is {task.place.value} ({name})", task=task.id, state=task.place.value, event=name
+    )
 
 
 def move(task: Task, to: Place, cause: str, stamp: Callable[[], int]) -> None:

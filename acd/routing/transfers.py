@@ -21,7 +21,7 @@ from acd.events import OutsideAnswered, OutsideFailed, TaskTransferred
 from acd.model import OUTSIDE_CHANNELS, Outcome, Place, Task
 from acd.routing.handling import end_handling
 from acd.routing.offers import revoke
-from acd.routing.places import move, require
+from acd.routing.places import move, refusal, require
 from acd.routing.state import State
 from acd.routing.tasks import Admission, admission, admit, check_new, move_to
 from acd.routing.topology import ToOutside, ToQueue
@@ -128,15 +128,34 @@ def _successor(st: State, task: Task, new_task_id: str, queue: str, now: float, 
 
 
 def outside_answered(st: State, event: OutsideAnswered, now: float) -> None:
+    """The number answered: the task ends, its caller is theirs. Heard too when its ring timeout had taken the
+    task back to its queue first (the number took long to say, the timer fired as the word came): its offer,
+    if any, is revoked, and the caller is not left waiting in a queue while it talks outside."""
     task = st.task(event.task_id)
     require(task, event, "end as answered outside")
+    if task.place is not Place.OUTSIDE:
+        _require_back_from_outside(task, event)
+        if task.place is Place.RESERVED:
+            revoke(st, task, now, reason="answered_outside", requeue_it=False)
     st.end(task, Outcome.ANSWERED_OUTSIDE, now)
 
 
 def outside_failed(st: State, event: OutsideFailed, now: float) -> None:
+    """The number did not answer: back to the task's queue with its place; nothing to do when its ring timeout
+    already took it back."""
     task = st.task(event.task_id)
     require(task, event, "bring back")
+    if task.place is not Place.OUTSIDE:
+        _require_back_from_outside(task, event)
+        return
     back_from_outside(st, task, now, "outside_failed", event.status)
+
+
+def _require_back_from_outside(task: Task, event: OutsideAnswered | OutsideFailed) -> None:
+    """Waiting (or offered) again, the task must be one an outside number rang (`outside_number`), taken back by
+    its ring timeout (the driver that dialled it says how the number ended once only)."""
+    if "outside_number" not in task.attributes:
+        raise refusal(task, event, f"task {task.id!r} rings no outside number")
 
 
 def back_from_outside(st: State, task: Task, now: float, reason: str, status: int | None) -> None:

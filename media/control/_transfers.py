@@ -3,6 +3,7 @@ overflow, call-back and transfer out. Functions of `CallControl`, named in its t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from acd.events import OfferRefused, OutsideAnswered, TaskCompleted, TaskNoted
@@ -185,9 +186,22 @@ def transfer_refused(control: CallControl, call: CallRecord, event: ev.CallEvent
             Submit(call.call, TaskCompleted(call.task, call.agent or "")),
             *control._release(call, bye=True),
         ]
-    if pending.before is S.TALKING and call.bridge is None:
-        actions += [*_no_music(call), control._bridge(call, "caller", leg.id)]
-    return actions
+    return actions  # bridged, or held with music, as the phone left it (`held_transferring`)
+
+
+def held_transferring(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
+    """The agent's phone holds or resumes while the core answers the transfer it asked: the caller hears music
+    or the agent again, and a refusal leaves the call held or talking as the phone is now."""
+    assert isinstance(event, ev.LegHeld)
+    leg = call.agent_leg
+    pending = call.transfer
+    if leg is None or leg.id != event.leg or pending is None or pending.before not in (S.TALKING, S.HELD):
+        return []  # a leg that holds no part in this call now (the outside party rings; nothing to bridge)
+    call.transfer = replace(pending, before=S.HELD if event.on_hold else S.TALKING)
+    actions = control._unbridge(call)
+    if event.on_hold:
+        return [*actions, *_music(call)]
+    return [*actions, *_no_music(call), control._bridge(call, "caller", leg.id)]
 
 
 def agent_left_transferring(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:

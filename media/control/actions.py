@@ -171,11 +171,13 @@ class RefreshSession(Action):
 
 @dataclass(frozen=True, slots=True)
 class RejectRequest(Action):
-    """Answer the request `request` of the call's dialog with `status` (491 while the INVITE's answer is on its
-    way, RFC 3261 §14.2; 481 once the call ended; 403 or 491 for a REFER that does not apply)."""
+    """Answer the request `request` of the call's dialog with `status` (500 while the INVITE's answer is on its
+    way, `retry`: with a Retry-After of a few seconds, RFC 3261 §14.2; 481 once the call ended; 403 or 491 for a
+    REFER that does not apply)."""
 
     request: str
     status: int
+    retry: bool = False
 
 
 @dataclass(frozen=True, slots=True)

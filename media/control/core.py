@@ -36,6 +36,7 @@ from media.control.actions import (
     EndCall,
     FlowNote,
     HangUpLeg,
+    NotifyRefer,
     OpenPort,
     PlaceLeg,
     PlayMusic,
@@ -317,9 +318,14 @@ class CallControl:
 
     def _offer_lost(self, call: CallRecord, event: ev.CallEvent) -> Actions:
         """The offer had ended before the answer was taken: the phone hangs up, the caller waits on."""
-        call.awaiting, call.state, call.referral = None, S.WAITING, None  # its REFER, if any, ends with its leg
+        call.awaiting, call.state = None, S.WAITING
         leg = call.agent_leg
-        actions = [self._let_go(call, leg)] if leg is not None else []
+        actions: Actions = []
+        referral, call.referral = call.referral, None
+        if referral is not None and leg is not None and leg.id == referral.leg:  # its REFER ends with its leg: told
+            actions.append(NotifyRefer(call.call, leg.id, 481))
+        if leg is not None:
+            actions.append(self._let_go(call, leg))
         return actions + self._ring_deferred(call)
 
     def _agent_left_answering(self, call: CallRecord, event: ev.CallEvent) -> Actions:
@@ -400,6 +406,8 @@ class CallControl:
         assert isinstance(event, ev.TaskEnded)
         if event.task != call.task or not call.task_live:
             return []  # a task the call had before a transfer, or one it no longer holds
+        if call.transfer is not None and event.reason == Outcome.TRANSFERRED.value:
+            return []  # the transfer asked ended it (its agent had no wrap-up): its answer follows
         call.deferred = None
         call.task_live, call.state, call.ended_because = False, S.ENDED, event.reason
         return self._release(call, bye=True)
@@ -434,12 +442,13 @@ class CallControl:
 
     def _reoffered(self, call: CallRecord, event: ev.CallEvent) -> Actions:
         """The caller's re-INVITE or UPDATE: answered with the same stream, its session timer renewed, once the
-        call is answered; before, 491 (RFC 3261 §14.2: our answer is on its way); after its end, 481."""
+        call is answered; before, 500 with Retry-After (RFC 3261 §14.2: our answer to its INVITE is on its way);
+        after its end, 481."""
         assert isinstance(event, ev.CallerReoffered)
         if call.state is S.ENDED:
             return [RejectRequest(call.call, event.request, 481)]
         if not call.answered:
-            return [RejectRequest(call.call, event.request, 491)]
+            return [RejectRequest(call.call, event.request, 500, retry=True)]
         return [RefreshSession(call.call, event.request)]
 
     def _key(self, call: CallRecord, event: ev.CallEvent) -> Actions:
@@ -523,6 +532,7 @@ TABLE: dict[Key, Rule] = {
     (S.TRANSFERRING, ev.LegRefused): Rule(tr.outside_refused, frozenset({S.IVR, S.TRANSFERRING})),
     (S.TRANSFERRING, ev.LegHungUp): Rule(tr.agent_left_transferring, frozenset({S.TRANSFERRING})),
     (S.TRANSFERRING, ev.OutsideTimedOut): Rule(tr.outside_timed_out, frozenset({S.WAITING}), stays=True),
+    (S.TRANSFERRING, ev.LegHeld): Rule(tr.held_transferring, stays=True),
     (S.BOOKING, ev.CallbackBooked): Rule(tr.callback_booked, frozenset({S.IVR})),
     (S.BOOKING, ev.CallbackRefused): Rule(tr.callback_refused, frozenset({S.WAITING})),
     (S.OUTSIDE, ev.LegHungUp): Rule(C._outside_hung_up, _END),
@@ -582,7 +592,6 @@ IGNORED: frozenset[Key] = frozenset(
         # consults (the bridge is then the agent's and the consulted party's); the outside party's
         (S.ANSWERING, ev.LegHeld),
         (S.CONSULTING, ev.LegHeld),
-        (S.TRANSFERRING, ev.LegHeld),
         (S.OUTSIDE, ev.LegHeld),
         # what the caller or the flow says after the call ended (a repeated BYE, a lost ACK, a last action)
         *((S.ENDED, event) for event in (ev.CallerHungUp, ev.CallerCancelled, ev.NoAck, ev.MediaLost, ev.Key)),

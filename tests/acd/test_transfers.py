@@ -296,7 +296,40 @@ def test_the_caller_hanging_up_while_the_number_rings_abandons(make_router: Rout
 def test_outside_events_on_a_task_not_ringing_outside_are_refused(make_router: RouterFactory) -> None:
     router = make_router(config())
     arrive(router, "t", T0)
-    refused(router, OutsideAnswered("t"), T0, TransitionError, r"cannot end as answered outside task 't': it is queued")
+    refused(router, OutsideAnswered("t"), T0, TransitionError, r"task 't' rings no outside number: it is queued")
+    refused(router, OutsideFailed("t", 486), T0, TransitionError, r"task 't' rings no outside number: it is queued")
+
+
+def ringing_outside(make_router: RouterFactory) -> object:
+    """Ana answered "t" and handed it to the office's number: "out" rings it from T0 + 30."""
+    router = make_router(config())
+    router.process(AgentLoggedIn("ana"), T0)
+    arrive(router, "t", T0)
+    router.process(OfferAccepted("t", "ana"), T0 + 1)
+    router.process(TaskTransferred("t", SIE, "out"), T0 + 30)
+    return router
+
+
+def test_a_number_answering_after_its_ring_timeout_ends_the_task_and_revokes_its_offer(
+    make_router: RouterFactory,
+) -> None:
+    router = ringing_outside(make_router)
+    router.process(AgentLoggedIn("fay"), T0 + 31)  # ready: the task is offered to her once it comes back
+    # The number answers just as its ring timeout fires: the timer takes the task back first, the answer then
+    # ends it and revokes its offer; nobody is offered a caller who talks outside.
+    out = router.process(OutsideAnswered("out"), T0 + 30 + 121)
+    kinds = [(d.kind.value, d.reason) for d in out if d.task == "out"]
+    assert kinds[0] == ("task_queued", None) and ("offer_revoked", "answered_outside") in kinds, kinds
+    assert router.store.task("out").outcome is Outcome.ANSWERED_OUTSIDE
+    assert router.store.agent("fay").reservation is None
+
+
+def test_a_refusal_heard_after_the_ring_timeout_leaves_the_task_back_in_its_queue(make_router: RouterFactory) -> None:
+    router = ringing_outside(make_router)
+    out = router.process(OutsideFailed("out", 480), T0 + 30 + 121)  # the timer took it back first
+    kinds = [d.kind.value for d in out if d.task == "out"]
+    assert kinds.count("task_queued") == 1 and kinds[0] == "task_queued", kinds  # once, by the timer
+    assert router.store.task("out").place in (Place.QUEUED, Place.RESERVED)  # waiting, or offered to ana again
 
 
 def test_a_lost_node_leaves_an_outside_task_to_its_ringing_timer(make_router: RouterFactory) -> None:

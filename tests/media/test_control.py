@@ -335,6 +335,9 @@ SCENARIOS: dict[tuple[CallState, type[ev.CallEvent]], Scenario] = {
     (S.TRANSFERRING, ev.OutsideTimedOut): (  # the core gave up on the number: the caller waits in its queue again
         h.DIALLED, ev.OutsideTimedOut(C, TASK_1, "q1"), S.WAITING, [CancelLeg(C, "2")],  # music already on
     ),
+    (S.TRANSFERRING, ev.LegHeld): (  # the phone holds as the core answers: music, and a refusal leaves it held
+        h.REQUEUEING, ev.LegHeld(C, "1", on_hold=True), S.TRANSFERRING, [Unbridge(C), MUSIC],
+    ),
     (S.TRANSFERRING, ev.TaskEnded): (  # the core ended the caller's task as the overflow was asked: it is over
         h.OVERFLOWING, ev.TaskEnded(C, TASK, "max_wait"), S.ENDED, [NO_MUSIC, BYE, PORT_CLOSED],
     ),
@@ -412,11 +415,11 @@ SCENARIOS: dict[tuple[CallState, type[ev.CallEvent]], Scenario] = {
 # A request of the caller's dialog (re-INVITE, UPDATE) and a REFER, in every state: each is answered.
 REOFFER, REFER = ev.CallerReoffered(C, "r1"), ev.ReferAsked(C, "1", "r1", "q2")
 REFRESH, PENDING, NO_DIALOG = RefreshSession(C, "r1"), RejectRequest(C, "r1", 491), RejectRequest(C, "r1", 481)
-NOT_THE_AGENTS = RejectRequest(C, "r1", 403)
+NOT_THE_AGENTS, NOT_YET = RejectRequest(C, "r1", 403), RejectRequest(C, "r1", 500, retry=True)
 REFERRED = [AcceptRefer(C, "1", "r1"), SubmitTransfer(C, TASK, "q2", TASK_1, "transferred", "ana")]
 for state, steps, reoffer, refer in [
-    (S.SETTING_UP, h.SETTING_UP, [PENDING], [NOT_THE_AGENTS]),  # RFC 3261 §14.2: the INVITE's answer is to come
-    (S.QUEUEING, h.QUEUEING, [PENDING], [NOT_THE_AGENTS]),
+    (S.SETTING_UP, h.SETTING_UP, [NOT_YET], [NOT_THE_AGENTS]),  # RFC 3261 §14.2: the INVITE's answer is to come
+    (S.QUEUEING, h.QUEUEING, [NOT_YET], [NOT_THE_AGENTS]),
     (S.IVR, h.IVR, [REFRESH], [NOT_THE_AGENTS]),
     (S.WAITING, h.RINGING, [REFRESH], [PENDING]),  # the agent's phone rings: it cannot transfer yet
     (S.ANSWERING, h.ANSWERING, [REFRESH], [AcceptRefer(C, "1", "r1")]),  # carried out once the core takes it
@@ -627,8 +630,27 @@ def test_a_refer_sent_as_the_phone_answered_is_carried_out_once_the_core_takes_t
     ]  # fmt: skip
     assert control.calls[CALL].state is S.TRANSFERRING
     control = brought((*h.ANSWERING, REFER))  # the core refused the answer: the REFER ends with the phone's leg
-    assert control.handle(ev.OfferLost(C, TASK, "ana"), 0.0) == [HangUpLeg(C, "1")]
+    assert control.handle(ev.OfferLost(C, TASK, "ana"), 0.0) == [NotifyRefer(C, "1", 481), HangUpLeg(C, "1")]
     assert control.calls[CALL].referral is None
+
+
+def test_a_phone_that_holds_or_resumes_while_the_core_answers_is_left_so_by_a_refusal() -> None:
+    control = brought((*h.REQUEUEING, ev.LegHeld(C, "1", on_hold=True)))
+    assert control.handle(ev.TransferRefused(C, "closed"), 0.0) == []
+    assert control.calls[CALL].state is S.HELD and control.calls[CALL].music
+    control = brought((*h.HELD, ev.TransferAsked(C, "q2")))
+    assert control.handle(ev.LegHeld(C, "1", on_hold=False), 0.0) == [NO_MUSIC, Bridge(C, "caller", "1")]
+    assert control.handle(ev.TransferRefused(C, "closed"), 0.0) == []
+    assert control.calls[CALL].state is S.TALKING and control.calls[CALL].bridge == ("caller", "1")
+
+
+def test_the_end_of_a_task_the_transfer_asked_moved_waits_for_the_cores_answer() -> None:
+    # Its agent had no wrap-up: the task ends `transferred` in the same step, and with Redis that decision
+    # can come before the answer to the transfer. The call goes on; the answer says where.
+    control = brought(h.REQUEUEING)
+    assert control.handle(ev.TaskEnded(C, TASK, "transferred"), 0.0) == []
+    assert control.calls[CALL].state is S.TRANSFERRING
+    assert control.handle(ev.Requeued(C, TASK_1, "q2"), 0.0) == [HangUpLeg(C, "1"), Unbridge(C), MUSIC]
 
 
 def test_a_refer_the_core_refuses_is_notified_and_the_phone_keeps_the_caller() -> None:

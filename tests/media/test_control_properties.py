@@ -21,6 +21,7 @@ from media.control.actions import (
     AcceptOffer,
     AcceptRefer,
     Action,
+    ByeCaller,
     CancelLeg,
     ClosePort,
     EndCall,
@@ -141,8 +142,8 @@ class CallControlMachine(RuleBasedStateMachine):
                 world.pending.append(ev.OfferLost(action.call, action.task, action.agent))
         elif isinstance(action, SubmitTransfer):
             self.transfer(action)
-        elif isinstance(action, SubmitReturn):
-            assert self.world.tasks[action.task].status == "outside", action
+        elif isinstance(action, SubmitReturn):  # outside still, or taken back by the core's ring timeout
+            assert self.world.tasks[action.task].status in ("outside", "queued", "offered"), action
             self.world.returns.add(action.task)
             self.world.pending.append(ev.Requeued(action.call, action.task, "q1"))
         elif isinstance(action, RequestCallback):
@@ -168,7 +169,7 @@ class CallControlMachine(RuleBasedStateMachine):
         else:
             self.world.pending.append(ev.Dialling(action.call, action.new_task, action.to))
 
-    def deliver(self, event: ev.CallEvent, *, refused: bool = False) -> None:
+    def deliver(self, event: ev.CallEvent, *, refused: bool = False, early: bool = False) -> None:
         """An answer comes: the world's core carries out what it answers (or its refusal) as it does."""
         world = self.world
         if isinstance(event, ev.Requeued | ev.Dialling) and event.task in world.moves:
@@ -179,13 +180,20 @@ class CallControlMachine(RuleBasedStateMachine):
             if refused or old.status == "done":  # refused, or the core had ended the task meanwhile
                 event = ev.TransferRefused(event.call, "queue_full")
             else:
+                was = old.status
                 self.move(action, old, "queued" if isinstance(event, ev.Requeued) else "outside", refer)
+                if early:
+                    self.decided_first(action, was, queued=isinstance(event, ev.Requeued))
         elif isinstance(event, ev.Requeued) and event.task in world.returns:
             world.returns.discard(event.task)
             task = world.tasks[event.task]
-            task.status = "done" if refused else "queued"
-            if refused:
+            if task.status != "outside":  # the core's ring timeout had taken it back: nothing to refuse
+                refused = False
+            elif refused:
+                task.status = "done"
                 event = ev.QueueRefused(event.call, event.task, "closed")
+            else:
+                task.status = "queued"
         elif refused:
             event = _other_answer(self, event)
         if isinstance(event, ev.OfferLost):  # a REFER sent as the phone answered ends with that answer
@@ -197,6 +205,31 @@ class CallControlMachine(RuleBasedStateMachine):
         elif isinstance(event, ev.Queued | ev.Requeued):
             world.tasks[event.task].answered = True
         self.feed(event)
+
+    def decided_first(self, action: SubmitTransfer, was: str, *, queued: bool) -> None:
+        """The core's decisions about a transfer, before its answer: the old task's end when its agent has no
+        wrap-up, and an offer of the new task."""
+        assert action.new_task is not None
+        if was == "assigned":  # the transfer ended the task: the caller goes on, to where the answer says
+            ended = self.feed(ev.TaskEnded(action.call, action.task, "transferred"))
+            assert not any(isinstance(a, ByeCaller | HangUpLeg) for a in ended), ended
+        if queued:
+            new = self.world.tasks[action.new_task]
+            new.status, new.agent = "offered", "eve"
+            actions = self.feed(ev.Offered(action.call, action.new_task, "eve"))
+            refused = Submit(action.call, OfferRefused(action.new_task, "eve")) in actions
+            kept = self.control.calls[action.call].deferred == Deferred(action.new_task, "eve")
+            assert refused or kept, actions  # kept until the call waits as that task
+
+    @precondition(lambda self: any(task.status == "outside" for task in self.world.tasks.values()))
+    @rule(data=st.data())
+    def the_core_gives_up_on_a_number(self, data: st.DataObject) -> None:
+        """The outside number rang for the core's ring timeout: its task is back in its queue."""
+        ringing = sorted(t for t, task in self.world.tasks.items() if task.status == "outside")
+        task_id = data.draw(st.sampled_from(ringing))
+        task = self.world.tasks[task_id]
+        task.status = "queued"
+        self.feed(ev.OutsideTimedOut(task.call, task_id, "q1"))
 
     def move(self, action: SubmitTransfer, old: Task, status: str, refer: bool) -> None:
         """The transfer carried out: the old task's part ends (its offer revoked), the new one waits or rings."""
@@ -239,7 +272,10 @@ class CallControlMachine(RuleBasedStateMachine):
                 task.status, task.agent = "queued", None
         elif isinstance(event, OutsideAnswered):
             task = self.world.tasks[event.task_id]
-            assert task.status == "outside", (event, task)
+            assert task.status in ("outside", "queued", "offered"), (event, task)  # the core's timeout may be first
+            if task.status == "offered":  # its offer revoked: the caller talks outside
+                assert task.agent is not None
+                self.world.pending.append(ev.OfferEnded(call, event.task_id, task.agent))
             task.status = "done"
         else:
             assert isinstance(event, TaskNoted)
@@ -262,10 +298,12 @@ class CallControlMachine(RuleBasedStateMachine):
         self.feed(ev.InviteArrived(call, task, flow="main") if flow else ev.InviteArrived(call, task, "q1"))
 
     @precondition(lambda self: self.world.pending)
-    @rule(data=st.data(), other=st.booleans())
-    def an_answer_comes(self, data: st.DataObject, other: bool) -> None:
+    @rule(data=st.data(), other=st.booleans(), early=st.booleans())
+    def an_answer_comes(self, data: st.DataObject, other: bool, early: bool) -> None:
         event = self.world.pending.pop(data.draw(st.integers(0, len(self.world.pending) - 1)))
-        self.deliver(event, refused=other)  # other: the other answer the same request could have had
+        # other: the other answer the same request could have had; early: the core's decisions about what it
+        # answers come first (with Redis, the decision feed may be ahead of the submission's answer)
+        self.deliver(event, refused=other, early=early)
 
     @precondition(lambda self: self.waiting_calls())
     @rule(data=st.data(), agent=st.sampled_from(AGENTS))

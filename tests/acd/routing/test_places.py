@@ -45,8 +45,8 @@ def test_an_ended_task_goes_nowhere_and_every_place_can_end() -> None:
 
 
 def test_an_event_is_refused_where_the_task_is_not_in_a_place_it_accepts() -> None:
-    with pytest.raises(TransitionError, match=r"^cannot bring back task 't': it is queued \(OutsideFailed\)$"):
-        require(task(Place.QUEUED), OutsideFailed("t", 486), "bring back")
+    with pytest.raises(TransitionError, match=r"^cannot bring back task 't': it is assigned \(OutsideFailed\)$"):
+        require(task(Place.ASSIGNED), OutsideFailed("t", 486), "bring back")
     require(task(Place.OUTSIDE), OutsideFailed("t", 486), "bring back")  # accepted: no error
     assert ACCEPTS[TaskTransferred] == {Place.QUEUED, Place.RESERVED, Place.ASSIGNED}
 
