@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from acd.decisions import Decision, Kind
 from acd.errors import AcdError, NoRoute
-from acd.events import Event, OutsideFailed, TaskCompleted, TaskNoted, TaskTransferred
+from acd.events import Event, OutsideAnswered, OutsideFailed, TaskCompleted, TaskNoted, TaskTransferred
 from acd.topology import Topology, ToQueue
 from media.calls import Call
 from media.control import CallStateError
@@ -81,9 +81,10 @@ class Transfers:
 
     async def consult(self, call: Call, target: str) -> None:
         """Put the caller on hold (music) and ring `target`: an agent's phone, or a number through the trunk."""
-        if not self._has_phone(target) and isinstance(self.topology.resolve(target), ToQueue):
+        outside = not self._has_phone(target)
+        if outside and isinstance(self.topology.resolve(target), ToQueue):
             raise NoRoute(f"{target!r} is a queue: a consultation rings an agent or a number", target=target)
-        self._ask(call, ev.ConsultAsked(call.dialog.call_id, target))
+        self._ask(call, ev.ConsultAsked(call.dialog.call_id, target, outside))
 
     async def complete(self, call: Call) -> None:
         """Join the caller to the consulted party; the agent's part ends."""
@@ -106,14 +107,14 @@ class Transfers:
         """The transfer in one event of the core, and what came of it for call control (nothing for a call
         already joined to the party its agent consulted, whose task is completed with a note)."""
         if action.joined:
-            await self._submit(TaskNoted(action.task, action.reason, {"to": action.to}))
-            if action.agent is not None:
-                await self._submit(TaskCompleted(action.task, action.agent))
+            await self._joined(action)
             return None
         assert action.new_task is not None  # a transfer that is not joined makes a new task
         try:
             decisions = await self._decide(TaskTransferred(action.task, action.to, action.new_task, action.reason))
-        except AcdError as error:  # refused, or the store unreachable: either way nothing moved
+        # Refused, or the store unreachable: nothing moved. (Unless Redis made the change and its reply was
+        # lost: the node learns it from the stream later, while the call went on with its agent. Not handled.)
+        except AcdError as error:
             log.info("call %s not transferred to %s (%s): %s", action.task, action.to, action.reason, error)
             if action.call in self._asking:  # the API waits to say why
                 self._refusals[action.call] = error
@@ -124,6 +125,18 @@ class Transfers:
         if dialling is not None:
             return ev.Dialling(action.call, action.new_task, str(dialling.data["number"]))
         return ev.Requeued(action.call, action.new_task, _queue_of(mine, action.to))
+
+    async def _joined(self, action: SubmitTransfer) -> None:
+        """The caller is with the consulted party already: an outside number takes the task (a transfer in one
+        event, then its answer); a colleague, or a number the core will not take, ends the agent's task."""
+        if action.new_task is not None:
+            moved = TaskTransferred(action.task, action.to, action.new_task, action.reason)
+            if await self._submit(moved):
+                await self._submit(OutsideAnswered(action.new_task))
+                return
+        await self._submit(TaskNoted(action.task, action.reason, {"to": action.to}))
+        if action.agent is not None:
+            await self._submit(TaskCompleted(action.task, action.agent))
 
     async def bring_back(self, action: SubmitReturn, queue: str) -> ev.CallEvent:
         """The outside number did not answer: the core takes the task back to its queue, with its place."""

@@ -274,6 +274,8 @@ def consult_asked(control: CallControl, call: CallRecord, event: ev.CallEvent) -
         raise CallStateError(call.state, event, "no agent's leg")
     call.state = S.CONSULTING
     actions = [*control._unbridge(call), *_music(call), _place(call, Role.CONSULT, event.to)]
+    assert call.other_leg is not None
+    call.other_leg.outside = event.outside
     return [*actions, Submit(call.call, TaskNoted(call.task, "consulting", {"with": event.to}))]
 
 
@@ -315,7 +317,9 @@ def consult_cancelled(control: CallControl, call: CallRecord, event: ev.CallEven
 
 
 def consult_completed(control: CallControl, call: CallRecord, event: ev.CallEvent) -> Actions:
-    """The caller joined to the consulted party (bridged before the core is told); the agent's part ends."""
+    """The caller joined to the consulted party (bridged before the core is told); the agent's part ends. To an
+    outside number, the core hands the task to it and hears it answered (a transfer, in the figures too); to a
+    colleague, the agent's task is completed, noted with whom the caller is."""
     leg = call.other_leg
     if leg is None or not leg.answered:
         raise CallStateError(call.state, event, "no answered consultation")
@@ -323,7 +327,8 @@ def consult_completed(control: CallControl, call: CallRecord, event: ev.CallEven
     agent, call.agent = call.agent, None
     call.state, call.task_live = S.OUTSIDE, False
     actions += [*_no_music(call), control._bridge(call, "caller", leg.id)]
-    handed = SubmitTransfer(call.call, call.task, leg.target, None, "transferred", agent, joined=True)
+    new_task = _next_task(call) if leg.outside else None
+    handed = SubmitTransfer(call.call, call.task, leg.target, new_task, "transferred", agent, joined=True)
     return [*actions, handed]
 
 

@@ -202,7 +202,8 @@ class SubmitTransfer(Action):
     """The call's `task` handed to `to` in one event of the core (`TaskTransferred`): `new_task` waits in a
     queue (answered by `Requeued`) or rings an outside number (`Dialling`), or nothing moved
     (`TransferRefused`). `joined`: the caller is already bridged to the party `agent` consulted, whose
-    part ends (`task` completed, noted `reason`; no answer, no new task)."""
+    part ends, and no answer is awaited: an outside number (`new_task` given) takes the task and answered it
+    at once; a colleague (no `new_task`): `task` completed, noted `reason`."""
 
     task: str
     to: str

@@ -304,9 +304,10 @@ class ReferAsked(CallEvent):
 
 @dataclass(frozen=True, slots=True)
 class ConsultAsked(CallEvent):
-    """Put the caller on hold and ring `to` (an agent's phone, or a number through the trunk)."""
+    """Put the caller on hold and ring `to`: an agent's phone, or (`outside`) a number through the trunk."""
 
     to: str
+    outside: bool = False
 
     def __post_init__(self) -> None:
         CallEvent.__post_init__(self)

@@ -79,6 +79,7 @@ class LegRecord:
     role: Role
     target: str  # the agent rung, or the agent or number called
     answered: bool = False
+    outside: bool = False  # a number through the trunk, not an agent's phone
 
 
 @dataclass(frozen=True, slots=True)

@@ -740,6 +740,15 @@ def test_an_agent_hanging_up_while_consulting_completes_the_transfer_once_answer
     assert control.calls[CALL].state is S.OUTSIDE
 
 
+def test_a_consultation_of_a_number_completed_hands_the_task_to_it() -> None:
+    control = brought((*h.TALKING, ev.ConsultAsked(C, "0384000000", outside=True), ev.LegAnswered(C, "2")))
+    assert control.handle(ev.ConsultCompleted(C), 0.0) == [
+        HangUpLeg(C, "1"), Unbridge(C), NO_MUSIC, Bridge(C, "caller", "2"),
+        SubmitTransfer(C, TASK, "0384000000", TASK_1, "transferred", "ana", joined=True),
+    ]  # fmt: skip
+    assert control.calls[CALL].state is S.OUTSIDE
+
+
 def test_an_agent_hanging_up_while_the_consulted_phone_rings_ends_the_call() -> None:
     control = brought(h.CONSULTING)
     assert control.handle(ev.LegHungUp(C, "1"), 0.0) == [

@@ -158,8 +158,8 @@ class CallControlMachine(RuleBasedStateMachine):
             assert leg.role is Role.AGENT and leg.status in ("answered", "referred"), leg  # it holds the call
 
     def transfer(self, action: SubmitTransfer) -> None:
-        if action.joined:
-            assert action.agent is not None and action.new_task is None
+        if action.joined:  # the caller is with the consulted party: the agent's task ends, handed or completed
+            assert action.agent is not None
             self.complete(action.task, action.agent)
             return
         assert action.new_task is not None and action.new_task not in self.world.tasks
@@ -435,7 +435,10 @@ class CallControlMachine(RuleBasedStateMachine):
             case "number":
                 self.feed(ev.TransferAsked(call, "0612345678"))
             case "consult":
-                self.feed(ev.ConsultAsked(call, data.draw(st.sampled_from(AGENTS))))
+                outside = data.draw(st.booleans())  # a colleague's phone, or the office's number
+                self.feed(
+                    ev.ConsultAsked(call, "0384000000" if outside else data.draw(st.sampled_from(AGENTS)), outside)
+                )
             case "complete":
                 self.feed(ev.ConsultCompleted(call))
             case _:

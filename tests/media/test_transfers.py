@@ -147,6 +147,13 @@ def test_a_consultation_completed_joins_the_caller_to_the_office(centre: Centre,
         finished(consultation.agent, centre)  # the agent's part is over: hung up
         finished(consultation.caller, centre)
         finished(consultation.office, centre)  # hung up when the caller left
+    # The core was told a transfer: the task handed to the office's number, which had answered already.
+    moved = [e for e in centre.events(task=consultation.task) if e["kind"] == "task_transferred"]
+    assert [e["data"]["to"] for e in moved] == [OFFICE], moved
+    handed = moved[0]["data"]["new_task"]
+    until("the handed task ends", lambda: "task_ended" in centre.kinds(handed), 10)
+    ended = [e for e in centre.events(task=handed) if e["kind"] == "task_ended"]
+    assert [e["reason"] for e in ended] == ["answered_outside"], ended
 
 
 def test_a_consultation_cancelled_returns_the_agent_to_the_caller(centre: Centre, office_port: int) -> None:
