@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from acd.events import OfferRefused, TaskCancelled, TaskCompleted, TaskNoted
 from acd.model import Outcome
+from media.control import _late as late
 from media.control import _transfers as tr
 from media.control import events as ev
 from media.control.actions import (
@@ -147,11 +148,6 @@ class CallControl:
         call.awaiting, call.state, call.ended_because = None, S.ENDED, "refused"
         return [Respond(call.call, event.status, event.note)]
 
-    def _late_port(self, call: CallRecord, event: ev.CallEvent) -> Actions:
-        """The port opened (or failed) for a call that ended meanwhile: closed at once."""
-        call.awaiting = None
-        return [ClosePort(call.call)] if isinstance(event, ev.PortOpened) else []
-
     def _queued(self, call: CallRecord, event: ev.CallEvent) -> Actions:
         call.awaiting, call.task_live, call.state, call.music = None, True, S.WAITING, True
         actions: Actions = [PlayMusic(call.call)]
@@ -170,44 +166,6 @@ class CallControl:
             return [TellFlow(call.call, FlowNote.QUEUE_REFUSED, event.reason)]
         call.state, call.ended_because = S.ENDED, "refused"
         return [Respond(call.call, REFUSALS.get(event.reason, 480)), ClosePort(call.call)]
-
-    def _late_queued(self, call: CallRecord, event: ev.CallEvent) -> Actions:
-        """The task was queued (requeued, or set ringing an outside number) after the caller left: cancelled,
-        it must not wait for nobody."""
-        call.awaiting, call.transfer = None, None
-        task = event.task if isinstance(event, ev.Queued | ev.Requeued | ev.Dialling) else call.task
-        return [Submit(call.call, TaskCancelled(task))]
-
-    def _late_transfer_refused(self, call: CallRecord, event: ev.CallEvent) -> Actions:
-        """The core refused a transfer after the caller left: the task is still where it was, and ends as
-        the caller's leaving would have ended it (completed by its agent, else cancelled)."""
-        pending, call.transfer, call.awaiting = call.transfer, None, None
-        if not call.task_live:
-            return []
-        call.task_live = False
-        if pending is not None and pending.before in (S.TALKING, S.HELD) and call.agent is not None:
-            return [Submit(call.call, TaskCompleted(call.task, call.agent))]
-        return [Submit(call.call, TaskCancelled(call.task))]
-
-    def _late_answer(self, call: CallRecord, event: ev.CallEvent) -> Actions:
-        """An answer that leaves nothing to tidy (refused, dialled, booked) for a call that ended meanwhile."""
-        call.awaiting = None
-        return []
-
-    def _late_callback_refused(self, call: CallRecord, event: ev.CallEvent) -> Actions:
-        """The call-back was refused after the caller left: its task, still waiting, is cancelled."""
-        call.awaiting = None
-        if not call.task_live:
-            return []
-        call.task_live = False
-        return [Submit(call.call, TaskCancelled(call.task))]
-
-    def _late_accept(self, call: CallRecord, event: ev.CallEvent) -> Actions:
-        """The core answered the agent's answer after the caller left: the task ends either way."""
-        call.awaiting, live, call.task_live = None, call.task_live, False
-        if isinstance(event, ev.OfferTaken):  # the agent's now: completed, its wrap-up follows
-            return [Submit(call.call, TaskCompleted(call.task, event.agent))]
-        return [Submit(call.call, TaskCancelled(call.task))] if live else []
 
     # ------------------------------------------------------------------------------- offers
 
@@ -496,7 +454,7 @@ _END = frozenset({S.ENDED})
 _GONE = Rule(C._caller_gone, _END)
 _KEY = Rule(C._key, stays=True)
 _OFFER_ENDED = Rule(C._offer_ended, frozenset({S.TRANSFERRING}), stays=True)
-_LATE = Rule(C._late_answer, _END)
+_LATE = Rule(late.answer, _END)
 #: The one transition table: (state, event) -> what handles it and the states it may lead to.
 TABLE: dict[Key, Rule] = {
     (S.SETTING_UP, ev.PortOpened): Rule(C._port_opened, frozenset({S.IVR, S.QUEUEING})),
@@ -537,17 +495,17 @@ TABLE: dict[Key, Rule] = {
     (S.BOOKING, ev.CallbackRefused): Rule(tr.callback_refused, frozenset({S.WAITING})),
     (S.OUTSIDE, ev.LegHungUp): Rule(C._outside_hung_up, _END),
     # answers that come after the call ended: what they leave is tidied
-    (S.ENDED, ev.PortOpened): Rule(C._late_port, _END),
-    (S.ENDED, ev.PortFailed): Rule(C._late_port, _END),
-    (S.ENDED, ev.Queued): Rule(C._late_queued, _END),
+    (S.ENDED, ev.PortOpened): Rule(late.port, _END),
+    (S.ENDED, ev.PortFailed): Rule(late.port, _END),
+    (S.ENDED, ev.Queued): Rule(late.queued, _END),
     (S.ENDED, ev.QueueRefused): _LATE,
-    (S.ENDED, ev.OfferTaken): Rule(C._late_accept, _END),
-    (S.ENDED, ev.OfferLost): Rule(C._late_accept, _END),
-    (S.ENDED, ev.Requeued): Rule(C._late_queued, _END),
-    (S.ENDED, ev.Dialling): Rule(C._late_queued, _END),
-    (S.ENDED, ev.TransferRefused): Rule(C._late_transfer_refused, _END),
+    (S.ENDED, ev.OfferTaken): Rule(late.accept, _END),
+    (S.ENDED, ev.OfferLost): Rule(late.accept, _END),
+    (S.ENDED, ev.Requeued): Rule(late.queued, _END),
+    (S.ENDED, ev.Dialling): Rule(late.queued, _END),
+    (S.ENDED, ev.TransferRefused): Rule(late.transfer_refused, _END),
     (S.ENDED, ev.CallbackBooked): _LATE,
-    (S.ENDED, ev.CallbackRefused): Rule(C._late_callback_refused, _END),
+    (S.ENDED, ev.CallbackRefused): Rule(late.callback_refused, _END),
     **_rules((S.QUEUEING, *_ANSWERED), ev.CallerHungUp, _GONE),
     **_rules((S.QUEUEING, *_ANSWERED), ev.NoAck, _GONE),
     **_rules((S.QUEUEING, *_ANSWERED), ev.MediaLost, _GONE),
