@@ -56,9 +56,7 @@ from media.watch import Watch
 
 log = logging.getLogger("media.calls")
 
-_WATCHED = frozenset(
-    {Kind.OFFERED, Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED, Kind.TASK_ENDED, Kind.TASK_REJECTED, Kind.TASK_QUEUED}
-)
+_WATCHED = frozenset({Kind.OFFERED, Kind.OFFER_TIMED_OUT, Kind.OFFER_REVOKED, Kind.TASK_ENDED, Kind.TASK_REJECTED})
 Headers = tuple[tuple[str, str], ...]
 
 
