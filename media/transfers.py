@@ -1,5 +1,5 @@
-"""Transfers: blind (REFER from the agent's phone, or the API) and attended (the API: consult, then
-complete or return); and how a transfer is told to the queue core.
+"""Transfers: those the API asks, blind and attended (consult, then complete or return), and how every
+transfer (the API's, a REFER's, which call control takes itself, an IVR's overflow) is told to the queue core.
 
 Where a transfer goes is the core's to decide, in one event (`TaskTransferred`): it resolves the target
 (a queue, a number leading to one, an outside number through the trunk), and either moves the caller's
