@@ -17,6 +17,7 @@ from tests.media.sipp import Centre, Phone, demo_config, finished, running_centr
 from tests.servers import free_port, until
 
 TVA = "+33199000101"
+Sipp = subprocess.Popen[str]
 OFFICE = "+33384000000"  # the second-level office, outside: through the trunk
 
 
@@ -46,6 +47,16 @@ def office(centre: Centre, port: int, scenario: str = "agent_answers.xml") -> su
 
 def answered(centre: Centre, task: str) -> None:
     until(f"{task} answered", lambda: "offer_accepted" in centre.kinds(task), 20)
+
+
+def answered_call(centre: Centre, phone: Phone, hold_ms: int) -> tuple[str, str, Sipp, Sipp]:
+    """`phone` answers the next call, a caller to the TVA number who stays `hold_ms`: once it is answered, the
+    call's Call-ID and task, the agent's phone and the caller (sipp runs)."""
+    talking = phone.answer("agent_answers.xml")
+    call_id, calling = caller(centre, "caller.xml", "-d", str(hold_ms))
+    task = task_id_for(call_id)
+    answered(centre, task)
+    return call_id, task, talking, calling
 
 
 def _call(centre: Centre, task: str) -> dict[str, Any]:
@@ -101,10 +112,7 @@ def test_a_refer_to_an_outside_number_goes_through_the_trunk(centre: Centre, off
 
 def test_a_blind_transfer_by_the_api_hangs_up_the_agent_and_queues_the_call_again(centre: Centre) -> None:
     with Phone(centre, "lrobert") as first:
-        talking = first.answer("agent_answers.xml")
-        call_id, calling = caller(centre, "caller.xml", "-d", "9000")
-        task = task_id_for(call_id)
-        answered(centre, task)
+        call_id, task, talking, calling = answered_call(centre, first, 9000)
         reply = centre.admin.post(f"/api/v1/calls/{task}/transfer", json={"to": "lons-tva"})
         assert reply.status_code == 200 and reply.json()["state"] == "waiting", reply.text
         finished(talking, centre)  # the ACD hung the first agent's phone up
@@ -129,11 +137,8 @@ class Consultation:
 def consulting(centre: Centre, agent: str, office_port: int) -> Iterator[Consultation]:
     """A caller talking to `agent`, who consults the office by the API; yields once the office answered."""
     with Phone(centre, agent) as phone:
-        talking = phone.answer("agent_answers.xml")
         # The caller stays 12 s: long enough for the consultation to be set up on a loaded machine.
-        call_id, calling = caller(centre, "caller.xml", "-d", "12000")
-        task = task_id_for(call_id)
-        answered(centre, task)
+        _, task, talking, calling = answered_call(centre, phone, 12000)
         at_office = office(centre, office_port)
         assert centre.admin.post(f"/api/v1/calls/{task}/consult", json={"to": OFFICE}).json()["state"] == "consulting"
         other_party_answered(centre, task)
@@ -169,10 +174,7 @@ def test_a_consultation_cancelled_returns_the_agent_to_the_caller(centre: Centre
 
 def test_a_transfer_the_target_refuses_keeps_the_caller_with_its_agent(centre: Centre) -> None:
     with Phone(centre, "jbernard") as agent:
-        talking = agent.answer("agent_answers.xml")
-        call_id, calling = caller(centre, "caller.xml", "-d", "6000")
-        task = task_id_for(call_id)
-        answered(centre, task)
+        call_id, task, talking, calling = answered_call(centre, agent, 6000)
         # lons-chat takes no calls: the core refuses the transfer in one event, and nothing moves.
         reply = centre.admin.post(f"/api/v1/calls/{task}/transfer", json={"to": "lons-chat"})
         assert (reply.status_code, reply.json()["error"]) == (409, "transfer-refused"), reply.text
@@ -221,10 +223,7 @@ def test_a_consultation_with_a_colleague_rings_its_phone_then_joins_the_caller_t
     with Phone(centre, "tmoreau") as agent, Phone(centre, "csimon") as colleague:
         # Only the first agent takes calls; the colleague is rung by the consultation alone.
         centre.admin.put("/api/v1/agents/csimon/state", json={"state": "not_ready", "reason": "break"})
-        talking = agent.answer("agent_answers.xml")
-        call_id, calling = caller(centre, "caller.xml", "-d", "12000")
-        task = task_id_for(call_id)
-        answered(centre, task)
+        _, task, talking, calling = answered_call(centre, agent, 12000)
         consulted = colleague.answer("agent_answers.xml")
         assert centre.admin.post(f"/api/v1/calls/{task}/consult", json={"to": "csimon"}).status_code == 200
         other_party_answered(centre, task)
